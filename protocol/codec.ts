@@ -1,0 +1,186 @@
+import { Parser } from 'binary-parser';
+import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from './constants.js';
+import { FrameError } from './errors.js';
+import type { Packet, PacketInit } from './packet.js';
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The declarative layout, compiled once by binary-parser. It is the readable statement of
+ * the format and the reference the hand-written reader below is tested against.
+ */
+const headerParser = new Parser()
+  .endianness('little')
+  .uint32('startMarker')
+  .uint32('code')
+  .uint32('status')
+  .uint32('hardwareId')
+  .uint32('subsystemId')
+  .uint32('clientId')
+  .int32('int32Data0')
+  .int32('int32Data1')
+  .int32('int32Data2')
+  .uint32('cmdDataBits0')
+  .doublele('value')
+  .uint32('addDataBytes')
+  .buffer('data', { length: DATA_SIZE, clone: true })
+  .uint32('endMarker');
+
+function checkLength(bytes: Uint8Array, offset: number): void {
+  if (bytes.length - offset < PACKET_SIZE) {
+    throw new FrameError(`need ${PACKET_SIZE} bytes for a packet header, got ${bytes.length - offset}`, { offset });
+  }
+}
+
+function markerError(start: number, end: number, offset: number): FrameError {
+  return new FrameError(
+    `bad packet markers: start 0x${start.toString(16).padStart(8, '0')}, end 0x${end.toString(16).padStart(8, '0')}`,
+    { offset },
+  );
+}
+
+/**
+ * Decode one 128-byte header with the compiled binary-parser layout. Kept as the
+ * declarative reference; {@link decodePacket} uses the faster {@link readPacketAt}.
+ * @throws FrameError on a short buffer or a bad marker.
+ */
+export function decodePacketWithParser(bytes: Uint8Array): Packet {
+  checkLength(bytes, 0);
+  const view = bytes.length === PACKET_SIZE ? bytes : bytes.subarray(0, PACKET_SIZE);
+  const h = headerParser.parse(view);
+  if (h.startMarker !== START_MARKER || h.endMarker !== END_MARKER) throw markerError(h.startMarker, h.endMarker, 0);
+  return {
+    code: h.code,
+    status: h.status,
+    hardwareId: h.hardwareId,
+    subsystemId: h.subsystemId,
+    clientId: h.clientId,
+    int32Data0: h.int32Data0,
+    int32Data1: h.int32Data1,
+    int32Data2: h.int32Data2,
+    cmdDataBits0: h.cmdDataBits0,
+    value: h.value,
+    addDataBytes: h.addDataBytes,
+    data: new Uint8Array(h.data.buffer, h.data.byteOffset, DATA_SIZE),
+  };
+}
+
+/** True when both markers of the header at `offset` are right. `view` must cover the buffer. */
+export function hasMarkersAt(view: DataView, offset: number): boolean {
+  return (
+    view.getUint32(offset + Offset.startMarker, true) === START_MARKER &&
+    view.getUint32(offset + Offset.endMarker, true) === END_MARKER
+  );
+}
+
+/**
+ * Read the header at `offset` of a buffer through a DataView over that buffer. No marker
+ * check (the caller has done it); the data field is copied, so the packet keeps nothing
+ * of the source alive. This is the hot path of the deframer.
+ */
+export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number): Packet {
+  const dataStart = offset + Offset.data;
+  return {
+    code: view.getUint32(offset + Offset.code, true),
+    status: view.getUint32(offset + Offset.status, true),
+    hardwareId: view.getUint32(offset + Offset.hardwareId, true),
+    subsystemId: view.getUint32(offset + Offset.subsystemId, true),
+    clientId: view.getUint32(offset + Offset.clientId, true),
+    int32Data0: view.getInt32(offset + Offset.int32Data0, true),
+    int32Data1: view.getInt32(offset + Offset.int32Data1, true),
+    int32Data2: view.getInt32(offset + Offset.int32Data2, true),
+    cmdDataBits0: view.getUint32(offset + Offset.cmdDataBits0, true),
+    value: view.getFloat64(offset + Offset.value, true),
+    addDataBytes: view.getUint32(offset + Offset.addDataBytes, true),
+    data: bytes.slice(dataStart, dataStart + DATA_SIZE),
+  };
+}
+
+/**
+ * Decode exactly one 128-byte header (bytes past 128 are ignored; a payload is the
+ * deframer's business). The result's `data` is a private copy.
+ * @throws FrameError when fewer than 128 bytes are given or a marker is wrong.
+ */
+export function decodePacket(bytes: Uint8Array): Packet {
+  checkLength(bytes, 0);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, PACKET_SIZE);
+  if (!hasMarkersAt(view, 0)) {
+    throw markerError(view.getUint32(Offset.startMarker, true), view.getUint32(Offset.endMarker, true), 0);
+  }
+  return readPacketAt(bytes, view, 0);
+}
+
+/** Encode `data` (bytes or UTF-8 text) into the 72-byte field. */
+function dataBytes(data: Uint8Array | string | undefined): Uint8Array {
+  if (data === undefined) return EMPTY;
+  const bytes = typeof data === 'string' ? utf8.encode(data) : data;
+  if (bytes.length > DATA_SIZE) {
+    throw new RangeError(`data field holds at most ${DATA_SIZE} bytes, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
+function u32(name: string, v: number | undefined): number {
+  if (v === undefined) return 0;
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be a u32, got ${v}`);
+  return v;
+}
+
+function i32(name: string, v: number | undefined): number {
+  if (v === undefined) return 0;
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RangeError(`${name} must be an i32, got ${v}`);
+  return v;
+}
+
+/**
+ * Write the 128-byte header for `init` into `target` at `offset`. `addDataBytes` is the
+ * payload's length when a payload is given. Range-checks every field (RangeError).
+ */
+export function encodeHeaderInto(init: PacketInit, target: Uint8Array, offset = 0): void {
+  const data = dataBytes(init.data);
+  const addDataBytes = init.payload !== undefined ? init.payload.length : u32('addDataBytes', init.addDataBytes);
+  const view = new DataView(target.buffer, target.byteOffset + offset, PACKET_SIZE);
+  view.setUint32(Offset.startMarker, START_MARKER, true);
+  view.setUint32(Offset.code, u32('code', init.code), true);
+  view.setUint32(Offset.status, u32('status', init.status), true);
+  view.setUint32(Offset.hardwareId, u32('hardwareId', init.hardwareId), true);
+  view.setUint32(Offset.subsystemId, u32('subsystemId', init.subsystemId), true);
+  view.setUint32(Offset.clientId, u32('clientId', init.clientId), true);
+  view.setInt32(Offset.int32Data0, i32('int32Data0', init.int32Data0), true);
+  view.setInt32(Offset.int32Data1, i32('int32Data1', init.int32Data1), true);
+  view.setInt32(Offset.int32Data2, i32('int32Data2', init.int32Data2), true);
+  view.setUint32(Offset.cmdDataBits0, u32('cmdDataBits0', init.cmdDataBits0), true);
+  view.setFloat64(Offset.value, init.value ?? 0, true);
+  view.setUint32(Offset.addDataBytes, addDataBytes, true);
+  target.set(data, offset + Offset.data);
+  target.fill(0, offset + Offset.data + data.length, offset + Offset.endMarker);
+  view.setUint32(Offset.endMarker, END_MARKER, true);
+}
+
+/**
+ * Encode a packet: 128 bytes, followed by `init.payload` when one is given (its length
+ * goes into addDataBytes). Throws RangeError for a field out of its type's range or data
+ * longer than 72 bytes.
+ */
+export function encodePacket(init: PacketInit): Uint8Array {
+  const payloadLength = init.payload?.length ?? 0;
+  const out = new Uint8Array(PACKET_SIZE + payloadLength);
+  encodeHeaderInto(init, out, 0);
+  if (init.payload !== undefined && payloadLength > 0) out.set(init.payload, PACKET_SIZE);
+  return out;
+}
+
+/** The data field as text: UTF-8 up to the first NUL. */
+export function dataText(packet: Pick<Packet, 'data'>): string {
+  const d = packet.data;
+  let end = d.indexOf(0);
+  if (end < 0) end = d.length;
+  return utf8Decoder.decode(d.subarray(0, end));
+}
+
+/** The payload as UTF-8 text ('' when there is none). */
+export function payloadText(packet: Pick<Packet, 'payload'>): string {
+  return packet.payload === undefined ? '' : utf8Decoder.decode(packet.payload);
+}

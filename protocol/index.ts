@@ -1,0 +1,17 @@
+export * from './constants.js';
+export * from './flags.js';
+export * from './errors.js';
+export type * from './packet.js';
+export * from './commands.js';
+export {
+  encodePacket,
+  encodeHeaderInto,
+  decodePacket,
+  decodePacketWithParser,
+  readPacketAt,
+  hasMarkersAt,
+  dataText,
+  payloadText,
+} from './codec.js';
+export * from './deframer.js';
+export * from './image.js';

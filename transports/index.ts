@@ -1,0 +1,4 @@
+export * from './transport.js';
+export * from './tcp.js';
+export * from './memory.js';
+export * from './random.js';
