@@ -1,21 +1,4 @@
 #!/usr/bin/env node
-import { Command as CliProgram } from 'commander';
-import { createRequire } from 'node:module';
-
-// One line per subcommand: each file exports register(program) and owns its options.
-const commands: Array<(program: CliProgram) => void> = [];
-
-const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
-
-/** Build the `flamingo` program (exported so tests can drive it in-process). */
-export function buildProgram(): CliProgram {
-  const program = new CliProgram('flamingo')
-    .description('Talk to a Flamingo light-sheet microscope (or its simulator) over its TCP control protocol')
-    .version(version)
-    .showHelpAfterError('(run with --help for usage)')
-    .showSuggestionAfterError(true);
-  for (const register of commands) register(program);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 await buildProgram().parseAsync(process.argv);
