@@ -4,3 +4,7 @@
  */
 export * from '../protocol/index.js';
 export * from '../transports/index.js';
+export * from './live/index.js';
+export * from './png.js';
+export * from '../mocks/live-image.js';
+export * from '../mocks/image-pattern.js';

@@ -1,8 +1,11 @@
 import { Command as CliProgram } from 'commander';
 import { createRequire } from 'node:module';
+import { registerLive } from './live.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
-const commands: Array<(program: CliProgram) => void> = [];
+const commands: Array<(program: CliProgram) => void> = [
+  registerLive,
+];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 

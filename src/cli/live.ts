@@ -1,0 +1,111 @@
+import { writeFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command as CliProgram } from 'commander';
+import { Command } from '../../protocol/commands.js';
+import { encodePacket } from '../../protocol/codec.js';
+import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../../protocol/constants.js';
+import type { ImageFrame } from '../../protocol/image.js';
+import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
+import { openLiveStream, type LiveStream } from '../live/live-stream.js';
+import { frameToPng } from '../png.js';
+
+interface LiveOptions {
+  host: string;
+  port: number;
+  livePort?: number;
+  png?: string;
+  frames: number;
+  timeoutMs: number;
+  start?: boolean;
+  depth: 8 | 16;
+}
+
+function integer(min: number, max: number) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function depth(text: string): 8 | 16 {
+  if (text === '8') return 8;
+  if (text === '16') return 16;
+  throw new InvalidArgumentError('expected 8 or 16');
+}
+
+/**
+ * Switch live view over the command port with one raw packet. Sent without the callback
+ * flag, so no reply comes back to be read; whatever the server pushes meanwhile is read
+ * and discarded (one reader per connection, nothing buffered).
+ */
+async function commandLiveView(transport: TcpTransport, on: boolean): Promise<void> {
+  await transport.write(encodePacket({ code: on ? Command.CAMERA_LIVE_VIEW_START : Command.CAMERA_LIVE_VIEW_STOP }));
+}
+
+async function runLive(options: LiveOptions): Promise<string> {
+  const livePort = options.livePort ?? options.port + LIVE_PORT_OFFSET;
+  let control: TcpTransport | undefined;
+  let stream: LiveStream | undefined;
+  try {
+    // Connect to the image port first, so no frame is missed once live view starts.
+    stream = await openLiveStream({ host: options.host, port: livePort, maxBuffered: 1, connectTimeoutMs: options.timeoutMs });
+    if (options.start === true) {
+      control = await connectTcp({ host: options.host, port: options.port, connectTimeoutMs: options.timeoutMs });
+      control.attach({ data: () => {}, close: () => {} });
+      await commandLiveView(control, true);
+    }
+    let frame: ImageFrame | undefined;
+    for (let i = 0; i < options.frames; i++) frame = await stream.nextFrame(options.timeoutMs);
+    if (frame === undefined) throw new Error('no frame');
+    const { width, height, frameNumber, exposureUs } = frame.header;
+    let line = `frame ${frameNumber}: ${width}x${height}, exposure ${exposureUs} us`;
+    if (options.png !== undefined) {
+      const { png, window } = frameToPng(frame, { bitDepth: options.depth });
+      await writeFile(options.png, png);
+      line += `, saved ${options.png}` + (window === undefined ? ' (16-bit)' : ` (contrast ${window.low}..${window.high})`);
+    }
+    if (stream.dropped > 0) line += `, ${stream.dropped} older frames skipped`;
+    return line;
+  } finally {
+    // Leave the instrument as found: live view that this command started is stopped again.
+    if (control !== undefined) {
+      await commandLiveView(control, false).catch(() => {});
+      await control.close();
+    }
+    await stream?.close();
+  }
+}
+
+function explain(error: unknown, options: LiveOptions): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ConnectError) {
+    const which = error.port === options.port ? 'command port' : 'live-image port (command port + 1)';
+    return `${message} (${which}). Is the microscope or \`flamingo sim\` running there?`;
+  }
+  if (error instanceof Error && 'code' in error && error.code === 'TIMEOUT' && options.start !== true) {
+    return `${message}. Live view may be off: start it from the instrument, or pass --start.`;
+  }
+  return message;
+}
+
+/** `flamingo live`: save a frame of the live-image stream as a PNG. */
+export function registerLive(program: CliProgram): void {
+  program
+    .command('live')
+    .description('Wait for a frame on the live-image port (command port + 1) and save it as a PNG')
+    .option('--host <host>', 'instrument address', '127.0.0.1')
+    .option('--port <port>', 'command port', integer(1, 65535), DEFAULT_PORT)
+    .option('--live-port <port>', 'live-image port (default: command port + 1)', integer(1, 65535))
+    .option('--png <file>', 'write the frame here as a grayscale PNG')
+    .option('--depth <bits>', '8: auto-contrast (0.5-99.5 percentile); 16: raw values', depth, 8)
+    .option('--frames <n>', 'wait for this many frames and save the last', integer(1, 1_000_000), 1)
+    .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', integer(1, 3_600_000), 5000)
+    .option('--start', 'send CAMERA_LIVE_VIEW_START first (and STOP when done)')
+    .action(async function (this: CliProgram, options: LiveOptions) {
+      try {
+        process.stdout.write(`${await runLive(options)}\n`);
+      } catch (error) {
+        this.error(`flamingo live: ${explain(error, options)}`, { exitCode: 1, code: 'flamingo.live' });
+      }
+    });
+}
