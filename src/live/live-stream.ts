@@ -154,8 +154,9 @@ export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncI
       frames = this.deframer.push(chunk);
     } catch (error) {
       // The stream has no markers to resynchronise on: an impossible header ends it.
-      this.transport.destroy();
+      // finish() before destroy(): destroying reports a plain close, which must not win.
       this.finish(error instanceof Error ? error : new Error(String(error)));
+      this.transport.destroy();
       return;
     }
     for (const frame of frames) this.deliver(frame);
@@ -163,8 +164,8 @@ export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncI
     // reports the header as its failure: those frames are delivered, then the stream ends.
     const failure = this.deframer.failure;
     if (failure !== null) {
-      this.transport.destroy();
       this.finish(failure);
+      this.transport.destroy();
     }
   }
 
