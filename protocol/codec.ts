@@ -25,7 +25,9 @@ const headerParser = new Parser()
   .uint32('cmdDataBits0')
   .doublele('value')
   .uint32('addDataBytes')
-  .buffer('data', { length: DATA_SIZE, clone: true })
+  // No `clone`: binary-parser clones with `buffer.constructor.from`, which for a Node
+  // Buffer lands in the shared 8 KiB pool. The data field is copied below instead.
+  .buffer('data', { length: DATA_SIZE })
   .uint32('endMarker');
 
 function checkLength(bytes: Uint8Array, offset: number): void {
@@ -63,8 +65,26 @@ export function decodePacketWithParser(bytes: Uint8Array): Packet {
     cmdDataBits0: h.cmdDataBits0,
     value: h.value,
     addDataBytes: h.addDataBytes,
-    data: new Uint8Array(h.data.buffer, h.data.byteOffset, DATA_SIZE),
+    data: copyBytes(h.data, 0, DATA_SIZE),
   };
+}
+
+/**
+ * A private copy of `bytes[start, end)` as a plain Uint8Array. Not `bytes.slice()`: on a
+ * Node Buffer (what sockets deliver) `slice` returns a VIEW, so a packet would keep the
+ * whole chunk alive and change if the chunk's memory were reused.
+ */
+export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  const out = new Uint8Array(n);
+  if (n <= 96) {
+    // Short copies (the 72-byte data field) are faster as a loop than as subarray + set,
+    // which allocates a view object first.
+    for (let i = 0; i < n; i++) out[i] = bytes[start + i] as number;
+  } else {
+    out.set(bytes.subarray(start, end));
+  }
+  return out;
 }
 
 /** True when both markers of the header at `offset` are right. `view` must cover the buffer. */
@@ -94,7 +114,7 @@ export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number):
     cmdDataBits0: view.getUint32(offset + Offset.cmdDataBits0, true),
     value: view.getFloat64(offset + Offset.value, true),
     addDataBytes: view.getUint32(offset + Offset.addDataBytes, true),
-    data: bytes.slice(dataStart, dataStart + DATA_SIZE),
+    data: copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
   };
 }
 
@@ -128,6 +148,14 @@ function u32(name: string, v: number | undefined): number {
   return v;
 }
 
+function f64(name: string, v: number | undefined): number {
+  if (v === undefined) return 0;
+  // Any number is representable (NaN included); only a non-number is refused, instead of
+  // being silently coerced by DataView.
+  if (typeof v !== 'number') throw new RangeError(`${name} must be a number, got ${typeof v}`);
+  return v;
+}
+
 function i32(name: string, v: number | undefined): number {
   if (v === undefined) return 0;
   if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw new RangeError(`${name} must be an i32, got ${v}`);
@@ -136,23 +164,38 @@ function i32(name: string, v: number | undefined): number {
 
 /**
  * Write the 128-byte header for `init` into `target` at `offset`. `addDataBytes` is the
- * payload's length when a payload is given. Range-checks every field (RangeError).
+ * payload's length when a payload is given. Every field is range-checked (RangeError)
+ * BEFORE anything is written, so a bad field never leaves a half-written header behind.
  */
 export function encodeHeaderInto(init: PacketInit, target: Uint8Array, offset = 0): void {
   const data = dataBytes(init.data);
   const addDataBytes = init.payload !== undefined ? init.payload.length : u32('addDataBytes', init.addDataBytes);
+  const code = u32('code', init.code);
+  const status = u32('status', init.status);
+  const hardwareId = u32('hardwareId', init.hardwareId);
+  const subsystemId = u32('subsystemId', init.subsystemId);
+  const clientId = u32('clientId', init.clientId);
+  const int32Data0 = i32('int32Data0', init.int32Data0);
+  const int32Data1 = i32('int32Data1', init.int32Data1);
+  const int32Data2 = i32('int32Data2', init.int32Data2);
+  const cmdDataBits0 = u32('cmdDataBits0', init.cmdDataBits0);
+  const value = f64('value', init.value);
+  if (addDataBytes > 0xffffffff) throw new RangeError(`payload of ${addDataBytes} bytes does not fit addDataBytes (u32)`);
+  if (!Number.isInteger(offset) || offset < 0 || target.length - offset < PACKET_SIZE) {
+    throw new RangeError(`need ${PACKET_SIZE} bytes at offset ${offset} of a ${target.length}-byte target`);
+  }
   const view = new DataView(target.buffer, target.byteOffset + offset, PACKET_SIZE);
   view.setUint32(Offset.startMarker, START_MARKER, true);
-  view.setUint32(Offset.code, u32('code', init.code), true);
-  view.setUint32(Offset.status, u32('status', init.status), true);
-  view.setUint32(Offset.hardwareId, u32('hardwareId', init.hardwareId), true);
-  view.setUint32(Offset.subsystemId, u32('subsystemId', init.subsystemId), true);
-  view.setUint32(Offset.clientId, u32('clientId', init.clientId), true);
-  view.setInt32(Offset.int32Data0, i32('int32Data0', init.int32Data0), true);
-  view.setInt32(Offset.int32Data1, i32('int32Data1', init.int32Data1), true);
-  view.setInt32(Offset.int32Data2, i32('int32Data2', init.int32Data2), true);
-  view.setUint32(Offset.cmdDataBits0, u32('cmdDataBits0', init.cmdDataBits0), true);
-  view.setFloat64(Offset.value, init.value ?? 0, true);
+  view.setUint32(Offset.code, code, true);
+  view.setUint32(Offset.status, status, true);
+  view.setUint32(Offset.hardwareId, hardwareId, true);
+  view.setUint32(Offset.subsystemId, subsystemId, true);
+  view.setUint32(Offset.clientId, clientId, true);
+  view.setInt32(Offset.int32Data0, int32Data0, true);
+  view.setInt32(Offset.int32Data1, int32Data1, true);
+  view.setInt32(Offset.int32Data2, int32Data2, true);
+  view.setUint32(Offset.cmdDataBits0, cmdDataBits0, true);
+  view.setFloat64(Offset.value, value, true);
   view.setUint32(Offset.addDataBytes, addDataBytes, true);
   target.set(data, offset + Offset.data);
   target.fill(0, offset + Offset.data + data.length, offset + Offset.endMarker);

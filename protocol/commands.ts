@@ -1,3 +1,5 @@
+import { STATUS_OK } from './constants.js';
+import { Flags } from './flags.js';
 import type { PacketField } from './packet.js';
 
 /** Subsystem, named by a code's high byte. */
@@ -5,7 +7,7 @@ export type Subsystem = 'common' | 'laser' | 'camera' | 'led' | 'filter' | 'stag
 
 /**
  * What one command code is. This table and spec/commands.json must agree exactly
- * (test/commands-spec.test.ts); the JSON is the normative, language-neutral copy.
+ * (test/protocol-commands.test.ts); the JSON is the normative, language-neutral copy.
  */
 export interface CommandSpec {
   readonly name: string;
@@ -91,16 +93,17 @@ const ROWS: Row[] = [
     unsolicited: true,
     matcher: ['int32Data0'],
     request: { int32Data0: 'laser 1..4' },
-    reply: { status: OK, int32Data0: 'laser 1..4 (echoed)', data: 'level text, or "getLevel error"' },
+    reply: { status: '1 on success, 0 for a bad laser index', int32Data0: 'laser 1..4 (echoed)', data: 'level text "5.00", or "getLevel error"' },
     notes: 'also pushed unasked during workflows',
   }),
-  req('LASER_PREVIEW_ENABLE', 0x2004, { request: { int32Data0: 'laser 1..4' } }),
-  req('LASER_PREVIEW_DISABLE', 0x2005, { request: { int32Data0: 'laser 1..4' } }),
+  req('LASER_PREVIEW_ENABLE', 0x2004, { request: { int32Data0: 'laser 1..4' }, inferred: true }),
+  req('LASER_PREVIEW_DISABLE', 0x2005, { request: { int32Data0: 'laser 1..4' }, inferred: true }),
   req('LASER_ALL_DISABLE', 0x2007, { replies: false, reply: {}, notes: 'never acknowledged by the firmware; send it, do not request it' }),
-  req('CAMERA_EXPOSURE_SET', 0x3001, { request: { int32Data0: 'exposure in microseconds' } }),
+  req('CAMERA_EXPOSURE_SET', 0x3001, { request: { int32Data0: 'exposure in microseconds' }, inferred: true }),
   req('CAMERA_WORKFLOW_START', 0x3004, {
     payload: 'request',
     request: { addDataBytes: 'workflow text length' },
+    reply: { status: '1 started, 0 the payload was not a workflow text' },
     notes: 'workflow file as trailing payload; fire-and-forget (a status reply only with TRIGGER_CALL_BACK)',
   }),
   req('CAMERA_WORKFLOW_STOP', 0x3005),
@@ -120,21 +123,25 @@ const ROWS: Row[] = [
   req('CAMERA_CHECK_STACK_UPDATES', 0x3036),
   req('CAMERA_PIXEL_FIELD_OF_VIEW_GET', 0x3037, { reply: { status: OK, value: 'mm per pixel' } }),
   req('LED_SET', 0x4001, { request: { int32Data0: 'LED index', int32Data1: 'level 0..65535' } }),
-  req('LED_ENABLE', 0x4002, { request: { int32Data0: 'LED index' } }),
+  req('LED_ENABLE', 0x4002, { request: { int32Data0: 'LED index' }, inferred: true }),
   req('LED_DISABLE', 0x4003, {
     kind: 'both',
     unsolicited: true,
     request: { int32Data0: 'LED index' },
+    inferred: true,
     notes: 'also pushed unasked during workflows',
   }),
-  req('FILTER_POSITION_SET', 0x5001, { request: { int32Data0: 'filter position' } }),
-  req('FILTER_POSITION_GET', 0x5002, { reply: { status: OK, int32Data0: 'filter position' } }),
+  req('FILTER_POSITION_SET', 0x5001, { request: { int32Data0: 'filter position' }, inferred: true }),
+  req('FILTER_POSITION_GET', 0x5002, { reply: { status: OK, int32Data0: 'filter position' }, inferred: true }),
   req('STAGE_HOME', 0x6001, { notes: 'every axis moves to its home position; STAGE_MOTION_STOPPED per axis when done' }),
   req('STAGE_HALT', 0x6002, { notes: 'stops every moving axis; STAGE_MOTION_STOPPED with status 0 for each' }),
   req('STAGE_POSITION_SET', 0x6004, {
     matcher: ['int32Data0'],
     request: { int32Data0: AXIS, value: 'target' },
-    reply: { status: 'status 1 when the move was accepted', int32Data0: 'axis (echoed)' },
+    reply: {
+      status: '1 move accepted, 0 refused (e.g. target outside the travel limits: no motion, no STAGE_MOTION_STOPPED)',
+      int32Data0: 'axis (echoed)',
+    },
     notes: 'the reply only acknowledges; the move goes on and ends with STAGE_MOTION_STOPPED',
   }),
   req('STAGE_POSITION_SET_SLIDER', 0x6005, {
@@ -154,7 +161,7 @@ const ROWS: Row[] = [
   evt(
     'STAGE_MOTION_STOPPED',
     0x6010,
-    { status: '1 target reached, 0 stopped short (halt)', int32Data0: 'axis', value: 'final position' },
+    { status: '1 target reached, 0 stopped short (halt)', int32Data0: 'axis: 1 X, 2 Y, 3 Z, 4 R', value: 'final position' },
     'pushed when a move ends, also a zero-length one',
   ),
   req('ILLUMINATION_LEFT_ENABLE', 0x7004, { inferred: true }),
@@ -190,6 +197,44 @@ export function subsystemOf(code: number): Subsystem | undefined {
 export const COMMANDS: readonly CommandSpec[] = ROWS.map((row) => Object.freeze({ ...row, subsystem: subsystemOf(row.code) as Subsystem }));
 
 const byCode = new Map<number, CommandSpec>(COMMANDS.map((c) => [c.code, c]));
+
+/**
+ * The language-neutral command table exactly as spec/commands.json holds it (the file is
+ * generated from this: `npm run spec:commands`). Pure: returns a fresh object.
+ */
+export function commandsDocument(): CommandsDocument {
+  return {
+    $comment:
+      'Normative command table of the Flamingo TCP protocol as this project speaks it; see spec/protocol.md. protocol/commands.ts must agree with it exactly.',
+    version: 1,
+    successStatus: STATUS_OK,
+    flags: { ...Flags },
+    commands: COMMANDS.map((c) => ({
+      name: c.name,
+      code: c.code,
+      hex: `0x${c.code.toString(16).toUpperCase().padStart(4, '0')}`,
+      subsystem: c.subsystem,
+      kind: c.kind,
+      replies: c.replies,
+      unsolicited: c.unsolicited,
+      matcher: [...c.matcher],
+      request: { ...c.request },
+      reply: { ...c.reply },
+      payload: c.payload,
+      inferred: c.inferred,
+      notes: c.notes,
+    })),
+  };
+}
+
+/** Shape of spec/commands.json. */
+export interface CommandsDocument {
+  $comment: string;
+  version: number;
+  successStatus: number;
+  flags: Record<string, number>;
+  commands: Array<Omit<CommandSpec, 'matcher'> & { hex: string; matcher: PacketField[] }>;
+}
 
 /** Command name → code, e.g. `Command.STAGE_POSITION_GET === 0x6008`. */
 export const Command = {

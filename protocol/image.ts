@@ -65,10 +65,15 @@ export function decodeImageHeader(bytes: Uint8Array, offset = 0): ImageHeader {
 
 /** Encode a frame (header followed by its pixels); `imageSize` is taken from the pixels. */
 export function encodeImageFrame(header: Omit<ImageHeader, 'imageSize'> & { imageSize?: number }, pixels: Uint8Array): Uint8Array {
+  const full: ImageHeader = { ...header, imageSize: pixels.length };
+  for (const field of FIELDS) {
+    const v = full[field];
+    // Wrapping with `>>> 0` would silently write a different number than the caller gave.
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${field} must be a u32, got ${v}`);
+  }
   const out = new Uint8Array(IMAGE_HEADER_SIZE + pixels.length);
   const view = new DataView(out.buffer);
-  const full: ImageHeader = { ...header, imageSize: pixels.length };
-  FIELDS.forEach((field, i) => view.setUint32(i * 4, full[field] >>> 0, true));
+  FIELDS.forEach((field, i) => view.setUint32(i * 4, full[field], true));
   out.set(pixels, IMAGE_HEADER_SIZE);
   return out;
 }
@@ -82,7 +87,9 @@ export interface FrameDeframerOptions {
 /**
  * Streaming reader of the live-image port. The stream has no markers, so a header that
  * is impossible (size over the limit, or not width × height × 2) cannot be resynchronised:
- * push() throws FrameError and the deframer refuses further input until reset().
+ * the deframer fails and refuses further input until reset(). Frames completed earlier in
+ * the same chunk are not lost: push() returns them, and the FrameError is thrown by the
+ * next push() (and is readable at once as `failure`).
  */
 export class FrameDeframer {
   readonly maxImageBytes: number;
@@ -106,9 +113,16 @@ export class FrameDeframer {
     this.failed = null;
   }
 
+  /** The error that stopped this deframer, or null while it is healthy. */
+  get failure(): FrameError | null {
+    return this.failed;
+  }
+
   /**
    * Feed the next chunk; returns the frames it completes, in order.
-   * @throws FrameError for an impossible header (then every later push throws it too).
+   * @throws FrameError for an impossible header when no frame was completed before it in
+   * this chunk; otherwise those frames are returned and the next push throws. Every push
+   * after a failure throws it again, until reset().
    */
   push(chunk: Uint8Array): ImageFrame[] {
     if (this.failed !== null) throw this.failed;
@@ -123,7 +137,12 @@ export class FrameDeframer {
         if (this.headerFill < IMAGE_HEADER_SIZE) break;
         this.headerFill = 0;
         const header = decodeImageHeader(this.header);
-        this.check(header);
+        const problem = this.check(header);
+        if (problem !== null) {
+          this.failed = problem;
+          if (out.length > 0) return out;
+          throw problem;
+        }
         this.current = { header, pixels: new Uint8Array(header.imageSize) };
         this.pixelFill = 0;
       }
@@ -141,16 +160,14 @@ export class FrameDeframer {
     return out;
   }
 
-  private check(h: ImageHeader): void {
+  /** Why a header is impossible, or null; checked before the pixel buffer is allocated. */
+  private check(h: ImageHeader): FrameError | null {
     let problem: string | undefined;
     if (h.imageSize > this.maxImageBytes) problem = `image size ${h.imageSize} exceeds the limit of ${this.maxImageBytes}`;
     else if (h.imageSize !== h.width * h.height * 2) {
       problem = `image size ${h.imageSize} is not width ${h.width} × height ${h.height} × 2`;
     }
-    if (problem !== undefined) {
-      this.failed = new FrameError(`bad live-image header: ${problem}`, { claimedBytes: h.imageSize });
-      throw this.failed;
-    }
+    return problem === undefined ? null : new FrameError(`bad live-image header: ${problem}`, { claimedBytes: h.imageSize });
   }
 }
 
