@@ -8,3 +8,4 @@ export * from './live/index.js';
 export * from './png.js';
 export * from '../mocks/live-image.js';
 export * from '../mocks/image-pattern.js';
+export * from './state/index.js';
