@@ -79,8 +79,8 @@ async function runLive(options: LiveOptions): Promise<string> {
 function explain(error: unknown, options: LiveOptions): string {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof ConnectError) {
-    const which = error.port === options.port ? 'command port' : 'live-image port (command port + 1)';
-    return `${message} (${which}). Is the microscope or \`flamingo sim\` running there?`;
+    const which = error.port === options.port ? 'the command port' : 'the live-image port, command port + 1';
+    return `${message} (${which}). Is the microscope, or \`flamingo sim\`, running on ${error.host}?`;
   }
   if (error instanceof Error && 'code' in error && error.code === 'TIMEOUT' && options.start !== true) {
     return `${message}. Live view may be off: start it from the instrument, or pass --start.`;
@@ -101,11 +101,13 @@ export function registerLive(program: CliProgram): void {
     .option('--frames <n>', 'wait for this many frames and save the last', integer(1, 1_000_000), 1)
     .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', integer(1, 3_600_000), 5000)
     .option('--start', 'send CAMERA_LIVE_VIEW_START first (and STOP when done)')
-    .action(async function (this: CliProgram, options: LiveOptions) {
+    .action(async (options: LiveOptions) => {
       try {
         process.stdout.write(`${await runLive(options)}\n`);
       } catch (error) {
-        this.error(`flamingo live: ${explain(error, options)}`, { exitCode: 1, code: 'flamingo.live' });
+        // A runtime failure, not a usage error: no help text, just the reason and exit code 1.
+        process.stderr.write(`flamingo live: ${explain(error, options)}\n`);
+        process.exitCode = 1;
       }
     });
 }
