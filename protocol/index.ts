@@ -15,3 +15,5 @@ export {
 } from './codec.js';
 export * from './deframer.js';
 export * from './image.js';
+export * from './text-format.js';
+export * from './workflow-text.js';

@@ -9,3 +9,4 @@ export * from './png.js';
 export * from '../mocks/live-image.js';
 export * from '../mocks/image-pattern.js';
 export * from './state/index.js';
+export * from '../mocks/index.js';

@@ -1,0 +1,385 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import { dataText, encodePacket } from '../protocol/codec.js';
+import { Command, commandName, commandSpec } from '../protocol/commands.js';
+import { STATUS_OK } from '../protocol/constants.js';
+import type { FrameError } from '../protocol/errors.js';
+import { Flags } from '../protocol/flags.js';
+import type { Packet, PacketInit } from '../protocol/packet.js';
+import { DEFAULT_SETTINGS_TEXT } from '../protocol/text-format.js';
+import { listenTcp, type TcpListener } from '../transports/tcp.js';
+import type { Transport } from '../transports/transport.js';
+import { toFaultSpec, type FaultSpec } from './fault-spec.js';
+import { Instrument, type SimulatorSnapshot, type Outcome } from './instrument.js';
+import { SimConnection, type ConnectionHost } from './sim-connection.js';
+import { isAxis } from './stage.js';
+import { TimerSet } from './timers.js';
+
+/** Options of {@link SimulatedMicroscope}. */
+export interface SimulatorOptions {
+  /**
+   * Copy hardwareId, subsystemId and clientId from each request into its reply (the
+   * project's sequenced extension). `false` behaves like published firmware: 0 in all three.
+   * Default true.
+   */
+  echoSequence?: boolean;
+  /** Seed of every fault's random choices (default 1). */
+  seed?: number;
+  /**
+   * Faults for every connection: an object, the `--faults` text, or a function of the
+   * connection id (1, 2, …) for per-connection faults. Default none.
+   */
+  faults?: FaultSpec | string | ((connectionId: number) => FaultSpec | string | undefined);
+  /** Speed-up of motion and workflows (1000: a 1 mm move at 1 mm/s takes 1 ms). Default 1. */
+  timeScale?: number;
+  /** Instrument time every workflow takes; default planes / frame rate of the workflow. */
+  workflowDurationMs?: number;
+  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. */
+  settingsText?: string;
+  /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. */
+  maxPayloadBytes?: number;
+  /** Records kept (oldest dropped first, counted in `droppedRecords`). Default 100,000. */
+  maxRecords?: number;
+  /** Bytes a client may leave unread before it is dropped (default 8 MiB), as the firmware does. */
+  maxOutgoingBytes?: number;
+  /** Camera image size (default 2048 × 2048) and pixel field of view in mm (default 0.000406). */
+  imageWidth?: number;
+  imageHeight?: number;
+  pixelSizeMm?: number;
+}
+
+/** One packet the simulator received. */
+export interface SimRecord {
+  connectionId: number;
+  /** 0-based position among this connection's packets. */
+  index: number;
+  /** 0-based position among every packet the simulator received. */
+  sequence: number;
+  code: number;
+  name: string;
+  status: number;
+  hardwareId: number;
+  subsystemId: number;
+  clientId: number;
+  int32Data0: number;
+  int32Data1: number;
+  int32Data2: number;
+  cmdDataBits0: number;
+  value: number;
+  addDataBytes: number;
+  /** The data field as text. */
+  data: string;
+  /** SHA-256 (hex) of the trailing payload, or null when there was none. */
+  payloadHash: string | null;
+}
+
+/** A reply as the simulator built it. */
+export type SimReply = PacketInit & { code: number; status: number };
+
+/** One handled command, for logs and tests. */
+export interface CommandInfo {
+  connectionId: number;
+  /** The packet's index among the connection's packets. */
+  index: number;
+  name: string;
+  packet: Packet;
+  /** The reply, or undefined when none was asked for (no TRIGGER_CALL_BACK) or the command is never acknowledged. */
+  reply: SimReply | undefined;
+  /** The reply was built but a fault dropped it (drop rate or disconnect). */
+  dropped: boolean;
+}
+
+/** Events of {@link SimulatedMicroscope}. */
+export interface SimulatorEvents {
+  command: (info: CommandInfo) => void;
+  connection: (info: { connectionId: number; description: string }) => void;
+  disconnect: (info: { connectionId: number; error: Error | undefined }) => void;
+  /** CAMERA_LIVE_VIEW_START (true) / STOP (false) changed the live-view state. */
+  liveView: (active: boolean) => void;
+  /** A client's stream broke the framing rules (over-limit payload claim); the connection is closed. */
+  frameError: (info: { connectionId: number; error: FrameError }) => void;
+  /** Garbage skipped in a client's stream before its next good packet. */
+  resync: (info: { connectionId: number; skippedBytes: number }) => void;
+  /** A listener threw; reported here instead of unwinding the simulator. */
+  error: (error: unknown) => void;
+}
+
+/** What `listen` bound. */
+export interface SimAddress {
+  host: string;
+  port: number;
+}
+
+const SEQUENCE_FIELDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
+
+/**
+ * A simulated Flamingo microscope: the instrument's state machine behind the real wire
+ * protocol, over TCP or any Transport, with seeded fault injection and a record of every
+ * packet received. Behaviour: spec/simulator.md.
+ */
+export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
+  readonly echoSequence: boolean;
+  readonly seed: number;
+  readonly timeScale: number;
+  /** Records dropped because `maxRecords` was reached. */
+  droppedRecords = 0;
+  private readonly timers = new TimerSet();
+  private readonly instrument: Instrument;
+  private readonly open = new Map<number, SimConnection>();
+  private readonly allRecords: SimRecord[] = [];
+  private readonly perConnection = new Map<number, SimRecord[]>();
+  private sequence = 0;
+  private nextConnectionId = 1;
+  private listener: TcpListener | null = null;
+  private closing = false;
+  private readonly host: ConnectionHost;
+  private readonly options: SimulatorOptions;
+
+  constructor(options: SimulatorOptions = {}) {
+    super();
+    this.options = options;
+    this.echoSequence = options.echoSequence ?? true;
+    this.seed = options.seed ?? 1;
+    this.timeScale = options.timeScale ?? 1;
+    if (!(this.timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${this.timeScale}`);
+    // Parse fault text now so a bad spec fails at construction, not at the first connection.
+    if (typeof options.faults === 'string') toFaultSpec(options.faults);
+    this.instrument = new Instrument(
+      {
+        settingsText: options.settingsText ?? DEFAULT_SETTINGS_TEXT,
+        timeScale: this.timeScale,
+        workflowDurationMs: options.workflowDurationMs,
+        imageWidth: options.imageWidth ?? 2048,
+        imageHeight: options.imageHeight ?? 2048,
+        pixelSizeMm: options.pixelSizeMm ?? 0.000406,
+      },
+      this.timers,
+      (init) => this.broadcast(init),
+      (on) => this.safeEmit('liveView', on),
+    );
+    this.host = {
+      timers: this.timers,
+      received: (c, p) => this.record(c, p),
+      process: (c, p) => this.process(c, p),
+      frameError: (c, error) => {
+        this.safeEmit('frameError', { connectionId: c.id, error });
+        // An over-limit claim means the client's framing cannot be trusted (or it is
+        // hostile): close that connection; the others are untouched.
+        c.destroy(error);
+      },
+      resync: (c, skippedBytes) => this.safeEmit('resync', { connectionId: c.id, skippedBytes }),
+      closed: (c, error) => {
+        this.open.delete(c.id);
+        this.safeEmit('disconnect', { connectionId: c.id, error });
+      },
+    };
+  }
+
+  /** Listen for TCP clients (default 127.0.0.1, port 0 = any free port). */
+  async listen(options: { port?: number; host?: string } = {}): Promise<SimAddress> {
+    if (this.listener !== null) throw new Error('the simulator is already listening');
+    if (this.closing) throw new Error('the simulator is closed');
+    const listener = await listenTcp({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, (t) => this.attach(t));
+    if (this.closing) {
+      await listener.close();
+      throw new Error('the simulator was closed while it started listening');
+    }
+    this.listener = listener;
+    return { host: listener.host, port: listener.port };
+  }
+
+  /** The bound address, once listening. */
+  get address(): SimAddress | undefined {
+    return this.listener === null ? undefined : { host: this.listener.host, port: this.listener.port };
+  }
+
+  /** Serve one client over any transport (e.g. one end of createMemoryPair). Returns its connection id. */
+  attach(transport: Transport): number {
+    const id = this.nextConnectionId++;
+    if (this.closing) {
+      transport.destroy();
+      return id;
+    }
+    const faults = this.options.faults;
+    const spec = toFaultSpec(typeof faults === 'function' ? faults(id) : faults);
+    const connection = new SimConnection(
+      id,
+      transport,
+      this.host,
+      {
+        seed: this.seed,
+        faults: spec,
+        maxPayloadBytes: this.options.maxPayloadBytes ?? 1024 * 1024,
+        maxOutgoingBytes: this.options.maxOutgoingBytes ?? 8 * 1024 * 1024,
+      },
+      (code, n) => this.encodeFloodEvent(code, n),
+    );
+    this.open.set(id, connection);
+    this.perConnection.set(id, []);
+    this.safeEmit('connection', { connectionId: id, description: transport.description });
+    connection.start();
+    return id;
+  }
+
+  /** Replace the faults of one open connection. */
+  setFaults(connectionId: number, spec: FaultSpec | string): void {
+    const c = this.open.get(connectionId);
+    if (c === undefined) throw new Error(`no open connection ${connectionId}`);
+    c.setFaults(toFaultSpec(spec));
+  }
+
+  /** Drop one connection at once, as a network failure would. */
+  disconnect(connectionId: number): void {
+    this.open.get(connectionId)?.destroy();
+  }
+
+  /** Number of open connections. */
+  get connections(): number {
+    return this.open.size;
+  }
+
+  /** Ids of the open connections, oldest first. */
+  get connectionIds(): number[] {
+    return [...this.open.keys()];
+  }
+
+  /** Every packet received, in arrival order (bounded by maxRecords). */
+  get records(): readonly SimRecord[] {
+    return this.allRecords;
+  }
+
+  /** The packets one connection sent, in order (kept after it closes). */
+  recordsFor(connectionId: number): readonly SimRecord[] {
+    return this.perConnection.get(connectionId) ?? [];
+  }
+
+  /** Position of a stage axis (1 X, 2 Y, 3 Z, 4 R) now, interpolated during a move. */
+  stagePosition(axis: number): number {
+    if (!isAxis(axis)) throw new RangeError(`axis must be 1..4, got ${String(axis)}`);
+    return this.instrument.stage.position(axis);
+  }
+
+  /** A copy of the whole instrument state. */
+  snapshot(): SimulatorSnapshot {
+    return this.instrument.snapshot();
+  }
+
+  /** The settings text COMMON_SCOPE_SETTINGS returns now. */
+  get settingsText(): string {
+    return this.instrument.settings;
+  }
+
+  /**
+   * Close every connection, the listener and every timer. Idempotent. Running workflows
+   * and moves simply stop (no events: there is nobody left to tell).
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.timers.clearAll();
+    this.instrument.dispose();
+    for (const c of [...this.open.values()]) c.destroy();
+    const listener = this.listener;
+    this.listener = null;
+    if (listener !== null) await listener.close();
+  }
+
+  /** Send an unsolicited event to every connected client (events carry 0 in the sequence fields). */
+  broadcast(init: PacketInit): void {
+    if (this.closing || this.open.size === 0) return;
+    const bytes = encodePacket(init);
+    for (const c of this.open.values()) c.send(bytes);
+  }
+
+  private encodeFloodEvent(code: number, n: number): Uint8Array {
+    if (code === Command.LASER_LEVEL_GET) {
+      const level = this.instrument.laserLevel(1) ?? 0;
+      return encodePacket({ code, status: STATUS_OK, int32Data0: 1, data: level.toFixed(2) });
+    }
+    return encodePacket({ code, status: STATUS_OK, int32Data0: n });
+  }
+
+  private record(c: SimConnection, p: Packet): void {
+    const r: SimRecord = {
+      connectionId: c.id,
+      index: c.receivedPackets,
+      sequence: this.sequence++,
+      code: p.code,
+      name: commandName(p.code),
+      status: p.status,
+      hardwareId: p.hardwareId,
+      subsystemId: p.subsystemId,
+      clientId: p.clientId,
+      int32Data0: p.int32Data0,
+      int32Data1: p.int32Data1,
+      int32Data2: p.int32Data2,
+      cmdDataBits0: p.cmdDataBits0,
+      value: p.value,
+      addDataBytes: p.addDataBytes,
+      data: dataText(p),
+      payloadHash: p.payload === undefined ? null : createHash('sha256').update(p.payload).digest('hex'),
+    };
+    const max = this.options.maxRecords ?? 100_000;
+    this.allRecords.push(r);
+    const own = this.perConnection.get(c.id);
+    own?.push(r);
+    if (this.allRecords.length > max) {
+      const old = this.allRecords.shift() as SimRecord;
+      this.droppedRecords++;
+      const list = this.perConnection.get(old.connectionId);
+      if (list !== undefined && list[0] === old) list.shift();
+    }
+  }
+
+  /** Handle one command of one connection; the connection's next command waits for this. */
+  private async process(c: SimConnection, p: Packet): Promise<void> {
+    if (this.closing) return;
+    const outcome: Outcome = this.instrument.execute(p);
+    const wantsReply = (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) !== 0 && outcome.silent !== true;
+    let reply: SimReply | undefined;
+    if (wantsReply) reply = this.buildReply(p, outcome);
+    if (outcome.waitFor !== undefined) await outcome.waitFor;
+    const delay = wantsReply ? c.nextReplyDelay() : 0;
+    if (delay > 0) await this.timers.sleep(delay);
+    if (this.closing) return;
+    if (c.isClosed) {
+      // Nobody to answer, but what the command started (a workflow, events) still happens.
+      outcome.after?.();
+      return;
+    }
+    // The disconnect fault strikes after the command ran but before its reply: the hardest
+    // case for a client (the command may have executed; no answer will come).
+    const disconnectNow = c.processedPackets >= c.disconnectAfter;
+    let dropped = false;
+    if (reply !== undefined) {
+      if (disconnectNow || c.dropsReply()) dropped = true;
+      else c.send(encodePacket(reply));
+    }
+    if (disconnectNow) c.destroy(new Error(`connection ${c.id}: disconnect fault after ${c.processedPackets} packets`));
+    outcome.after?.();
+    this.safeEmit('command', { connectionId: c.id, index: c.processedPackets - 1, name: commandName(p.code), packet: p, reply, dropped });
+  }
+
+  private buildReply(p: Packet, outcome: Outcome): SimReply {
+    const reply: SimReply = { code: p.code, status: outcome.status };
+    if (this.echoSequence) for (const f of SEQUENCE_FIELDS) reply[f] = p[f];
+    // Lease-mode matchers (spec/commands.json) compare these fields; echo them unless the
+    // handler defines them itself.
+    const matcher = commandSpec(p.code)?.matcher ?? [];
+    for (const f of matcher) (reply as unknown as Record<string, unknown>)[f] = p[f];
+    if (outcome.fields !== undefined) Object.assign(reply, outcome.fields);
+    return reply;
+  }
+
+  /** Emit without letting a throwing listener unwind the simulator. */
+  private safeEmit<E extends keyof SimulatorEvents>(event: E, ...args: Parameters<SimulatorEvents[E]>): void {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (error) {
+      queueMicrotask(() => {
+        if (event !== 'error' && this.listenerCount('error') > 0) this.emit('error', error);
+        else process.emitWarning(`SimulatedMicroscope: a '${String(event)}' listener threw: ${String(error)}`);
+      });
+    }
+  }
+}

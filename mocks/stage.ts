@@ -1,0 +1,192 @@
+import type { AxisSettings } from '../protocol/text-format.js';
+import type { TimerSet } from './timers.js';
+
+/** Stage axis number on the wire: 1 X, 2 Y, 3 Z (mm), 4 R (degrees). */
+export type Axis = 1 | 2 | 3 | 4;
+
+/** Read-only view of one axis. */
+export interface SimAxisSnapshot {
+  axis: Axis;
+  /** Position now, interpolated during a move. */
+  position: number;
+  /** Where the current (or last) move goes. */
+  target: number;
+  moving: boolean;
+  /** Velocity used by the next move (mm/s, or degrees/s for R). */
+  velocity: number;
+  min: number;
+  max: number;
+}
+
+/** How a move ended: status 1 reached its target, 0 stopped short (halt). */
+export interface MotionStopped {
+  axis: Axis;
+  status: 0 | 1;
+  position: number;
+}
+
+interface AxisState {
+  settings: AxisSettings;
+  velocity: number;
+  /** Position when the current move started (or the resting position). */
+  from: number;
+  target: number;
+  startedAt: number;
+  durationMs: number;
+  moving: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** True for 1..4. */
+export function isAxis(n: number): n is Axis {
+  return n === 1 || n === 2 || n === 3 || n === 4;
+}
+
+/**
+ * Four stage axes with travel limits and motion over time. A move takes
+ * distance / velocity (divided by timeScale) and is interpolated linearly meanwhile.
+ *
+ * A new target for a moving axis retargets it from where it is now: the axis never came
+ * to rest, so no STAGE_MOTION_STOPPED is sent for the superseded move; exactly one is
+ * sent when the axis stops (spec/simulator.md §Stage).
+ */
+export class StageModel {
+  private axes: AxisState[];
+  private motionWaiters: (() => void)[] = [];
+
+  constructor(
+    settings: AxisSettings[],
+    private readonly timers: TimerSet,
+    private readonly timeScale: number,
+    /** Called when a move started here ends by itself (status 1). */
+    private readonly onStopped: (event: MotionStopped) => void,
+    initial: readonly number[] = [7.5, 15, 16.5, 0],
+  ) {
+    this.axes = settings.map((s, i) => {
+      const start = Math.min(s.max, Math.max(s.min, initial[i] ?? s.home));
+      return { settings: s, velocity: s.defaultVelocity, from: start, target: start, startedAt: 0, durationMs: 0, moving: false, timer: undefined };
+    });
+  }
+
+  private state(axis: Axis): AxisState {
+    return this.axes[axis - 1] as AxisState;
+  }
+
+  /** Position of an axis now (interpolated while it moves). */
+  position(axis: Axis, now = performance.now()): number {
+    const a = this.state(axis);
+    if (!a.moving) return a.from;
+    const f = a.durationMs <= 0 ? 1 : Math.min(1, (now - a.startedAt) / a.durationMs);
+    return a.from + (a.target - a.from) * f;
+  }
+
+  snapshot(axis: Axis): SimAxisSnapshot {
+    const a = this.state(axis);
+    return { axis, position: this.position(axis), target: a.target, moving: a.moving, velocity: a.velocity, min: a.settings.min, max: a.settings.max };
+  }
+
+  get anyMoving(): boolean {
+    return this.axes.some((a) => a.moving);
+  }
+
+  /** True when `target` is a finite number inside the axis' travel limits. */
+  accepts(axis: Axis, target: number): boolean {
+    const s = this.state(axis).settings;
+    return Number.isFinite(target) && target >= s.min && target <= s.max;
+  }
+
+  /** Set the velocity of later moves; refused (false) unless 0 < v ≤ the axis' maximum. */
+  setVelocity(axis: Axis, velocity: number): boolean {
+    const a = this.state(axis);
+    if (!Number.isFinite(velocity) || velocity <= 0 || velocity > a.settings.maxVelocity) return false;
+    a.velocity = velocity;
+    return true;
+  }
+
+  /**
+   * Start a move (the caller checked `accepts`). Returns 'zero' when the axis is already
+   * at the target: the caller reports that motion-stopped itself, after its reply.
+   */
+  moveTo(axis: Axis, target: number): 'moving' | 'zero' {
+    const a = this.state(axis);
+    const now = performance.now();
+    const here = this.position(axis, now);
+    this.timers.clear(a.timer);
+    a.timer = undefined;
+    a.from = here;
+    a.target = target;
+    const distance = Math.abs(target - here);
+    if (distance === 0) {
+      a.moving = false;
+      this.wakeIfIdle();
+      return 'zero';
+    }
+    a.startedAt = now;
+    a.durationMs = (distance / a.velocity) * 1000 / this.timeScale;
+    a.moving = true;
+    a.timer = this.timers.timeout(() => {
+      a.timer = undefined;
+      a.from = a.target;
+      a.moving = false;
+      this.onStopped({ axis, status: 1, position: a.target });
+      this.wakeIfIdle();
+    }, a.durationMs);
+    return 'moving';
+  }
+
+  /** Stop every moving axis where it is; returns one status-0 event per axis stopped. */
+  halt(): MotionStopped[] {
+    const now = performance.now();
+    const stopped: MotionStopped[] = [];
+    this.axes.forEach((a, i) => {
+      if (!a.moving) return;
+      const axis = (i + 1) as Axis;
+      const here = this.position(axis, now);
+      this.timers.clear(a.timer);
+      a.timer = undefined;
+      a.from = here;
+      a.target = here;
+      a.moving = false;
+      stopped.push({ axis, status: 0, position: here });
+    });
+    this.wakeIfIdle();
+    return stopped;
+  }
+
+  /** Home position of an axis (from the settings text). */
+  home(axis: Axis): number {
+    return this.state(axis).settings.home;
+  }
+
+  /** Resolves once no axis moves (at once when none does). */
+  whenIdle(): Promise<void> {
+    if (!this.anyMoving) return Promise.resolve();
+    return new Promise((resolve) => this.motionWaiters.push(resolve));
+  }
+
+  /** Replace travel limits (new settings text); moves in progress keep their targets. */
+  setLimits(settings: AxisSettings[]): void {
+    settings.forEach((s, i) => {
+      const a = this.axes[i];
+      if (a !== undefined) a.settings = s;
+    });
+  }
+
+  /** Stop timers and release waiters (simulator shutdown). */
+  dispose(): void {
+    for (const a of this.axes) {
+      this.timers.clear(a.timer);
+      a.timer = undefined;
+    }
+    const waiters = this.motionWaiters;
+    this.motionWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private wakeIfIdle(): void {
+    if (this.anyMoving) return;
+    const waiters = this.motionWaiters;
+    this.motionWaiters = [];
+    for (const w of waiters) w();
+  }
+}
