@@ -47,7 +47,9 @@ const CARRY_CAPACITY = 2 * PACKET_SIZE;
  * false start marker inside garbage costs only the bytes up to the real packet.
  *
  * Accounting invariant, at every moment: bytes pushed = Σ(128 + addDataBytes) over the
- * packets returned + skippedBytes + bufferedBytes.
+ * packets returned + skippedBytes + bufferedBytes. Bytes that cannot begin a packet are
+ * skipped as soon as they are seen, so all three terms are the same however the stream
+ * was cut into chunks (only the moment a packet is returned depends on the cuts).
  */
 export class Deframer {
   /** Bytes discarded as garbage (bad markers, rejected headers), over the stream's life. */
@@ -139,6 +141,7 @@ export class Deframer {
       pos = this.accept(packet, claim, chunk, pos + PACKET_SIZE, end);
       if (this.waiting !== null) return this.takeBatch();
     }
+    if (pos < end) pos = this.settle(chunk, pos, end);
     if (pos < end) {
       this.carry.set(pos === 0 ? chunk : chunk.subarray(pos, end), 0);
       this.carryLength = end - pos;
@@ -162,6 +165,7 @@ export class Deframer {
     while (p < held) {
       if (joinedEnd - p < PACKET_SIZE) {
         // Still no complete header (only possible when the chunk was short): keep the rest.
+        p = this.settle(this.carry, p, joinedEnd);
         if (p > 0) this.carry.copyWithin(0, p, joinedEnd);
         this.carryLength = joinedEnd - p;
         return -1;
@@ -236,6 +240,17 @@ export class Deframer {
   }
 
   /**
+   * Fewer than 128 bytes are left at `pos`: keep them only from a position that can still
+   * begin a packet (a start marker, or a prefix of one at the very end). Skipping the rest
+   * now, not when more bytes arrive, makes skippedBytes and bufferedBytes independent of
+   * how the stream was cut into chunks.
+   */
+  private settle(bytes: Uint8Array, pos: number, end: number): number {
+    if (end - pos >= 4 ? startsWithMarker(bytes, pos) : partialMarkerStart(bytes, pos, end) === pos) return pos;
+    return this.skip(bytes, pos, end, true);
+  }
+
+  /**
    * The header candidate at `at` failed: find the next candidate after it (a full start
    * marker, else the last bytes that could begin one, else `end`), count the bytes passed
    * over as skipped, and return the candidate's offset. When `atStreamEdge` is false the
@@ -288,6 +303,15 @@ function notify<T>(callback: (arg: T) => void, arg: T): void {
       throw error;
     });
   }
+}
+
+function startsWithMarker(bytes: Uint8Array, at: number): boolean {
+  return (
+    bytes[at] === START_MARKER_BYTES[0] &&
+    bytes[at + 1] === START_MARKER_BYTES[1] &&
+    bytes[at + 2] === START_MARKER_BYTES[2] &&
+    bytes[at + 3] === START_MARKER_BYTES[3]
+  );
 }
 
 /** Offset of the first full start marker in bytes[from, end), or -1. */

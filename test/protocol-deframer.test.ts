@@ -174,6 +174,19 @@ describe('resynchronisation (spec/protocol.md §Resynchronisation)', () => {
     expect(run.packets.map((p) => p.code)).toEqual([5]);
   });
 
+  it('regression (fast-check counterexample): garbage shorter than a header at a chunk end is skipped at once, not buffered', () => {
+    // Before the fix, 300 bytes of garbage pushed as 200 + 100 left 100 bytes buffered while
+    // the same bytes pushed whole were all skipped: the counters depended on the cuts.
+    const junk = new Uint8Array(300).fill(0x11);
+    const whole = feed([junk]);
+    const cut = feed([junk.subarray(0, 200), junk.subarray(200)]);
+    expect([whole.deframer.skippedBytes, whole.deframer.bufferedBytes]).toEqual([300, 0]);
+    expect([cut.deframer.skippedBytes, cut.deframer.bufferedBytes]).toEqual([300, 0]);
+    // A start marker with fewer than 128 bytes after it stays buffered: it may be a packet.
+    const started = feed([concat([Uint8Array.of(1, 2), Uint8Array.of(0x54, 0xe6, 0x21, 0xf3, 9)])]);
+    expect([started.deframer.skippedBytes, started.deframer.bufferedBytes]).toEqual([2, 5]);
+  });
+
   it('trailing garbage with no packet after it is counted but not reported as a resync', () => {
     const run = feed([encodePacket({ code: 1 }), new Uint8Array(300).fill(3)]);
     expect(run.deframer.skippedBytes).toBe(300);
@@ -292,8 +305,21 @@ describe('arbitrary input', () => {
         fc.integer({ min: 0, max: 20 }),
         (parts, maxPayloadBytes) => {
           const stream = concat(parts);
-          const run = feed(splitAt(stream, [17, 128, 129, 300, 301, 777]), maxPayloadBytes);
-          expect(accounted(run)).toBe(stream.length);
+          const summary = (r: Run) => ({
+            packets: r.packets,
+            skippedBytes: r.deframer.skippedBytes,
+            bufferedBytes: r.deframer.bufferedBytes,
+            resyncs: r.resyncs,
+            errors: r.errors.map((e) => [e.claimedBytes, e.offset]),
+          });
+          const whole = feed([stream], maxPayloadBytes);
+          expect(accounted(whole)).toBe(stream.length);
+          // However the stream is cut, the outcome and every counter are the same.
+          for (const chunks of [splitAt(stream, [17, 128, 129, 300, 301, 777]), bytewise(stream)]) {
+            const run = feed(chunks, maxPayloadBytes);
+            expect(accounted(run)).toBe(stream.length);
+            expect(summary(run)).toEqual(summary(whole));
+          }
         },
       ),
     );
