@@ -51,10 +51,16 @@ export function deriveSeed(seed: number, connectionId: number, stream: number): 
 export class SimConnection {
   /** Packets received so far (also the index the next one gets). */
   receivedPackets = 0;
+  /** True once the connection is closed or closing (hangUp). */
+  get isFinished(): boolean {
+    return this.isClosed || this.hangingUp;
+  }
   /** Packets taken off the serial queue for processing so far (1-based count of the current one). */
   processedPackets = 0;
   /** Set once the connection is gone. */
   isClosed = false;
+  /** Set by hangUp(): nothing more is read or handled; queued output still goes out, then the close. */
+  private hangingUp = false;
   /** Bytes handed to the transport and not yet accepted by it. */
   private pendingBytes = 0;
   private readonly deframer: Deframer;
@@ -135,7 +141,7 @@ export class SimConnection {
 
   /** Queue one encoded packet (reply or event) for the client, faults applied. */
   send(bytes: Uint8Array): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.hangingUp) return;
     if (this.faults.fragment === undefined && this.faults.garbage === undefined && this.outQueue.length === 0 && !this.pumping) {
       this.write(bytes);
       return;
@@ -144,7 +150,18 @@ export class SimConnection {
     if (!this.pumping) void this.pump();
   }
 
-  /** Drop the connection at once (fault, oversize claim, slow consumer, shutdown). */
+  /**
+   * Close from the server side as a crashing or restarting firmware would: stop reading
+   * and handling now, let the bytes already queued reach the client, then close.
+   */
+  hangUp(): void {
+    if (this.isClosed || this.hangingUp) return;
+    this.hangingUp = true;
+    this.inbox = [];
+    if (!this.pumping) void this.transport.close();
+  }
+
+  /** Drop the connection at once (oversize claim, slow consumer, shutdown). */
   destroy(reason?: Error): void {
     if (this.isClosed) return;
     this.transport.destroy(reason);
@@ -153,11 +170,11 @@ export class SimConnection {
   }
 
   private data(chunk: Uint8Array): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.hangingUp) return;
     const packets = this.deframer.push(chunk);
     for (const packet of packets) {
       // A frame error (oversize claim) may have closed the connection mid-chunk.
-      if (this.isClosed) return;
+      if (this.isClosed || this.hangingUp) return;
       this.host.received(this, packet);
       this.receivedPackets++;
       this.inbox.push(packet);
@@ -175,7 +192,7 @@ export class SimConnection {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (!this.isClosed && this.inbox.length > 0) {
+      while (!this.isClosed && !this.hangingUp && this.inbox.length > 0) {
         const packet = this.inbox.shift() as Packet;
         this.processedPackets++;
         await this.host.process(this, packet);
@@ -244,6 +261,7 @@ export class SimConnection {
       }
     } finally {
       this.pumping = false;
+      if (this.hangingUp && !this.isClosed) void this.transport.close();
     }
   }
 

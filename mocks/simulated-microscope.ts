@@ -342,7 +342,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     const delay = wantsReply ? c.nextReplyDelay() : 0;
     if (delay > 0) await this.timers.sleep(delay);
     if (this.closing) return;
-    if (c.isClosed) {
+    if (c.isFinished) {
       // Nobody to answer, but what the command started (a workflow, events) still happens.
       outcome.after?.();
       return;
@@ -355,7 +355,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
       if (disconnectNow || c.dropsReply()) dropped = true;
       else c.send(encodePacket(reply));
     }
-    if (disconnectNow) c.destroy(new Error(`connection ${c.id}: disconnect fault after ${c.processedPackets} packets`));
+    if (disconnectNow) c.hangUp();
     outcome.after?.();
     this.safeEmit('command', { connectionId: c.id, index: c.processedPackets - 1, name: commandName(p.code), packet: p, reply, dropped });
   }
