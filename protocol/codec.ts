@@ -75,15 +75,12 @@ export function decodePacketWithParser(bytes: Uint8Array): Packet {
  * whole chunk alive and change if the chunk's memory were reused.
  */
 export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  const n = end - start;
-  const out = new Uint8Array(n);
-  if (n <= 96) {
-    // Short copies (the 72-byte data field) are faster as a loop than as subarray + set,
-    // which allocates a view object first.
-    for (let i = 0; i < n; i++) out[i] = bytes[start + i] as number;
-  } else {
-    out.set(bytes.subarray(start, end));
-  }
+  // A plain Uint8Array's slice() is one native allocate-and-copy (profiled: several times
+  // faster than a JS loop for the 72-byte data field). A subclass such as Buffer must not
+  // be sliced (its slice is a view), so it is copied into a new plain array.
+  if (bytes.constructor === Uint8Array) return bytes.slice(start, end);
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
   return out;
 }
 

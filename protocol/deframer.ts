@@ -123,6 +123,22 @@ export class Deframer {
       if (pos < 0 || this.waiting !== null) return this.takeBatch();
     }
 
+    if (end - pos >= PACKET_SIZE) pos = this.scanChunk(chunk, pos, base);
+    if (this.waiting !== null) return this.takeBatch();
+    if (pos < end) pos = this.settle(chunk, pos, end);
+    if (pos < end) {
+      this.carry.set(pos === 0 ? chunk : chunk.subarray(pos, end), 0);
+      this.carryLength = end - pos;
+    }
+    return this.takeBatch();
+  }
+
+  /**
+   * Decode every complete header from `pos` on; returns where fewer than 128 bytes are
+   * left, or `chunk.length` when a payload spanning chunks started (then `waiting` is set).
+   */
+  private scanChunk(chunk: Uint8Array, pos: number, base: number): number {
+    const end = chunk.length;
     const view = new DataView(chunk.buffer, chunk.byteOffset, end);
     const limit = this.maxPayloadBytes;
     while (end - pos >= PACKET_SIZE) {
@@ -139,14 +155,9 @@ export class Deframer {
       const packet = readPacketAt(chunk, view, pos);
       if (this.run > 0) this.endRun();
       pos = this.accept(packet, claim, chunk, pos + PACKET_SIZE, end);
-      if (this.waiting !== null) return this.takeBatch();
+      if (this.waiting !== null) return end;
     }
-    if (pos < end) pos = this.settle(chunk, pos, end);
-    if (pos < end) {
-      this.carry.set(pos === 0 ? chunk : chunk.subarray(pos, end), 0);
-      this.carryLength = end - pos;
-    }
-    return this.takeBatch();
+    return pos;
   }
 
   /**

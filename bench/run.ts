@@ -1,0 +1,40 @@
+/**
+ * Bench runner (`npm run bench` = `node dist/bench/run.js`, after `npm run build`).
+ *
+ * Runs every registered suite in order. Each suite prints its own human-readable table
+ * and returns named figures; the LAST line this runner prints is exactly one JSON object
+ * merging the figures of all suites, so scripts can `tail -n 1` it.
+ *
+ * `node dist/bench/run.js codec` runs only the named suites.
+ */
+import { codecSuite } from './codec.js';
+import type { BenchSuite } from './suite.js';
+
+/** Registered suites, run in this order. To add one: import it above and list it here. */
+const SUITES: readonly BenchSuite[] = [
+  codecSuite,
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !SUITES.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+    process.exitCode = 2;
+  }
+  const figures: Record<string, number> = {};
+  for (const suite of SUITES) {
+    if (only.length > 0 && !only.includes(suite.name)) continue;
+    console.log(`\n== ${suite.name} ==`);
+    try {
+      Object.assign(figures, await suite.run());
+    } catch (error) {
+      // One broken suite must not hide the others' figures; the exit code still tells.
+      console.error(`suite ${suite.name} failed:`, error);
+      process.exitCode = 1;
+    }
+  }
+  console.log(JSON.stringify(figures));
+}
+
+await main();
