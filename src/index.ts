@@ -10,3 +10,22 @@ export * from '../mocks/live-image.js';
 export * from '../mocks/image-pattern.js';
 export * from './state/index.js';
 export * from '../mocks/index.js';
+export * from './errors.js';
+export { FlamingoClient } from './client.js';
+export type {
+  ClientOptions,
+  ClientEvents,
+  RequestOptions,
+  SendOptions,
+  WaitOptions,
+  EventStreamOptions,
+  EventSelector,
+  ExclusiveTx,
+} from './client.js';
+export { Claim, Dispatcher } from './dispatcher.js';
+export type { DispatcherEvents, DispatcherOptions, EventSink, PacketEvents } from './dispatcher.js';
+export * from './event-stream.js';
+export * from './safe-emitter.js';
+export * from './reconnect.js';
+export * from './correlation/index.js';
+export * from './helpers/index.js';

@@ -1,0 +1,10 @@
+export { PendingRequest, Tombstones } from './pending.js';
+export type { RequestFields, PendingOwner, PendingInit, Outcome } from './pending.js';
+export { Sequencer } from './sequencer.js';
+export type { SequencerOptions } from './sequencer.js';
+export { Lease } from './lease.js';
+export type { LeaseOptions } from './lease.js';
+export { matcherFields, replyMatches, isAmbiguousReply } from './matcher.js';
+export type { MatchSource } from './matcher.js';
+export { encodeRequest } from './wire.js';
+export type { Wire } from './wire.js';

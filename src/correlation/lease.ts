@@ -1,0 +1,236 @@
+import PQueue from 'p-queue';
+import { Command, commandName } from '../../protocol/commands.js';
+import type { Packet } from '../../protocol/packet.js';
+import { Claim } from '../dispatcher.js';
+import { ConnectionClosedError, QueueFullError } from '../errors.js';
+import { isAmbiguousReply, replyMatches } from './matcher.js';
+import type { MatchSource } from './matcher.js';
+import { PendingRequest } from './pending.js';
+import type { PendingOwner } from './pending.js';
+import { encodeRequest } from './wire.js';
+import type { Wire } from './wire.js';
+
+/** Options of {@link Lease}. */
+export interface LeaseOptions {
+  wire: Wire;
+  /** Reply timeout of a fence request. */
+  fenceTimeoutMs: number;
+  /** Requests that may wait for the lease; more are refused with QueueFullError. */
+  maxQueued: number;
+  /** How long a request may wait for the lease before QueueTimeoutError. */
+  queueTimeoutMs: number;
+  /** Every fence code timed out in a row: the server is not answering; the owner drops the link. */
+  onUnresponsive(error: Error): void;
+}
+
+/**
+ * Harmless GETs used as fences, in order of preference. A fence must have a different code
+ * from every late request, so that its reply cannot be mistaken for a late one.
+ */
+const FENCE_CODES = [Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET] as const;
+
+/**
+ * Lease-mode correlation, for servers that echo no sequence (published firmware): one
+ * request on the wire at a time (a p-queue with concurrency 1), and its reply is the first
+ * packet with its code that the command's matcher accepts (same axis, same laser...).
+ * A same-code packet the matcher rejects is an event.
+ *
+ * Late replies (STYLE.md lesson 5, ARCHITECTURE.md "Lease fence"): when a request times
+ * out or is aborted after being written, its reply may still come and carries nothing to
+ * tell it from the next same-code reply. So the lease is kept while a fence (a GET of a
+ * different code) goes out; every packet with a late code that arrives before the fence's
+ * reply is `unmatched`. The firmware answers in order, so once the fence's reply is in,
+ * no older reply is still coming.
+ *
+ * Commands the server also pushes unasked (LASER_LEVEL_GET during workflows,
+ * CAMERA_STACK_COMPLETE, LED_DISABLE) get a fence written right behind them: the first
+ * accepted packet answers the caller, and the lease is held until the fence's reply, so a
+ * reply that lost the race to a push can never be handed to a LATER request. What remains
+ * ambiguous is written down in spec/correlation.md.
+ */
+export class Lease implements PendingOwner {
+  private readonly options: LeaseOptions;
+  private readonly queue = new PQueue({ concurrency: 1 });
+  /** The request on the wire, whose reply we wait for. */
+  private current: PendingRequest | null = null;
+  /** The fence on the wire, if any. */
+  private fence: PendingRequest | null = null;
+  /** Codes of requests whose replies may still come; cleared by a fence's reply. */
+  private readonly lateCodes = new Set<number>();
+  private queued = 0;
+
+  constructor(options: LeaseOptions) {
+    this.options = options;
+  }
+
+  /** Requests waiting for the lease. */
+  get queuedCount(): number {
+    return this.queued;
+  }
+
+  /** Codes whose late replies are being fenced off now. */
+  get fencedCodes(): readonly number[] {
+    return [...this.lateCodes];
+  }
+
+  /** Queue the request for the lease. */
+  submit(request: PendingRequest): void {
+    if (this.queued >= this.options.maxQueued) {
+      request.fail(new QueueFullError(request.name, this.options.maxQueued));
+      return;
+    }
+    request.owner = this;
+    request.armQueueDeadline(this.options.queueTimeoutMs);
+    this.queued++;
+    this.queue
+      .add(async () => {
+        this.queued--;
+        await this.exchange(request);
+      })
+      .catch((error: unknown) => request.fail(error as Error));
+  }
+
+  /**
+   * Hold the lease for `fn` (the `exclusive()` section): nothing else is written until it
+   * settles. `fn` receives a function that runs one request under the held lease.
+   */
+  hold<T>(fn: (exchange: (request: PendingRequest) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.queue.add(async () => {
+      await this.passFence();
+      let chain: Promise<void> = Promise.resolve();
+      // Requests inside the section still go one at a time: the lease's whole point.
+      const exchange = (request: PendingRequest): Promise<void> => {
+        request.owner = this;
+        chain = chain.then(() => this.exchange(request));
+        return chain;
+      };
+      return fn(exchange);
+    });
+  }
+
+  /** Correlation: a late code before its fence → `Unmatched`; the current request's reply; else an event. */
+  claim(packet: Packet): Claim {
+    const code = packet.code;
+    if (this.lateCodes.size > 0 && this.lateCodes.has(code)) return Claim.Unmatched;
+    const current = this.current;
+    if (current !== null && !current.settled && code === current.code && replyMatches(code, current.fields as MatchSource, packet)) {
+      current.resolveWith(packet);
+      return Claim.Reply;
+    }
+    const fence = this.fence;
+    if (fence !== null && !fence.settled && code === fence.code) {
+      fence.resolveWith(packet);
+      return Claim.Reply;
+    }
+    return Claim.None;
+  }
+
+  /** PendingOwner: nothing to drop; `exchange` waits on the request itself. */
+  release(_request: PendingRequest): void {}
+
+  /** The link went down: the request on the wire fails (maybe executed); late replies can no longer come. */
+  linkLost(cause: Error | undefined): void {
+    const current = this.current;
+    if (current !== null && !current.settled) {
+      current.fail(
+        new ConnectionClosedError(`connection lost while ${current.name} was in flight`, true, { command: current.name, cause }),
+      );
+    }
+    this.fence?.fail(new ConnectionClosedError('connection lost during a lease fence', true, { cause }));
+    this.lateCodes.clear();
+  }
+
+  /** Run one request while holding the lease. Never throws: every outcome settles the request. */
+  private async exchange(request: PendingRequest): Promise<void> {
+    if (request.settled) return;
+    if (this.lateCodes.size > 0) await this.passFence();
+    const wire = this.options.wire;
+    while (!request.settled && !wire.up) {
+      // Down (reconnect with whileDown 'queue'): wait for the link or the request's own deadline.
+      const up = await Promise.race([wire.whenUp(), request.whenSettled().then(() => true)]);
+      if (!up && !request.settled) {
+        request.fail(new ConnectionClosedError(`${request.name} was not sent: the client is closed`, false, { command: request.name }));
+      }
+    }
+    if (request.settled) return;
+
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRequest(request);
+    } catch (error) {
+      request.fail(error as Error);
+      return;
+    }
+    this.current = request;
+    const trailingFence = isAmbiguousReply(request.code) ? this.makeFence() : null;
+    this.write(request, bytes);
+    if (trailingFence !== null) {
+      this.fence = trailingFence;
+      this.write(trailingFence, encodeRequest(trailingFence));
+    }
+    await request.whenSettled();
+    this.current = null;
+    if (request.late) this.lateCodes.add(request.code);
+    if (trailingFence !== null) {
+      await trailingFence.whenSettled();
+      this.fence = null;
+      if (trailingFence.outcome === 'reply') this.lateCodes.clear();
+      else if (trailingFence.late) this.lateCodes.add(trailingFence.code);
+    }
+    if (this.lateCodes.size > 0) await this.passFence();
+  }
+
+  /**
+   * Send fences until one is answered; each has a code that is not late. When every
+   * candidate has timed out the server is not answering: report it and give up.
+   */
+  private async passFence(): Promise<void> {
+    while (this.lateCodes.size > 0 && this.options.wire.up) {
+      const fence = this.makeFence();
+      if (fence === null) {
+        const codes = [...this.lateCodes].map(commandName).join(', ');
+        this.lateCodes.clear();
+        this.options.onUnresponsive(new Error(`server stopped answering: fences timed out after late ${codes}`));
+        return;
+      }
+      this.fence = fence;
+      this.write(fence, encodeRequest(fence));
+      await fence.whenSettled();
+      this.fence = null;
+      if (fence.outcome === 'reply') this.lateCodes.clear();
+      else if (fence.late) this.lateCodes.add(fence.code);
+      else return; // the link failed; linkLost cleared the late codes
+    }
+  }
+
+  private makeFence(): PendingRequest | null {
+    const code = FENCE_CODES.find((c) => !this.lateCodes.has(c) && c !== this.current?.code);
+    if (code === undefined) return null;
+    const fence = new PendingRequest({
+      code,
+      name: commandName(code),
+      fields: undefined,
+      payload: undefined,
+      timeoutMs: this.options.fenceTimeoutMs,
+      expectOk: false,
+      signal: undefined,
+      insideExclusive: true,
+    });
+    // Nobody awaits a fence's promise; its outcome is read from the request itself.
+    fence.promise.catch(() => undefined);
+    return fence;
+  }
+
+  private write(request: PendingRequest, bytes: Uint8Array): void {
+    this.options.wire.write(bytes).then(
+      () => request.markWritten(),
+      (error: unknown) =>
+        request.fail(
+          new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
+            command: request.name,
+            cause: error,
+          }),
+        ),
+    );
+  }
+}

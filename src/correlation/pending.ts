@@ -1,0 +1,214 @@
+import { STATUS_OK } from '../../protocol/constants.js';
+import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
+
+/** Request header fields a caller may set (code, flags and sequence are the client's). */
+export type RequestFields = Omit<PacketInit, 'code' | 'payload' | 'addDataBytes'>;
+
+/** Told when a request settles, however it settles, so it can drop its bookkeeping. */
+export interface PendingOwner {
+  release(request: PendingRequest): void;
+}
+
+/** How a request ended. */
+export type Outcome = 'pending' | 'reply' | 'timeout' | 'aborted' | 'failed';
+
+/** Settings of one request, fixed when it is made. */
+export interface PendingInit {
+  code: number;
+  name: string;
+  fields: RequestFields | undefined;
+  payload: Uint8Array | undefined;
+  timeoutMs: number;
+  expectOk: boolean;
+  signal: AbortSignal | undefined;
+  /** Requests made inside `exclusive()` pass the gate that holds everyone else back. */
+  insideExclusive: boolean;
+}
+
+/**
+ * One request from the call until it settles, exactly once: with its reply, or with an
+ * error. Its timeout starts when it is written (STYLE.md lesson 8); the time it waits for
+ * its turn has a separate deadline. A request that timed out or was aborted AFTER being
+ * written is `late`: its reply may still come and must not be given to anybody else.
+ */
+export class PendingRequest {
+  readonly code: number;
+  readonly name: string;
+  readonly fields: RequestFields | undefined;
+  readonly payload: Uint8Array | undefined;
+  readonly timeoutMs: number;
+  readonly expectOk: boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly insideExclusive: boolean;
+  readonly promise: Promise<Packet>;
+  /** Sequence number in sequenced mode (0 until assigned, and in lease mode). */
+  sequence = 0;
+  /** Handed to the transport (the instrument may execute it from now on). */
+  written = false;
+  outcome: Outcome = 'pending';
+  /** Correlation bookkeeping (sequencer or lease) and the client's registry of open requests. */
+  owner: PendingOwner | null = null;
+  registry: Set<PendingRequest> | null = null;
+
+  private resolveFn!: (packet: Packet) => void;
+  private rejectFn!: (error: Error) => void;
+  private timer: NodeJS.Timeout | null = null;
+  private queueTimer: NodeJS.Timeout | null = null;
+  private abortListener: (() => void) | null = null;
+  private settledWaiter: (() => void) | null = null;
+
+  constructor(init: PendingInit) {
+    this.code = init.code;
+    this.name = init.name;
+    this.fields = init.fields;
+    this.payload = init.payload;
+    this.timeoutMs = init.timeoutMs;
+    this.expectOk = init.expectOk;
+    this.signal = init.signal;
+    this.insideExclusive = init.insideExclusive;
+    this.promise = new Promise<Packet>((resolve, reject) => {
+      this.resolveFn = resolve;
+      this.rejectFn = reject;
+    });
+    if (init.signal !== undefined) {
+      this.abortListener = () => this.abort();
+      init.signal.addEventListener('abort', this.abortListener, { once: true });
+    }
+  }
+
+  get settled(): boolean {
+    return this.outcome !== 'pending';
+  }
+
+  /** A reply may still arrive for a request that nobody waits for any more. */
+  get late(): boolean {
+    return this.written && (this.outcome === 'timeout' || this.outcome === 'aborted');
+  }
+
+  /** Give up if the request has not been written within `ms`. */
+  armQueueDeadline(ms: number): void {
+    if (this.settled || this.queueTimer !== null || !Number.isFinite(ms)) return;
+    this.queueTimer = setTimeout(() => {
+      this.queueTimer = null;
+      if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
+    }, ms);
+  }
+
+  /** The request was handed to the transport: its reply timeout starts now. */
+  markWritten(): void {
+    this.written = true;
+    if (this.queueTimer !== null) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = null;
+    }
+    if (this.settled || this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.finish('timeout', new TimeoutError(this.name, this.timeoutMs, this.context()));
+    }, this.timeoutMs);
+  }
+
+  /** Settle with the reply (a ProtocolError instead when `expectOk` and the status is not OK). */
+  resolveWith(packet: Packet): void {
+    if (this.settled) return;
+    if (this.expectOk && packet.status !== STATUS_OK) {
+      this.finish('reply', new ProtocolError(`${this.name} failed with status ${packet.status}`, packet, this.context()));
+      return;
+    }
+    this.outcome = 'reply';
+    this.cleanup();
+    this.resolveFn(packet);
+    this.notifySettled();
+  }
+
+  /** Settle with an error (closed link, write failure, queue deadline). */
+  fail(error: Error): void {
+    this.finish('failed', error);
+  }
+
+  /** Resolves (never rejects) once the request has settled; for owners that wait on it. */
+  whenSettled(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.settledWaiter;
+      this.settledWaiter = previous === null ? resolve : () => (previous(), resolve());
+    });
+  }
+
+  /** Error context: the command and, in sequenced mode, the sequence. */
+  context(): { sequence?: number } {
+    return this.sequence !== 0 ? { sequence: this.sequence } : {};
+  }
+
+  private abort(): void {
+    this.finish('aborted', new AbortError(this.name, { ...this.context(), cause: this.signal?.reason }));
+  }
+
+  private finish(outcome: Outcome, error: Error): void {
+    if (this.settled) return;
+    this.outcome = outcome;
+    this.cleanup();
+    this.rejectFn(error);
+    this.notifySettled();
+  }
+
+  private cleanup(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.queueTimer !== null) {
+      clearTimeout(this.queueTimer);
+      this.queueTimer = null;
+    }
+    if (this.abortListener !== null) {
+      this.signal?.removeEventListener('abort', this.abortListener);
+      this.abortListener = null;
+    }
+    this.registry?.delete(this);
+    this.owner?.release(this);
+  }
+
+  private notifySettled(): void {
+    const waiter = this.settledWaiter;
+    this.settledWaiter = null;
+    waiter?.();
+  }
+}
+
+/**
+ * Sequences of requests that timed out or were aborted after being written, so that a
+ * late reply is recognised as `unmatched` instead of an event (STYLE.md lesson 5). Bounded:
+ * the oldest is forgotten first, and a forgotten sequence's reply is still `unmatched`
+ * (a nonzero sequence is never an event).
+ */
+export class Tombstones {
+  private readonly codes = new Map<number, number>();
+  constructor(private readonly capacity = 1024) {}
+
+  get size(): number {
+    return this.codes.size;
+  }
+
+  add(sequence: number, code: number): void {
+    if (this.codes.size >= this.capacity) {
+      const oldest = this.codes.keys().next();
+      if (oldest.done !== true) this.codes.delete(oldest.value);
+    }
+    this.codes.set(sequence, code);
+  }
+
+  has(sequence: number): boolean {
+    return this.codes.has(sequence);
+  }
+
+  /** Remove the tombstone (its late reply came): the sequence may be reused. */
+  take(sequence: number): boolean {
+    return this.codes.delete(sequence);
+  }
+
+  clear(): void {
+    this.codes.clear();
+  }
+}

@@ -1,0 +1,171 @@
+import type { Packet, SequenceField } from '../../protocol/packet.js';
+import { Claim } from '../dispatcher.js';
+import { ConnectionClosedError, QueueFullError } from '../errors.js';
+import { PendingRequest, Tombstones } from './pending.js';
+import type { PendingOwner } from './pending.js';
+import { encodeRequest } from './wire.js';
+import type { Wire } from './wire.js';
+
+/** Options of {@link Sequencer}. */
+export interface SequencerOptions {
+  wire: Wire;
+  /** Header field that carries the sequence (clientId by default). */
+  field: SequenceField;
+  /** Requests on the wire at once; later ones wait in FIFO order. */
+  maxInFlight: number;
+  /** Requests that may wait for a slot; more are refused with QueueFullError. */
+  maxQueued: number;
+  /** How long a request may wait for a slot before QueueTimeoutError. */
+  queueTimeoutMs: number;
+  /** Late-reply memory (default 1024). */
+  tombstones?: number;
+}
+
+const MAX_SEQUENCE = 0xffffffff;
+
+/**
+ * Sequenced-mode correlation: every request carries a nonzero u32 sequence that a
+ * cooperating server echoes; a packet is a reply only when both its sequence AND its code
+ * equal a pending request's. Unsolicited events carry 0 and are never claimed. Pipelines up
+ * to `maxInFlight` requests; sequences wrap and skip any value still pending or tombstoned.
+ */
+export class Sequencer implements PendingOwner {
+  readonly field: SequenceField;
+  private readonly options: SequencerOptions;
+  private readonly inFlight = new Map<number, PendingRequest>();
+  private readonly waiting: PendingRequest[] = [];
+  private readonly tombstones: Tombstones;
+  private next = 0;
+
+  constructor(options: SequencerOptions) {
+    this.options = options;
+    this.field = options.field;
+    this.tombstones = new Tombstones(options.tombstones ?? 1024);
+  }
+
+  /** Requests on the wire now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Requests waiting for a slot. */
+  get queuedCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Write the request now if a slot is free (and the link up, and no exclusive section bars it), else queue it. */
+  submit(request: PendingRequest): void {
+    request.owner = this;
+    if (this.waiting.length === 0 && this.canStart(request)) {
+      this.start(request);
+      return;
+    }
+    if (this.waiting.length >= this.options.maxQueued) {
+      request.fail(new QueueFullError(request.name, this.options.maxQueued));
+      return;
+    }
+    this.waiting.push(request);
+    request.armQueueDeadline(this.options.queueTimeoutMs);
+    // A request made inside an exclusive section may pass others the gate holds back.
+    if (request.insideExclusive) this.drain();
+  }
+
+  /** Correlation: a reply (same sequence and code), a late reply (`Unmatched`), or an event. */
+  claim(packet: Packet): Claim {
+    const sequence = packet[this.field];
+    if (sequence === 0) return Claim.None;
+    const request = this.inFlight.get(sequence);
+    if (request !== undefined && request.code === packet.code) {
+      request.resolveWith(packet);
+      return Claim.Reply;
+    }
+    // A nonzero sequence is an echo, never an event: a reply to a request that timed out,
+    // or (code differs) a server fault. Either way nobody may take it.
+    this.tombstones.take(sequence);
+    return Claim.Unmatched;
+  }
+
+  /** PendingOwner: drop the request's bookkeeping; a late request leaves a tombstone. */
+  release(request: PendingRequest): void {
+    if (request.sequence !== 0 && this.inFlight.get(request.sequence) === request) {
+      this.inFlight.delete(request.sequence);
+      if (request.late) this.tombstones.add(request.sequence, request.code);
+      this.drain();
+      return;
+    }
+    const index = this.waiting.indexOf(request);
+    if (index >= 0) this.waiting.splice(index, 1);
+  }
+
+  /** Start waiting requests while slots are free (after a reply, a reconnect, or an exclusive section). */
+  drain(): void {
+    if (this.waiting.length === 0) return;
+    let i = 0;
+    while (i < this.waiting.length && this.inFlight.size < this.options.maxInFlight) {
+      const request = this.waiting[i] as PendingRequest;
+      if (!this.canStart(request)) {
+        if (!this.options.wire.up) return;
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.start(request);
+    }
+  }
+
+  /** The link went down: requests on the wire fail (maybe executed); tombstones are void. */
+  linkLost(cause: Error | undefined): void {
+    for (const request of [...this.inFlight.values()]) {
+      request.fail(
+        new ConnectionClosedError(`connection lost while ${request.name} was in flight`, true, {
+          command: request.name,
+          ...request.context(),
+          cause,
+        }),
+      );
+    }
+    this.tombstones.clear();
+  }
+
+  /** Requests still waiting for a slot (never written). */
+  queued(): readonly PendingRequest[] {
+    return this.waiting;
+  }
+
+  private canStart(request: PendingRequest): boolean {
+    const wire = this.options.wire;
+    return wire.up && this.inFlight.size < this.options.maxInFlight && (!wire.gateClosed || request.insideExclusive);
+  }
+
+  private start(request: PendingRequest): void {
+    const sequence = this.allocate();
+    request.sequence = sequence;
+    this.inFlight.set(sequence, request);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRequest(request, this.field, sequence);
+    } catch (error) {
+      request.fail(error as Error);
+      return;
+    }
+    this.options.wire.write(bytes).then(
+      () => request.markWritten(),
+      (error: unknown) =>
+        request.fail(
+          new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
+            command: request.name,
+            sequence,
+            cause: error,
+          }),
+        ),
+    );
+  }
+
+  private allocate(): number {
+    // Bounded loop: at most maxInFlight + tombstone capacity values are taken.
+    do {
+      this.next = this.next >= MAX_SEQUENCE ? 1 : this.next + 1;
+    } while (this.inFlight.has(this.next) || this.tombstones.has(this.next));
+    return this.next;
+  }
+}
