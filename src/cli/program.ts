@@ -1,10 +1,12 @@
 import { Command as CliProgram } from 'commander';
 import { createRequire } from 'node:module';
 import { registerLive } from './live.js';
+import { registerSim } from './sim.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
   registerLive,
+  registerSim,
 ];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;

@@ -1,0 +1,119 @@
+import { InvalidArgumentError, type Command as CliProgram } from 'commander';
+import { dataText } from '../../protocol/codec.js';
+import { DEFAULT_PORT } from '../../protocol/constants.js';
+import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
+import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
+
+interface SimOptions {
+  port: number;
+  host: string;
+  legacy?: boolean;
+  faults?: FaultSpec;
+  seed: number;
+  timeScale: number;
+  workflowMs?: number;
+  quiet?: boolean;
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
+function positive(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
+function seed(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295');
+  return n;
+}
+
+function faults(text: string): FaultSpec {
+  try {
+    return parseFaultSpec(text);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** One log line: connection, command, the fields that are set, and what the reply said. */
+export function formatCommandLine(info: CommandInfo): string {
+  const p = info.packet;
+  const parts = [`#${info.connectionId}`, info.name];
+  if (p.int32Data0 !== 0) parts.push(`i0=${p.int32Data0}`);
+  if (p.int32Data1 !== 0) parts.push(`i1=${p.int32Data1}`);
+  if (p.int32Data2 !== 0) parts.push(`i2=${p.int32Data2}`);
+  if (p.value !== 0) parts.push(`value=${p.value}`);
+  const text = dataText(p);
+  if (text !== '') parts.push(`data=${JSON.stringify(text)}`);
+  if (p.addDataBytes > 0) parts.push(`payload=${p.addDataBytes}B`);
+  const seq = p.clientId || p.hardwareId || p.subsystemId;
+  if (seq !== 0) parts.push(`seq=${seq}`);
+  let outcome: string;
+  if (info.reply === undefined) outcome = 'no reply';
+  else if (info.dropped) outcome = `status ${info.reply.status} (dropped by fault)`;
+  else outcome = `status ${info.reply.status}`;
+  return `${parts.join(' ')} -> ${outcome}`;
+}
+
+async function runSim(options: SimOptions): Promise<void> {
+  const sim = new SimulatedMicroscope({
+    echoSequence: options.legacy !== true,
+    seed: options.seed,
+    timeScale: options.timeScale,
+    ...(options.faults !== undefined && { faults: options.faults }),
+    ...(options.workflowMs !== undefined && { workflowDurationMs: options.workflowMs }),
+  });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const address = await sim.listen({ port: options.port, host: options.host });
+  // The first line is a contract: scripts and tests read the port from it.
+  out(`listening on ${address.host}:${address.port}`);
+  if (options.quiet !== true) {
+    sim.on('connection', ({ connectionId, description }) => out(`#${connectionId} connected from ${description}`));
+    sim.on('disconnect', ({ connectionId, error }) => out(`#${connectionId} disconnected${error ? `: ${error.message}` : ''}`));
+    sim.on('command', (info) => out(formatCommandLine(info)));
+    sim.on('frameError', ({ connectionId, error }) => out(`#${connectionId} frame error: ${error.message}; connection closed`));
+    sim.on('resync', ({ connectionId, skippedBytes }) => out(`#${connectionId} skipped ${skippedBytes} bytes of garbage`));
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      out(`${signal}: closing`);
+      void sim.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+  out('closed');
+}
+
+/** `flamingo sim`: run the simulated microscope on a TCP port. */
+export function registerSim(program: CliProgram): void {
+  program
+    .command('sim')
+    .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
+    .option('--port <port>', 'TCP port; 0 picks a free one', port, DEFAULT_PORT)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--legacy', 'behave like published firmware: replies echo no sequence number')
+    .option('--faults <spec>', 'inject faults, e.g. fragment=1..64,delay=5..20,garbage=0.1,drop=0.05,disconnect=200,flood=1000/s,slow=500ms', faults)
+    .option('--seed <n>', 'seed of every random fault choice', seed, 1)
+    .option('--time-scale <x>', 'run motion and workflows x times faster', positive, 1)
+    .option('--workflow-ms <ms>', 'instrument time of every workflow (default: planes / frame rate)', positive)
+    .option('--quiet', 'print only the listening line')
+    .action(async (options: SimOptions) => {
+      try {
+        await runSim(options);
+      } catch (error) {
+        process.stderr.write(`flamingo sim: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
