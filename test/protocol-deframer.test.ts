@@ -48,6 +48,8 @@ describe('chunking invariance', () => {
         const expected = inits.map(expectedPacket);
         const run = feed(splitAt(stream, at));
         expect(run.packets).toEqual(expected);
+        // Sockets deliver Node Buffers (whose slice() is a view): same packets, plain copies.
+        expect(feed(splitAt(Buffer.from(stream), at)).packets).toEqual(expected);
         expect(run.deframer.skippedBytes).toBe(0);
         expect(run.deframer.bufferedBytes).toBe(0);
         expect(run.deframer.packets).toBe(inits.length);
