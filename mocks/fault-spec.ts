@@ -1,4 +1,4 @@
-import { Command, commandName, parseCommand } from '../protocol/commands.js';
+import { Command, commandName, commandSpec, parseCommand } from '../protocol/commands.js';
 import { FlamingoError } from '../protocol/errors.js';
 
 /** An inclusive integer range, e.g. `5..20`. */
@@ -144,7 +144,11 @@ export function formatFaultSpec(spec: FaultSpec): string {
   if (spec.garbage !== undefined) out.push(`garbage=${spec.garbage.rate}:${spec.garbage.maxBytes}`);
   if (spec.drop !== undefined) out.push(`drop=${spec.drop}`);
   if (spec.disconnect !== undefined) out.push(`disconnect=${rangeText(spec.disconnect)}`);
-  if (spec.flood !== undefined) out.push(`flood=${spec.flood.perSecond}/s:${commandName(spec.flood.code)}`);
+  if (spec.flood !== undefined) {
+    // Unknown codes have no name that parses back; hex does.
+    const code = spec.flood.code;
+    out.push(`flood=${spec.flood.perSecond}/s:${commandSpec(code) !== undefined ? commandName(code) : `0x${code.toString(16)}`}`);
+  }
   if (spec.slow !== undefined) out.push(`slow=${spec.slow.pauseMs}ms/${spec.slow.every}`);
   return out.join(',');
 }

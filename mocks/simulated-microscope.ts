@@ -328,6 +328,8 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
       this.droppedRecords++;
       const list = this.perConnection.get(old.connectionId);
       if (list !== undefined && list[0] === old) list.shift();
+      // Forget closed connections whose records are all gone, so their lists do not pile up.
+      if (list !== undefined && list.length === 0 && !this.open.has(old.connectionId)) this.perConnection.delete(old.connectionId);
     }
   }
 

@@ -403,6 +403,16 @@ describe('records, connections, TCP', () => {
     expect(sim.records).toEqual(records);
   });
 
+  it('keeps at most maxRecords records, dropping the oldest', async () => {
+    const sim = makeSim({ maxRecords: 3 });
+    const { client, id } = memoryClient(sim);
+    for (let i = 1; i <= 4; i++) client.send({ code: Command.SYSTEM_STATE_GET, clientId: i });
+    await client.request({ code: Command.SYSTEM_STATE_GET, clientId: 5 });
+    expect(sim.records.map((r) => r.clientId)).toEqual([3, 4, 5]);
+    expect(sim.recordsFor(id).map((r) => r.index)).toEqual([2, 3, 4]);
+    expect(sim.droppedRecords).toBe(2);
+  });
+
   it('serves TCP clients on 127.0.0.1 with a free port, sharing state between them', async () => {
     const sim = makeSim();
     const address = await sim.listen({ port: 0 });

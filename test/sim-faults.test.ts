@@ -55,6 +55,9 @@ describe('parseFaultSpec', () => {
     });
     expect(parseFaultSpec(formatFaultSpec(spec))).toEqual(spec);
     expect(parseFaultSpec('')).toEqual({});
+    const unknownCode = { flood: { perSecond: 5, code: 0x7abc } };
+    expect(formatFaultSpec(unknownCode)).toBe('flood=5/s:0x7abc');
+    expect(parseFaultSpec(formatFaultSpec(unknownCode))).toEqual(unknownCode);
   });
 
   it('rejects bad items with a FaultSpecError naming them', () => {
