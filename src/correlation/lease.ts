@@ -119,6 +119,9 @@ export class Lease implements PendingOwner {
     }
     const fence = this.fence;
     if (fence !== null && !fence.settled && code === fence.code) {
+      // Cleared here, not when the awaiting task resumes: a packet later in this same chunk
+      // already comes after the fence and must be an event again.
+      this.lateCodes.clear();
       fence.resolveWith(packet);
       return Claim.Reply;
     }
