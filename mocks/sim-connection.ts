@@ -63,6 +63,7 @@ export class SimConnection {
   private hangingUp = false;
   /** Bytes handed to the transport and not yet accepted by it. */
   private pendingBytes = 0;
+  private readonly writeSizes: number[] = [];
   private readonly deframer: Deframer;
   private inbox: Packet[] = [];
   private draining = false;
@@ -226,15 +227,22 @@ export class SimConnection {
       this.destroy(new Error(`connection ${this.id}: client is not reading (${this.pendingBytes} bytes pending); dropped`));
       return;
     }
-    this.transport.write(bytes).then(
-      () => {
-        this.pendingBytes -= n;
-      },
-      () => {
-        // The connection closed under the write; onClose reports it.
-      },
-    );
+    this.writeSizes.push(n);
+    this.transport.write(bytes).then(this.written, this.writeFailed);
   }
+
+  /**
+   * Bound once, not per write (this is the per-packet path). Writes are accepted in the
+   * order they were made, so the oldest size is the one to release.
+   */
+  private readonly written = (): void => {
+    this.pendingBytes -= this.writeSizes.shift() ?? 0;
+  };
+
+  /** The connection closed under the write; onClose reports it. */
+  private readonly writeFailed = (): void => {
+    this.writeSizes.shift();
+  };
 
   /** Write queued packets one by one, with garbage before and fragmentation within. */
   private async pump(): Promise<void> {

@@ -14,7 +14,9 @@ import {
   type Transport,
 } from 'flamingo-protocol';
 
-const DEFAULT_TIMEOUT_MS = 3000;
+// A safety net against hangs, not a synchronisation delay: generous because the machine is
+// shared with other test runs.
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 type Sink = { write(bytes: Uint8Array): void; end(): void; destroy(): void };
 
