@@ -95,3 +95,9 @@ export async function runLiveBench(options: { size?: number; streamMs?: number }
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.stdout.write(`${JSON.stringify({ bench: 'live', ...(await runLiveBench()) })}\n`);
 }
+
+/** The live-image suite for bench/run.ts. */
+export const liveSuite = {
+  name: 'live',
+  run: () => runLiveBench(),
+};

@@ -8,11 +8,13 @@
  * `node dist/bench/run.js codec` runs only the named suites.
  */
 import { codecSuite } from './codec.js';
+import { liveSuite } from './live.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
 const SUITES: readonly BenchSuite[] = [
   codecSuite,
+  liveSuite,
 ];
 
 async function main(): Promise<void> {
