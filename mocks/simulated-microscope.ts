@@ -10,6 +10,7 @@ import { DEFAULT_SETTINGS_TEXT } from '../protocol/text-format.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
 import { toFaultSpec, type FaultSpec } from './fault-spec.js';
+import { LiveImageServer } from './live-image.js';
 import { Instrument, type SimulatorSnapshot, type Outcome } from './instrument.js';
 import { SimConnection, type ConnectionHost } from './sim-connection.js';
 import { isAxis } from './stage.js';
@@ -46,6 +47,12 @@ export interface SimulatorOptions {
   imageWidth?: number;
   imageHeight?: number;
   pixelSizeMm?: number;
+  /**
+   * Size of the synthetic live-view frames served on the live-image port (default 256 × 256:
+   * rendering the 2048² camera size 20 times a second would be far too slow for a mock).
+   */
+  liveFrameWidth?: number;
+  liveFrameHeight?: number;
 }
 
 /** One packet the simulator received. */
@@ -108,6 +115,8 @@ export interface SimulatorEvents {
 export interface SimAddress {
   host: string;
   port: number;
+  /** The live-image port (command port + 1 unless chosen otherwise). */
+  livePort: number;
 }
 
 const SEQUENCE_FIELDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
@@ -131,6 +140,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   private sequence = 0;
   private nextConnectionId = 1;
   private listener: TcpListener | null = null;
+  private liveServer: LiveImageServer | null = null;
   private closing = false;
   private readonly host: ConnectionHost;
   private readonly options: SimulatorOptions;
@@ -175,22 +185,44 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     };
   }
 
-  /** Listen for TCP clients (default 127.0.0.1, port 0 = any free port). */
-  async listen(options: { port?: number; host?: string } = {}): Promise<SimAddress> {
+  /**
+   * Listen for TCP clients (default 127.0.0.1, port 0 = any free port), and serve live
+   * images on `livePort` (default: the command port + 1, as the instrument does; any free
+   * port when the command port is 0).
+   */
+  async listen(options: { port?: number; host?: string; livePort?: number } = {}): Promise<SimAddress> {
     if (this.listener !== null) throw new Error('the simulator is already listening');
     if (this.closing) throw new Error('the simulator is closed');
-    const listener = await listenTcp({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, (t) => this.attach(t));
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port ?? 0;
+    const listener = await listenTcp({ host, port }, (t) => this.attach(t));
+    const live = new LiveImageServer({ width: this.options.liveFrameWidth ?? 256, height: this.options.liveFrameHeight ?? 256, seed: this.seed });
+    live.attachTo(this);
+    try {
+      await live.listen({ host, port: options.livePort ?? (port === 0 ? 0 : port + 1) });
+    } catch (error) {
+      await live.close();
+      await listener.close();
+      throw error;
+    }
     if (this.closing) {
+      await live.close();
       await listener.close();
       throw new Error('the simulator was closed while it started listening');
     }
     this.listener = listener;
-    return { host: listener.host, port: listener.port };
+    this.liveServer = live;
+    return { host: listener.host, port: listener.port, livePort: live.port as number };
   }
 
   /** The bound address, once listening. */
   get address(): SimAddress | undefined {
-    return this.listener === null ? undefined : { host: this.listener.host, port: this.listener.port };
+    return this.listener === null ? undefined : { host: this.listener.host, port: this.listener.port, livePort: this.liveServer?.port ?? 0 };
+  }
+
+  /** The live-image server (while listening over TCP). */
+  get liveImages(): LiveImageServer | undefined {
+    return this.liveServer ?? undefined;
   }
 
   /** Serve one client over any transport (e.g. one end of createMemoryPair). Returns its connection id. */
@@ -281,6 +313,9 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     for (const c of [...this.open.values()]) c.destroy();
     const listener = this.listener;
     this.listener = null;
+    const live = this.liveServer;
+    this.liveServer = null;
+    if (live !== null) await live.close();
     if (listener !== null) await listener.close();
   }
 

@@ -73,6 +73,7 @@ async function runSim(options: SimOptions): Promise<void> {
   const address = await sim.listen({ port: options.port, host: options.host });
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${address.host}:${address.port}`);
+  out(`live images on ${address.host}:${address.livePort}`);
   if (options.quiet !== true) {
     sim.on('connection', ({ connectionId, description }) => out(`#${connectionId} connected from ${description}`));
     sim.on('disconnect', ({ connectionId, error }) => out(`#${connectionId} disconnected${error ? `: ${error.message}` : ''}`));
