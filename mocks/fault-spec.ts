@@ -10,7 +10,7 @@ export interface Range {
 /**
  * Faults a simulated connection injects. Every random choice comes from a SeededRandom
  * derived from the simulator's seed and the connection id, so a run replays exactly.
- * The text form is described in spec/simulator.md §Faults and parsed by {@link parseFaultSpec}.
+ * The text form is described in spec/protocol.md §Simulator choices, Faults and parsed by {@link parseFaultSpec}.
  */
 export interface FaultSpec {
   /** Cut every outgoing packet into chunks of 1..max bytes (`fragment=64` or `fragment=1..64`). */

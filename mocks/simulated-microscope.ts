@@ -124,7 +124,7 @@ const SEQUENCE_FIELDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 /**
  * A simulated Flamingo microscope: the instrument's state machine behind the real wire
  * protocol, over TCP or any Transport, with seeded fault injection and a record of every
- * packet received. Behaviour: spec/simulator.md.
+ * packet received. Behaviour: spec/protocol.md §Simulator choices.
  */
 export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   readonly echoSequence: boolean;

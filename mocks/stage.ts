@@ -48,7 +48,7 @@ export function isAxis(n: number): n is Axis {
  *
  * A new target for a moving axis retargets it from where it is now: the axis never came
  * to rest, so no STAGE_MOTION_STOPPED is sent for the superseded move; exactly one is
- * sent when the axis stops (spec/simulator.md §Stage).
+ * sent when the axis stops (spec/protocol.md §Simulator choices, Stage).
  */
 export class StageModel {
   private axes: AxisState[];
