@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { encodePacket } from '../protocol/codec.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
-import { DEFAULT_PORT } from '../protocol/constants.js';
+import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../protocol/constants.js';
 import type { FrameError } from '../protocol/errors.js';
 import type { Packet, SequenceField } from '../protocol/packet.js';
 import { connectTcp } from '../transports/tcp.js';
@@ -19,6 +19,8 @@ import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
 import { readSettings } from './helpers/settings.js';
+import { openLiveStream } from './live/live-stream.js';
+import type { LiveStream } from './live/live-stream.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
@@ -93,6 +95,16 @@ export interface WaitOptions {
 export interface EventStreamOptions {
   /** Events kept for a slow consumer before the oldest is dropped (default 1000). */
   bufferSize?: number;
+}
+
+/** Options of {@link FlamingoClient.live}. */
+export interface LiveOptions {
+  /** Live-image port (default: the command port + 1; required for a client on a custom transport). */
+  port?: number;
+  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. */
+  maxBuffered?: number;
+  /** Give up connecting after this long (default: the client's connectTimeoutMs). */
+  connectTimeoutMs?: number;
 }
 
 /** A code, a name, or a predicate that selects events. */
@@ -364,6 +376,22 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     };
     if (this.modeValue === 'lease') return this.lease.hold((exchange) => run(exchange));
     return this.exclusiveQueue.add(() => run(null));
+  }
+
+  /**
+   * Open the live-image stream (the command port + 1 of the same host) as an async iterator
+   * of frames with bounded buffering. A separate connection, opened on demand; live view
+   * itself is switched with CAMERA_LIVE_VIEW_START / STOP. Close the stream when done.
+   */
+  live(options: LiveOptions = {}): Promise<LiveStream> {
+    const port = options.port ?? (this.options.transport === undefined ? (this.options.port ?? DEFAULT_PORT) + LIVE_PORT_OFFSET : undefined);
+    if (port === undefined) return Promise.reject(new ArgumentError('live(): a client on a custom transport needs an explicit live-image port'));
+    return openLiveStream({
+      host: this.options.host ?? '127.0.0.1',
+      port,
+      ...(options.maxBuffered !== undefined ? { maxBuffered: options.maxBuffered } : {}),
+      connectTimeoutMs: options.connectTimeoutMs ?? this.options.connectTimeoutMs ?? 2000,
+    });
   }
 
   /** COMMON_SCOPE_SETTINGS: the instrument's settings text (from the reply's trailing payload). */

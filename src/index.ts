@@ -22,6 +22,7 @@ export type {
   EventSelector,
   ExclusiveTx,
 } from './client.js';
+export type { LiveOptions } from './client.js';
 export { Claim, Dispatcher } from './dispatcher.js';
 export type { DispatcherEvents, DispatcherOptions, EventSink, PacketEvents } from './dispatcher.js';
 export * from './event-stream.js';
