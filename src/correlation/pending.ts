@@ -1,6 +1,7 @@
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
+import type { UploadProgressListener } from '../upload.js';
 
 /** Request header fields a caller may set (code, flags and sequence are the client's). */
 export type RequestFields = Omit<PacketInit, 'code' | 'payload' | 'addDataBytes'>;
@@ -24,6 +25,8 @@ export interface PendingInit {
   signal: AbortSignal | undefined;
   /** Requests made inside `exclusive()` pass the gate that holds everyone else back. */
   insideExclusive: boolean;
+  /** Told as each chunk of `payload` is accepted by the transport. */
+  onUploadProgress?: UploadProgressListener | undefined;
 }
 
 /**
@@ -41,6 +44,12 @@ export class PendingRequest {
   readonly expectOk: boolean;
   readonly signal: AbortSignal | undefined;
   readonly insideExclusive: boolean;
+  readonly onUploadProgress: UploadProgressListener | undefined;
+  /**
+   * The request as the state mirror sees it (its fields and code): one object, handed to
+   * `noteRequestSent` when written and to `apply` with the reply, which pairs them by identity.
+   */
+  readonly init: PacketInit & { code: number };
   readonly promise: Promise<Packet>;
   /** Sequence number in sequenced mode (0 until assigned, and in lease mode). */
   sequence = 0;
@@ -67,6 +76,8 @@ export class PendingRequest {
     this.expectOk = init.expectOk;
     this.signal = init.signal;
     this.insideExclusive = init.insideExclusive;
+    this.onUploadProgress = init.onUploadProgress;
+    this.init = { ...init.fields, code: init.code };
     this.promise = new Promise<Packet>((resolve, reject) => {
       this.resolveFn = resolve;
       this.rejectFn = reject;
