@@ -76,6 +76,7 @@ export class Sequencer implements PendingOwner {
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
     if (request !== undefined && request.code === packet.code) {
+      this.options.wire.replied?.(packet, request);
       request.resolveWith(packet);
       return Claim.Reply;
     }
@@ -148,7 +149,7 @@ export class Sequencer implements PendingOwner {
       request.fail(error as Error);
       return;
     }
-    this.options.wire.write(bytes).then(
+    this.options.wire.write(bytes, request).then(
       () => request.markWritten(),
       (error: unknown) =>
         request.fail(
