@@ -114,6 +114,7 @@ export class Lease implements PendingOwner {
     if (this.lateCodes.size > 0 && this.lateCodes.has(code)) return Claim.Unmatched;
     const current = this.current;
     if (current !== null && !current.settled && code === current.code && replyMatches(code, current.fields as MatchSource, packet)) {
+      this.options.wire.replied?.(packet, current);
       current.resolveWith(packet);
       return Claim.Reply;
     }
@@ -122,6 +123,7 @@ export class Lease implements PendingOwner {
       // Cleared here, not when the awaiting task resumes: a packet later in this same chunk
       // already comes after the fence and must be an event again.
       this.lateCodes.clear();
+      this.options.wire.replied?.(packet, fence);
       fence.resolveWith(packet);
       return Claim.Reply;
     }
@@ -225,7 +227,7 @@ export class Lease implements PendingOwner {
   }
 
   private write(request: PendingRequest, bytes: Uint8Array): void {
-    this.options.wire.write(bytes).then(
+    this.options.wire.write(bytes, request).then(
       () => request.markWritten(),
       (error: unknown) =>
         request.fail(
