@@ -51,6 +51,12 @@ export interface DispatcherOptions {
   onFrameError?(error: FrameError): void;
   /** Largest accepted trailing payload (default: the deframer's 64 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * Sees every packet correlation did not hand to a request (events, late replies), in
+   * stream order, before any listener: the state mirror. Replies reach it through
+   * correlation (`Wire.replied`) before their request resolves. Must not throw.
+   */
+  mirror?: { apply(packet: Packet): unknown };
 }
 
 /**
@@ -113,6 +119,8 @@ export class Dispatcher {
     const claim = this.options.correlate(packet);
     const emitter = this.options.emitter;
     if (claim === Claim.Reply) return;
+    // Before listeners, so one that reads the mirror sees this packet applied.
+    this.options.mirror?.apply(packet);
     if (claim === Claim.Unmatched) {
       emitter.emit('unmatched', packet);
       return;
