@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { encodeImageFrame } from '../protocol/image.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
+import { FrameFanout, type LiveViewerStats } from '../src/live/frame-fanout.js';
 import { renderPattern } from './image-pattern.js';
 
 /** Stage axis numbers as the protocol uses them (STAGE_POSITION_GET int32Data0). */
@@ -43,19 +44,6 @@ export interface LiveImageServerOptions {
   clock?: () => number;
 }
 
-/** Counters of one connected viewer. */
-export interface LiveViewerStats {
-  readonly description: string;
-  /** Frames fully handed to the transport. */
-  readonly framesSent: number;
-  /** Frames dropped because the viewer was not keeping up. */
-  readonly framesDropped: number;
-  /** Frames waiting now (never more than maxQueuedFrames). */
-  readonly framesQueued: number;
-  /** The most frames that ever waited at once. */
-  readonly maxFramesQueued: number;
-}
-
 /** Events of {@link LiveImageServer}. */
 export interface LiveImageServerEvents {
   /** A viewer connected. */
@@ -66,66 +54,6 @@ export interface LiveImageServerEvents {
   frame: [frameNumber: number];
   /** Live view switched on or off. */
   live: [on: boolean];
-}
-
-/** One connected viewer and its bounded output queue. */
-class Viewer implements LiveViewerStats {
-  framesSent = 0;
-  framesDropped = 0;
-  maxFramesQueued = 0;
-  private readonly queue: Uint8Array[] = [];
-  private writing = false;
-
-  constructor(
-    readonly transport: Transport,
-    private readonly maxQueued: number,
-  ) {}
-
-  get description(): string {
-    return this.transport.description;
-  }
-
-  get framesQueued(): number {
-    return this.queue.length;
-  }
-
-  /** Send a frame, or queue it behind the one being written, dropping the oldest waiting one. */
-  offer(frame: Uint8Array): void {
-    if (this.transport.isClosed) return;
-    if (!this.writing) {
-      this.write(frame);
-      return;
-    }
-    if (this.maxQueued === 0) {
-      this.framesDropped++;
-      return;
-    }
-    if (this.queue.length === this.maxQueued) {
-      this.queue.shift();
-      this.framesDropped++;
-    }
-    this.queue.push(frame);
-    if (this.queue.length > this.maxFramesQueued) this.maxFramesQueued = this.queue.length;
-  }
-
-  private write(frame: Uint8Array): void {
-    this.writing = true;
-    // write() resolves only once the socket is below its high-water mark again: that is the
-    // backpressure that makes a slow viewer's frames wait in (and drop from) the queue.
-    this.transport.write(frame).then(
-      () => {
-        this.framesSent++;
-        const next = this.queue.shift();
-        if (next !== undefined && !this.transport.isClosed) this.write(next);
-        else this.writing = false;
-      },
-      () => {
-        // The viewer went away mid-frame; its close handler removes it.
-        this.writing = false;
-        this.queue.length = 0;
-      },
-    );
-  }
 }
 
 /**
@@ -142,7 +70,7 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
   readonly maxQueuedFrames: number;
   private positionOf: (axis: number) => number;
   private readonly clock: () => number;
-  private readonly viewerSet = new Set<Viewer>();
+  private readonly fanout: FrameFanout;
   private listener: TcpListener | null = null;
   private timer: NodeJS.Timeout | null = null;
   private liveOn = false;
@@ -168,9 +96,7 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
     if (!Number.isInteger(this.width) || !Number.isInteger(this.height) || this.width < 1 || this.height < 1) {
       throw new RangeError(`frame size must be positive integers, got ${this.width} x ${this.height}`);
     }
-    if (!Number.isInteger(this.maxQueuedFrames) || this.maxQueuedFrames < 0) {
-      throw new RangeError(`maxQueuedFrames must be a non-negative integer, got ${this.maxQueuedFrames}`);
-    }
+    this.fanout = new FrameFanout(this.maxQueuedFrames);
     this.scratch = new Uint8Array(this.width * this.height * 2);
   }
 
@@ -196,7 +122,7 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
 
   /** Counters of the viewers connected now. */
   get viewers(): readonly LiveViewerStats[] {
-    return [...this.viewerSet];
+    return this.fanout.viewers;
   }
 
   /** Number of the next frame to be sent (the first frame is 1; numbers never repeat). */
@@ -264,7 +190,7 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
       rendered.pixels,
     );
     // One encoded frame is shared by every viewer: nothing writes into it after this point.
-    for (const viewer of this.viewerSet) viewer.offer(bytes);
+    this.fanout.offer(bytes);
     this.emit('frame', frameNumber);
     return frameNumber;
   }
@@ -275,8 +201,7 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
     this.setLive(false);
     this.closed = true;
     for (const detach of [...this.detachers]) detach();
-    for (const viewer of this.viewerSet) viewer.transport.destroy();
-    this.viewerSet.clear();
+    this.fanout.destroyAll();
     const listener = this.listener;
     this.listener = null;
     if (listener !== null) await listener.close();
@@ -287,13 +212,12 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
       transport.destroy();
       return;
     }
-    const viewer = new Viewer(transport, this.maxQueuedFrames);
-    this.viewerSet.add(viewer);
+    const viewer = this.fanout.add(transport);
     transport.attach({
       // Viewers have nothing to say on this port; what they send is read and ignored.
       data: () => {},
       close: () => {
-        if (this.viewerSet.delete(viewer)) this.emit('viewerClosed', viewer);
+        if (this.fanout.remove(viewer)) this.emit('viewerClosed', viewer);
       },
     });
     if (!transport.isClosed) this.emit('viewer', viewer);

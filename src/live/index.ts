@@ -1,1 +1,2 @@
 export * from './live-stream.js';
+export * from './frame-fanout.js';
