@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { Command } from '../../protocol/commands.js';
-import { encodePacket } from '../../protocol/codec.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { ImageFrame } from '../../protocol/image.js';
-import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
+import { ConnectError } from '../../transports/tcp.js';
+import { FlamingoClient } from '../client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../png.js';
 
@@ -34,24 +34,24 @@ function depth(text: string): 8 | 16 {
 }
 
 /**
- * Switch live view over the command port with one raw packet. Sent without the callback
- * flag, so no reply comes back to be read; whatever the server pushes meanwhile is read
- * and discarded (one reader per connection, nothing buffered).
+ * Switch live view over the command port. Sent without the callback flag (fire-and-forget,
+ * as the GUI does), so nothing waits for a reply; the client's one reader takes whatever
+ * the server pushes meanwhile.
  */
-async function commandLiveView(transport: TcpTransport, on: boolean): Promise<void> {
-  await transport.write(encodePacket({ code: on ? Command.CAMERA_LIVE_VIEW_START : Command.CAMERA_LIVE_VIEW_STOP }));
+async function commandLiveView(client: FlamingoClient, on: boolean): Promise<void> {
+  await client.send(on ? Command.CAMERA_LIVE_VIEW_START : Command.CAMERA_LIVE_VIEW_STOP);
 }
 
 async function runLive(options: LiveOptions): Promise<string> {
   const livePort = options.livePort ?? options.port + LIVE_PORT_OFFSET;
-  let control: TcpTransport | undefined;
+  let control: FlamingoClient | undefined;
   let stream: LiveStream | undefined;
   try {
     // Connect to the image port first, so no frame is missed once live view starts.
     stream = await openLiveStream({ host: options.host, port: livePort, maxBuffered: 1, connectTimeoutMs: options.timeoutMs });
     if (options.start === true) {
-      control = await connectTcp({ host: options.host, port: options.port, connectTimeoutMs: options.timeoutMs });
-      control.attach({ data: () => {}, close: () => {} });
+      // Lease mode: no probe request, since only fire-and-forget packets are sent.
+      control = await FlamingoClient.connect({ host: options.host, port: options.port, mode: 'lease', connectTimeoutMs: options.timeoutMs });
       await commandLiveView(control, true);
     }
     let frame: ImageFrame | undefined;
