@@ -3,7 +3,7 @@ import { encodePacket } from '../protocol/codec.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../protocol/constants.js';
 import type { FrameError } from '../protocol/errors.js';
-import type { Packet, SequenceField } from '../protocol/packet.js';
+import type { Packet, PacketInit, SequenceField } from '../protocol/packet.js';
 import { connectTcp } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
 import { Lease } from './correlation/lease.js';
@@ -27,6 +27,9 @@ import { WorkflowHelper } from './helpers/workflow.js';
 import { backoffDelay, reconnectPolicy } from './reconnect.js';
 import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
+import { InstrumentState } from './state/instrument-state.js';
+import { DEFAULT_UPLOAD_CHUNK_BYTES, PacketWriter } from './upload.js';
+import type { UploadProgressListener } from './upload.js';
 
 /** How replies are told apart: echoed sequence numbers, or one request at a time. */
 export type CorrelationMode = 'sequenced' | 'lease';
@@ -66,6 +69,8 @@ export interface ClientOptions {
   transport?: Transport | (() => Transport | Promise<Transport>);
   /** Largest trailing payload accepted from the server (default 64 MiB). */
   maxPayloadBytes?: number;
+  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
+  uploadChunkBytes?: number;
 }
 
 /** Options of {@link FlamingoClient.request}. */
@@ -77,11 +82,18 @@ export interface RequestOptions {
   payload?: Uint8Array;
   /** Reject with ProtocolError when the reply's status is not 1 (default false: raw). */
   expectOk?: boolean;
+  /**
+   * Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the
+   * transport; the last call has sent === total. The request's reply timeout starts after it.
+   */
+  onUploadProgress?: UploadProgressListener;
 }
 
 /** Options of {@link FlamingoClient.send}. */
 export interface SendOptions {
   payload?: Uint8Array;
+  /** Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the transport. */
+  onUploadProgress?: UploadProgressListener;
 }
 
 /** Options of {@link FlamingoClient.waitFor}. */
@@ -169,6 +181,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly system: SystemHelper;
   /** Workflow (acquisition) start and progress. */
   readonly workflow: WorkflowHelper;
+  /**
+   * Mirror of the instrument kept by this connection's reader from every reply and event
+   * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
+   */
+  readonly state: InstrumentState;
 
   private readonly options: ClientOptions;
   private readonly requestTimeoutMs: number;
@@ -180,6 +197,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private sequencer: Sequencer | null = null;
   private readonly exclusiveQueue = new PQueue({ concurrency: 1 });
   private link: Dispatcher | null = null;
+  /** Writes the current link's packets whole, payloads in chunks (replaced with the link). */
+  private writer: PacketWriter | null = null;
   private linkUp = false;
   private usedTransport = false;
   private finished = false;
@@ -226,9 +245,24 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       get gateClosed() {
         return self.gateDepth > 0;
       },
-      write: (bytes) => this.writeBytes(bytes),
+      write: (bytes, request) =>
+        request === undefined ? this.writeBytes(bytes) : this.writeBytes(bytes, request.init, request.payload, request.onUploadProgress),
+      replied: (packet, request) => {
+        this.state.apply(packet, request.init);
+      },
       whenUp: () => this.whenUp(),
     };
+    // refresh() runs its reads in one exclusive section; raw requests (a failure status is a
+    // reply the pass records, not an exception).
+    this.state = new InstrumentState({
+      exclusive: (pass) =>
+        this.exclusive((tx) =>
+          pass((read) => {
+            const { code, ...fields } = read;
+            return tx.request(code, fields);
+          }),
+        ),
+    });
     this.lease = new Lease({
       wire: this.wire,
       fenceTimeoutMs: this.requestTimeoutMs,
@@ -251,9 +285,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    */
   static async connect(options: ClientOptions = {}): Promise<FlamingoClient> {
     const client = new FlamingoClient(options);
+    client.state.setConnection('connecting');
     try {
       await client.openLink();
       if ((options.mode ?? 'auto') === 'auto') await client.probe();
+      client.state.setConnection('connected', client.mode);
     } catch (error) {
       await client.close();
       throw error;
@@ -446,6 +482,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       expectOk: options.expectOk ?? false,
       signal: options.signal,
       insideExclusive: inside !== null,
+      onUploadProgress: options.onUploadProgress,
     });
     request.registry = this.open;
     this.open.add(request);
@@ -461,7 +498,9 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     const code = resolveCode(command);
     checkFields(code, fields);
     if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
-    const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, payload: options.payload } : { ...fields, code });
+    // Header only (announcing the payload's length): the writer sends the payload after it in chunks.
+    const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, addDataBytes: options.payload.length } : { ...fields, code });
+    const sent = { ...fields, code };
     while (!inside && this.gateDepth > 0 && !this.finished) await new Promise<void>((resolve) => this.gateWaiters.push(resolve));
     if (this.finished || !this.linkUp) {
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${this.finished ? 'closed' : 'down'}`, false, {
@@ -469,16 +508,17 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       });
     }
     try {
-      await this.writeBytes(bytes);
+      await this.writeBytes(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {
       throw new ConnectionClosedError(`${commandName(code)} could not be written`, false, { command: commandName(code), cause: error });
     }
   }
 
-  private writeBytes(bytes: Uint8Array): Promise<void> {
-    const link = this.link;
-    if (link === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
-    return link.transport.write(bytes);
+  /** Write a header and its payload whole on the current link; `sent` is told to the mirror just before. */
+  private writeBytes(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener): Promise<void> {
+    const writer = this.writer;
+    if (writer === null || this.link === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
+    return writer.write(bytes, sent, payload, onProgress);
   }
 
   private whenUp(): Promise<boolean> {
@@ -602,9 +642,17 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       observe: this.observe,
       onClose: (error) => this.linkClosed(dispatcher, error),
       onFrameError: (error: FrameError) => this.dropLink(error, dispatcher),
+      mirror: this.state,
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
     });
     this.link = dispatcher;
+    this.writer = new PacketWriter(transport, {
+      chunkBytes: this.options.uploadChunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES,
+      beforeWrite: (sent) => {
+        this.state.noteRequestSent(sent);
+      },
+      onListenerError: (error) => this.reportLater(error),
+    });
     this.linkUp = true;
     dispatcher.start();
     if (!this.linkUp) return; // closed while delivering early bytes
@@ -664,6 +712,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     if (this.reconnectPolicy === null) {
       if (this.closePromise === null) this.closePromise = this.shutdown(error);
     } else {
+      this.state.setConnection('reconnecting');
       this.attempt = 0;
       this.scheduleReconnect(cause);
     }
@@ -688,7 +737,12 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
         () => {
           if (!this.linkUp) return; // lost again at once; linkClosed scheduled the next attempt
           this.attempt = 0;
+          this.state.setConnection('connected');
           this.emit('reconnected', { attempt });
+          // Values seen before the loss are only "last known": re-read them.
+          this.state.refresh().catch((error: unknown) => {
+            if (!(error instanceof ConnectionClosedError)) this.reportLater(error);
+          });
         },
         (error: unknown) => this.scheduleReconnect(error as Error),
       );
@@ -729,6 +783,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     if (link !== null) await link.transport.close();
     if (!this.closeEmitted) {
       this.closeEmitted = true;
+      this.state.setConnection('closed');
       this.emit('close', error);
     }
   }
