@@ -30,3 +30,4 @@ export * from './safe-emitter.js';
 export * from './reconnect.js';
 export * from './correlation/index.js';
 export * from './helpers/index.js';
+export * from './upload.js';
