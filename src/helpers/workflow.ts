@@ -2,6 +2,7 @@ import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, TimeoutError } from '../errors.js';
+import type { UploadProgressListener } from '../upload.js';
 
 /** Progress of a running workflow, from UI_SET_GAUGE_SIZE / UI_SET_GAUGE_VALUE. */
 export interface WorkflowProgress {
@@ -33,6 +34,8 @@ export interface WorkflowOptions {
   /** Reject when the workflow has not ended (SYSTEM_STATE_IDLE) this long after starting (default: no limit). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Told `{ sent, total }` as the workflow text (the trailing payload) is written, chunk by chunk. */
+  onUploadProgress?: UploadProgressListener;
 }
 
 const SIGNS_OF_LIFE = new Set<number>([
@@ -88,7 +91,10 @@ export class WorkflowHelper {
     client.on('event', onEvent);
     let startTimer: NodeJS.Timeout | undefined;
     try {
-      await client.send(Command.CAMERA_WORKFLOW_START, undefined, { payload: utf8.encode(text) });
+      await client.send(Command.CAMERA_WORKFLOW_START, undefined, {
+        payload: utf8.encode(text),
+        ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
+      });
       // A busy state is also a sign; a failed query just leaves the events to decide.
       client.system.state().then(
         (state) => {
