@@ -30,4 +30,5 @@ export * from './safe-emitter.js';
 export * from './reconnect.js';
 export * from './correlation/index.js';
 export * from './helpers/index.js';
+export * from './conformance/index.js';
 export * from './upload.js';

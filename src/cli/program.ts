@@ -1,11 +1,13 @@
 import { Command as CliProgram } from 'commander';
 import { createRequire } from 'node:module';
 import { registerLive } from './live.js';
+import { registerConform } from './conform.js';
 import { registerSim } from './sim.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
   registerLive,
+  registerConform,
   registerSim,
 ];
 

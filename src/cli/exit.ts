@@ -1,0 +1,43 @@
+import type { Command as CliCommand } from 'commander';
+import { ExitCode } from './format.js';
+
+/**
+ * Make a command exit with 64 (EX_USAGE) on every command-line error commander reports
+ * (unknown option, bad value, missing argument) instead of commander's 1, which the
+ * commands use for runtime failures. `--help` still exits 0.
+ */
+export function exitWithUsageCode(command: CliCommand): CliCommand {
+  return command.exitOverride((error) => {
+    process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE);
+  });
+}
+
+/** Report a bad command-line value found after parsing: message, the usage line, exit 64. */
+export function usageError(command: CliCommand, message: string): never {
+  command.error(`error: ${message}\nUsage: flamingo ${command.name()} ${command.usage()}`, { exitCode: ExitCode.USAGE, code: 'flamingo.usage' });
+}
+
+/**
+ * An AbortController aborted by the first SIGINT or SIGTERM, so a command can stop
+ * cleanly (close its sockets, print what it has). A second signal exits at once with
+ * 128 + signal number, for when the clean stop itself hangs.
+ */
+export function abortOnSignals(): { signal: AbortSignal; dispose: () => void; received: () => NodeJS.Signals | undefined } {
+  const controller = new AbortController();
+  let got: NodeJS.Signals | undefined;
+  const onSignal = (name: NodeJS.Signals) => {
+    if (got !== undefined) process.exit(name === 'SIGINT' ? 130 : 143);
+    got = name;
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    received: () => got,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
