@@ -1,5 +1,6 @@
 export { StageHelper } from './stage.js';
 export type { MoveResult, MoveOptions } from './stage.js';
+export type { MoveByResult } from './stage.js';
 export { LaserHelper } from './lasers.js';
 export { SystemHelper } from './system.js';
 export { readSettings } from './settings.js';

@@ -1,7 +1,7 @@
 import { Command } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet } from '../../protocol/packet.js';
-import type { FlamingoClient } from '../client.js';
+import type { ExclusiveTx, FlamingoClient } from '../client.js';
 import { ProtocolError } from '../errors.js';
 import { checkAxis, checkFinite } from './validate.js';
 import type { AxisNumber } from './validate.js';
@@ -22,6 +22,17 @@ export interface MoveOptions {
   signal?: AbortSignal;
 }
 
+/** Outcome of {@link StageHelper.moveBy}. */
+export interface MoveByResult extends MoveResult {
+  /** Position read at the start, inside the same exclusive section as the move. */
+  from: number;
+  /** `from + delta`: the target the move was sent to. */
+  target: number;
+}
+
+/** What a move needs: the client itself, or an `exclusive()` section's tx. */
+type Requester = Pick<ExclusiveTx, 'request' | 'waitFor'>;
+
 /** Stage moves and positions, built on request and waitFor only. */
 export class StageHelper {
   constructor(private readonly client: FlamingoClient) {}
@@ -37,8 +48,43 @@ export class StageHelper {
   async moveTo(axis: number, target: number, options: MoveOptions = {}): Promise<MoveResult> {
     checkAxis(axis, 'STAGE_POSITION_SET');
     checkFinite('target', target, 'STAGE_POSITION_SET');
+    return this.move(this.client, axis, target, options);
+  }
+
+  /**
+   * Move one axis by `delta` from where it is: read the position, move to position + delta,
+   * wait for STAGE_MOTION_STOPPED, all inside ONE `exclusive()` section. Why: as two calls
+   * (position(), then moveTo()) a second caller's relative move can run between the read
+   * and the write, and one of the two deltas is lost. Concurrent moveBy calls on one client
+   * therefore run one after another and add up.
+   *
+   * The section holds this client's whole connection for the duration of the motion:
+   * other requests and sends of this client (a halt() included) wait until it ends. Abort
+   * `options.signal` to end the wait early (the axis keeps moving), then halt().
+   * Across separate connections nothing is serialised by this helper: see spec/state.md
+   * "Compound operations".
+   * Rejects like {@link moveTo}, and with ProtocolError when the position cannot be read.
+   */
+  async moveBy(axis: number, delta: number, options: MoveOptions = {}): Promise<MoveByResult> {
+    checkAxis(axis, 'STAGE_POSITION_SET');
+    checkFinite('delta', delta, 'STAGE_POSITION_SET');
+    return this.client.exclusive(async (tx) => {
+      const read = await tx.request(
+        Command.STAGE_POSITION_GET,
+        { int32Data0: axis },
+        options.signal === undefined ? { expectOk: true } : { expectOk: true, signal: options.signal },
+      );
+      const from = read.value;
+      const target = from + delta;
+      const moved = await this.move(tx, axis, target, options);
+      return { ...moved, from, target };
+    });
+  }
+
+  /** Arm the wait for the axis's stop, send the move, await the stop (shared by moveTo and moveBy). */
+  private async move(via: Requester, axis: AxisNumber, target: number, options: MoveOptions): Promise<MoveResult> {
     const cancel = new AbortController();
-    const stopped = this.client.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === axis, {
+    const stopped = via.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === axis, {
       timeoutMs: options.motionTimeoutMs ?? 120_000,
       signal: options.signal === undefined ? cancel.signal : AbortSignal.any([cancel.signal, options.signal]),
     });
@@ -46,7 +92,7 @@ export class StageHelper {
     stopped.catch(() => undefined);
     let event: Packet;
     try {
-      const ack = await this.client.request(
+      const ack = await via.request(
         Command.STAGE_POSITION_SET,
         { int32Data0: axis, value: target },
         options.signal === undefined ? {} : { signal: options.signal },
@@ -59,7 +105,7 @@ export class StageHelper {
       cancel.abort();
     }
     // Some servers leave the event's value at 0: read the position once instead.
-    const position = event.value === 0 ? await this.position(axis) : event.value;
+    const position = event.value === 0 ? (await via.request(Command.STAGE_POSITION_GET, { int32Data0: axis }, { expectOk: true })).value : event.value;
     if (event.status !== STATUS_OK) {
       throw new ProtocolError(`axis ${axis} stopped at ${position} before reaching ${target}`, event, { command: 'STAGE_MOTION_STOPPED' });
     }
