@@ -32,3 +32,4 @@ export * from './correlation/index.js';
 export * from './helpers/index.js';
 export * from './conformance/index.js';
 export * from './upload.js';
+export * from './gateway/index.js';
