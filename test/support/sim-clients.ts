@@ -1,0 +1,101 @@
+/**
+ * Simulator + clients for the state, moveBy and upload tests: every client and simulator
+ * opened through a `SimClients` is closed by its `cleanup()`.
+ */
+import { FlamingoClient, SimulatedMicroscope, createMemoryPair, type ClientOptions, type SimulatorOptions, type Transport } from 'flamingo-protocol';
+
+export type Kind = 'tcp' | 'memory';
+export type Mode = 'sequenced' | 'lease';
+/** Transport kind × correlation mode (the simulator echoes sequences only for 'sequenced'). */
+export const MATRIX: [Kind, Mode][] = [
+  ['memory', 'sequenced'],
+  ['memory', 'lease'],
+  ['tcp', 'sequenced'],
+  ['tcp', 'lease'],
+];
+
+export class SimClients {
+  readonly sim: SimulatedMicroscope;
+  private readonly clients: FlamingoClient[] = [];
+  private port: number | undefined;
+
+  constructor(mode: Mode, options: SimulatorOptions = {}) {
+    this.sim = new SimulatedMicroscope({ echoSequence: mode === 'sequenced', seed: 11, timeScale: 1000, workflowDurationMs: 100, ...options });
+  }
+
+  /**
+   * A client in auto mode over `kind`. `wrap` may wrap the client's end of the link (a
+   * memory pair end, or the TCP transport) to watch or hold its traffic.
+   */
+  async connect(kind: Kind, options: ClientOptions = {}, wrap?: (t: Transport) => Transport): Promise<FlamingoClient> {
+    let client: FlamingoClient;
+    if (kind === 'tcp') {
+      if (this.port === undefined) this.port = (await this.sim.listen({ port: 0, host: '127.0.0.1' })).port;
+      const port = this.port;
+      if (wrap === undefined) client = await FlamingoClient.connect({ host: '127.0.0.1', port, ...options });
+      else {
+        const { connectTcp } = await import('flamingo-protocol');
+        client = await FlamingoClient.connect({ transport: async () => wrap(await connectTcp({ host: '127.0.0.1', port })), ...options });
+      }
+    } else {
+      const sim = this.sim;
+      client = await FlamingoClient.connect({
+        transport: () => {
+          const [mine, theirs] = createMemoryPair({ fragmentMaxBytes: 97, seed: 5 });
+          sim.attach(theirs);
+          return wrap === undefined ? mine : wrap(mine);
+        },
+        ...options,
+      });
+    }
+    this.clients.push(client);
+    return client;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const c of this.clients) await c.close();
+    await this.sim.close();
+  }
+}
+
+/** A transport that forwards everything to `inner`, letting a test see (and delay) each write. */
+export class TapTransport implements Transport {
+  constructor(
+    private readonly inner: Transport,
+    private readonly onWrite: (bytes: Uint8Array) => Promise<void> | void,
+  ) {}
+  get description(): string {
+    return `tap(${this.inner.description})`;
+  }
+  get isClosed(): boolean {
+    return this.inner.isClosed;
+  }
+  attach(handler: Parameters<Transport['attach']>[0]): void {
+    this.inner.attach(handler);
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    const hold = this.onWrite(bytes);
+    if (hold !== undefined) await hold;
+    return this.inner.write(bytes);
+  }
+  pause(): void {
+    this.inner.pause();
+  }
+  resume(): void {
+    this.inner.resume();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  destroy(error?: Error): void {
+    this.inner.destroy(error);
+  }
+}
+
+/** Command code of the packet header at the start of `bytes` (undefined for a payload chunk). */
+export function headerCode(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 128) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 128);
+  if (view.getUint32(0, true) !== 0xf321e654 || view.getUint32(124, true) !== 0xfedc4321) return undefined;
+  return view.getUint32(4, true);
+}
