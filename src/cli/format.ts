@@ -54,8 +54,9 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * Candidates close to `input`, best first: names containing it (or contained in it), then
- * those within an edit distance of about a third of its length. Case and `-`/`_` are
- * ignored, so `stage-position-get` finds STAGE_POSITION_GET.
+ * those within an edit distance of about a third of its length and at most one more
+ * than the closest. Case and `-`/`_` are ignored, so `stage-position-get` finds
+ * STAGE_POSITION_GET.
  */
 export function closeMatches(input: string, candidates: readonly string[], max = 5): string[] {
   const norm = (s: string) => s.toUpperCase().replace(/[-\s]/g, '_');
@@ -70,7 +71,12 @@ export function closeMatches(input: string, candidates: readonly string[], max =
     else if (distance <= limit) scored.push({ name, score: distance });
   }
   scored.sort((x, y) => x.score - y.score || x.name.localeCompare(y.name));
-  return scored.slice(0, max).map((s) => s.name);
+  // Only near-ties of the best typo match: one obvious answer should not drown in maybes.
+  const best = scored[0]?.score ?? 0;
+  return scored
+    .filter((s) => (best < 0 ? s.score < 0 : s.score <= best + 1))
+    .slice(0, max)
+    .map((s) => s.name);
 }
 
 /** Every command name, for suggestions. */
@@ -183,19 +189,42 @@ export function formatPacket(packet: Packet, indent = '  '): string {
     .join('\n');
 }
 
+/** A short label for a field from the command table, e.g. `axis` from "axis: 1 X, 2 Y, …". */
+function label(packet: Packet, field: string): string | undefined {
+  const text = meaning(packet, field);
+  if (text === undefined) return undefined;
+  const short = text.split(/[:(,"]/)[0]?.trim() ?? '';
+  return short === '' ? undefined : short;
+}
+
+/** Options of {@link packetLine}. */
+export interface PacketLineOptions {
+  /** Leave the status out (a request's status means nothing). */
+  request?: boolean;
+  /** Add the command table's short meaning after each documented field: `int32Data0=1 [axis]`. */
+  labels?: boolean;
+}
+
 /**
  * One line for a packet: its name and the fields that are set, e.g.
- * `STAGE_MOTION_STOPPED status=1 int32Data0=1 value=7.55`. What `flamingo watch` prints.
+ * `STAGE_MOTION_STOPPED status=1 int32Data0=1 [axis] value=7.55 [final position]` (with
+ * labels): what `flamingo watch` prints.
  */
-export function packetLine(packet: Packet): string {
-  const parts = [commandName(packet.code), `status=${packet.status}`];
+export function packetLine(packet: Packet, options: PacketLineOptions = {}): string {
+  const parts = [commandName(packet.code)];
+  const add = (field: string, text: string) => {
+    const l = options.labels === true ? label(packet, field) : undefined;
+    parts.push(l === undefined ? text : `${text} [${l}]`);
+  };
+  // A reply's or event's status always means something, even 0.
+  if (options.request !== true) parts.push(`status=${packet.status}`);
   const numeric = ['hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2'] as const;
-  for (const f of numeric) if (packet[f] !== 0) parts.push(`${f}=${packet[f]}`);
-  if (packet.cmdDataBits0 !== 0) parts.push(`flags=${flagNames(packet.cmdDataBits0)}`);
-  if (packet.value !== 0) parts.push(`value=${packet.value}`);
+  for (const f of numeric) if (packet[f] !== 0) add(f, `${f}=${packet[f]}`);
+  if (packet.value !== 0) add('value', `value=${packet.value}`);
   const text = dataText(packet);
-  if (text !== '') parts.push(`data=${JSON.stringify(text)}`);
+  if (text !== '') add('data', `data=${JSON.stringify(text)}`);
   if (packet.payload !== undefined) parts.push(`payload=${packet.payload.length}B ${JSON.stringify(payloadPreview(packet.payload, 60))}`);
+  if (packet.cmdDataBits0 !== 0) parts.push(`flags=${flagNames(packet.cmdDataBits0)}`);
   return parts.join(' ');
 }
 

@@ -2,12 +2,16 @@ import { Command as CliProgram } from 'commander';
 import { createRequire } from 'node:module';
 import { registerLive } from './live.js';
 import { registerConform } from './conform.js';
+import { registerSend } from './send.js';
+import { registerWatch } from './watch.js';
 import { registerSim } from './sim.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
   registerLive,
   registerConform,
+  registerSend,
+  registerWatch,
   registerSim,
 ];
 
