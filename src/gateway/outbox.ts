@@ -1,16 +1,16 @@
 import type { Transport } from '../../transports/transport.js';
 
 /**
- * The bounded outgoing queue of one downstream connection. Bytes are handed to the
- * transport at once (its own buffer is the queue, so nothing is copied); what the
- * transport has not yet accepted below its high-water mark is the backlog. When a reader
- * stalls, the backlog grows, and past `limitBytes` the owner is told to cut the reader
- * off, rather than holding everyone else back or growing memory without bound.
+ * The bounded outgoing queue of one downstream connection. One write is outstanding at a
+ * time: while the transport has not accepted it (its buffer is over the high-water mark),
+ * later packets wait here and go out together as one write once it has. When a reader
+ * stalls, what waits here grows, and past `limitBytes` the owner is told to cut the reader
+ * off, rather than holding the other clients back or growing memory without bound.
  */
 export class Outbox {
-  private backlog = 0;
-  // Sizes of writes not yet accepted, oldest first (a transport settles writes in order).
-  private readonly sizes: number[] = [];
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private writing = false;
   private overflowed = false;
 
   constructor(
@@ -19,29 +19,65 @@ export class Outbox {
     private readonly onOverflow: (backlogBytes: number) => void,
   ) {}
 
-  /** Bytes handed over but not yet accepted by the transport. */
+  /** Bytes waiting behind the outstanding write. */
   get backlogBytes(): number {
-    return this.backlog;
+    return this.queuedBytes;
   }
 
   /**
-   * Queue bytes for the peer; false when they were not queued (closed, or this write would
-   * exceed the limit: then `onOverflow` runs once and nothing more is accepted).
+   * Queue bytes for the peer (they are not copied and must not change afterwards); false
+   * when they were not queued: closed, or this packet would pass the limit (then
+   * `onOverflow` runs once and nothing more is accepted).
    */
   push(bytes: Uint8Array): boolean {
     if (this.overflowed || this.transport.isClosed) return false;
-    if (this.backlog + bytes.length > this.limitBytes) {
+    if (!this.writing) {
+      this.write(bytes);
+      return true;
+    }
+    if (this.queuedBytes + bytes.length > this.limitBytes) {
       this.overflowed = true;
-      this.onOverflow(this.backlog + bytes.length);
+      this.queue = [];
+      this.onOverflow(this.queuedBytes + bytes.length);
+      this.queuedBytes = 0;
       return false;
     }
-    this.backlog += bytes.length;
-    this.sizes.push(bytes.length);
-    this.transport.write(bytes).then(this.settled, this.settled);
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
     return true;
   }
 
-  private readonly settled = (): void => {
-    this.backlog -= this.sizes.shift() ?? 0;
+  private write(bytes: Uint8Array): void {
+    this.writing = true;
+    this.transport.write(bytes).then(this.accepted, this.failed);
+  }
+
+  private readonly accepted = (): void => {
+    const queue = this.queue;
+    if (queue.length === 0 || this.overflowed) {
+      this.writing = false;
+      return;
+    }
+    let chunk: Uint8Array;
+    if (queue.length === 1) chunk = queue[0] as Uint8Array;
+    else {
+      // Everything that piled up goes out as one write: one syscall instead of many.
+      chunk = new Uint8Array(this.queuedBytes);
+      let at = 0;
+      for (const part of queue) {
+        chunk.set(part, at);
+        at += part.length;
+      }
+    }
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.write(chunk);
+  };
+
+  private readonly failed = (): void => {
+    // The connection is gone; its close handler ends the session.
+    this.writing = false;
+    this.queue = [];
+    this.queuedBytes = 0;
   };
 }
