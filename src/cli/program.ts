@@ -5,6 +5,7 @@ import { registerConform } from './conform.js';
 import { registerSend } from './send.js';
 import { registerWatch } from './watch.js';
 import { registerSim } from './sim.js';
+import { registerGateway } from './gateway.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
@@ -13,6 +14,7 @@ const commands: Array<(program: CliProgram) => void> = [
   registerSend,
   registerWatch,
   registerSim,
+  registerGateway,
 ];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;

@@ -1,0 +1,81 @@
+import { InvalidArgumentError, type Command as CliProgram } from 'commander';
+import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
+
+interface GatewayCliOptions {
+  upstream: { host: string; port: number };
+  listen: { host: string; port: number };
+  token?: string;
+  readOnlyPort?: number;
+  quiet?: boolean;
+}
+
+/** `HOST:PORT`, `[v6]:PORT`, or just `PORT` (host 127.0.0.1). */
+export function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:53717');
+  }
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '127.0.0.1' : host, port };
+}
+
+function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
+async function runGateway(options: GatewayCliOptions): Promise<void> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const gateway = await FlamingoGateway.start({
+    upstreamHost: options.upstream.host,
+    upstreamPort: options.upstream.port,
+    host: options.listen.host,
+    port: options.listen.port,
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.readOnlyPort !== undefined ? { readOnlyPort: options.readOnlyPort } : {}),
+  });
+  const { host, port: listenPort, livePort, readOnlyPort } = gateway.address;
+  // The first line is a contract: scripts and tests read the port from it.
+  out(`listening on ${host}:${listenPort}`);
+  out(`upstream ${options.upstream.host}:${options.upstream.port} (${gateway.mode} mode)`);
+  if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
+  if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
+  if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
+  if (options.quiet !== true) gateway.on('log', out);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      out(`${signal}: closing`);
+      void gateway.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+  out('closed');
+}
+
+/** `flamingo gateway`: share one microscope connection among many apps. */
+export function registerGateway(program: CliProgram): void {
+  program
+    .command('gateway')
+    .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
+    .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
+    .option('--listen <host:port>', 'address for the apps; not loopback requires --token', parseHostPort, { host: '127.0.0.1', port: DEFAULT_GATEWAY_PORT })
+    .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
+    .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', port)
+    .option('--quiet', 'print only the startup lines')
+    .action(async (options: GatewayCliOptions) => {
+      try {
+        await runGateway(options);
+      } catch (error) {
+        // A runtime failure (instrument unreachable, port taken), not a usage error: no help.
+        process.stderr.write(`flamingo gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
