@@ -4,6 +4,7 @@ import { registerLive } from './live.js';
 import { registerConform } from './conform.js';
 import { registerSend } from './send.js';
 import { registerWatch } from './watch.js';
+import { registerDemo } from './demo.js';
 import { registerSim } from './sim.js';
 import { registerGateway } from './gateway.js';
 
@@ -13,6 +14,7 @@ const commands: Array<(program: CliProgram) => void> = [
   registerConform,
   registerSend,
   registerWatch,
+  registerDemo,
   registerSim,
   registerGateway,
 ];
