@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { commandArbitraries, initialModel, type Model } from './model.js';
+import { cellName, type Cell } from './profiles.js';
+import { Rig } from './rig.js';
+
+/** One row of the reliability table. */
+export interface CellStats {
+  cell: string;
+  runs: number;
+  commands: number;
+  events: number;
+  failures: number;
+  worstLatencyMs: number;
+  /** fast-check's report of the first failure (seed, path, shrunk counterexample), if any. */
+  report: string | undefined;
+}
+
+/** Options of {@link runCell}. */
+export interface CellRunOptions {
+  /** Property runs (fast-check numRuns). */
+  numRuns: number;
+  /** Longest command sequence of one run. */
+  maxCommands: number;
+  /** Stop starting runs after this long (soak); undefined: no limit. */
+  timeLimitMs?: number;
+  /** fast-check seed; undefined: the global configuration's (the fixed seed in tests). */
+  seed?: number;
+  /** fast-check path to replay one counterexample. */
+  path?: string;
+}
+
+/**
+ * Run one cell of the matrix: fast-check draws command sequences and a simulator seed;
+ * each run starts a fresh simulator and client, runs the model against them checking the
+ * step invariants after every command, brings everything to rest, checks the end state,
+ * closes, and checks nothing is left. Failures are counted and the first one's report
+ * (with its shrunk counterexample) is returned, never thrown.
+ */
+export async function runCell(cell: Cell, options: CellRunOptions): Promise<CellStats> {
+  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, report: undefined };
+  const property = fc.asyncProperty(
+    fc.commands(commandArbitraries(), { maxCommands: options.maxCommands }),
+    fc.integer({ min: 1, max: 0x7fffffff }),
+    async (commands, simSeed) => {
+      stats.runs++;
+      const rig = await Rig.start(cell, simSeed);
+      let failed = true;
+      try {
+        await fc.asyncModelRun(() => ({ model: initialModel() as Model, real: rig }), commands);
+        await rig.quiesce();
+        failed = false;
+      } finally {
+        const figures = rig.figures();
+        stats.commands += figures.commands;
+        stats.events += figures.events;
+        stats.worstLatencyMs = Math.max(stats.worstLatencyMs, figures.worstLatencyMs);
+        await rig.stop();
+        if (!failed) await rig.checkNothingLeft();
+      }
+    },
+  );
+  const details = await fc.check(property, {
+    numRuns: options.numRuns,
+    // Shrink: the counterexample becomes a named regression test, the shorter the better.
+    endOnFailure: false,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(options.timeLimitMs !== undefined ? { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false } : {}),
+  });
+  if (details.failed) {
+    stats.failures++;
+    const error = details.errorInstance instanceof Error ? `${details.errorInstance.name}: ${details.errorInstance.message}` : String(details.errorInstance);
+    stats.report = `${error}\n${fc.defaultReportMessage(details) ?? 'failed'}`;
+  }
+  return stats;
+}
