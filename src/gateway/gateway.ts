@@ -160,6 +160,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   private addressValue: GatewayAddress | null = null;
   private nextId = 1;
   private closing: Promise<void> | null = null;
+  private stopping = false;
   private readonly counters = { connections: 0, rejected: 0, slowDisconnects: 0, readOnlyRefused: 0, requests: 0, failures: 0, events: 0, upstreamLosses: 0 };
 
   private constructor(options: GatewayOptions, upstream: FlamingoClient, token: Uint8Array | null) {
@@ -266,7 +267,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   attach(transport: Transport, options: { readOnly?: boolean } = {}): number {
     const id = this.nextId++;
     this.counters.connections++;
-    if (this.closing !== null) {
+    if (this.stopping) {
       transport.destroy();
       return id;
     }
@@ -347,9 +348,12 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   }
 
   private async shutdown(): Promise<void> {
+    this.stopping = true;
+    // Sessions first, so each is logged as closed by the gateway (closing the listeners
+    // would destroy their sockets and report them as plain disconnects).
+    for (const session of [...this.sessionsById.values()]) session.end({ kind: 'gateway' });
     const servers = this.servers.splice(0);
     await Promise.all(servers.map((l) => l.close()));
-    for (const session of [...this.sessionsById.values()]) session.end({ kind: 'gateway' });
     await this.live?.close();
     this.upstream.off('event', this.fanOut);
     await this.upstream.close();
