@@ -17,6 +17,8 @@ export const MATRIX: [Kind, Mode][] = [
 export class SimClients {
   readonly sim: SimulatedMicroscope;
   private readonly clients: FlamingoClient[] = [];
+  /** Largest piece a memory pair cuts writes into (0: whole); small by default to exercise reassembly. */
+  fragmentMaxBytes = 97;
   private port: number | undefined;
 
   constructor(mode: Mode, options: SimulatorOptions = {}) {
@@ -39,9 +41,10 @@ export class SimClients {
       }
     } else {
       const sim = this.sim;
+      const self = this;
       client = await FlamingoClient.connect({
         transport: () => {
-          const [mine, theirs] = createMemoryPair({ fragmentMaxBytes: 97, seed: 5 });
+          const [mine, theirs] = createMemoryPair({ fragmentMaxBytes: self.fragmentMaxBytes, seed: 5 });
           sim.attach(theirs);
           return wrap === undefined ? mine : wrap(mine);
         },
