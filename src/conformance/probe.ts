@@ -59,6 +59,7 @@ export class ProbeConnection {
   readonly log: Received[] = [];
   /** The first bytes received, exactly as they came (for marker checks). */
   readonly rawStart: Uint8Array;
+  /** How many bytes of `rawStart` are filled. */
   rawStartLength = 0;
   /** Set once the server (or the probe) closed the connection. */
   closed = false;
