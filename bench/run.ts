@@ -9,12 +9,18 @@
  */
 import { codecSuite } from './codec.js';
 import { liveSuite } from './live.js';
+import { clientSuite } from './client.js';
+import { gatewaySuite } from './gateway.js';
+import { uploadSuite } from './upload.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
 const SUITES: readonly BenchSuite[] = [
   codecSuite,
   liveSuite,
+  clientSuite,
+  gatewaySuite,
+  uploadSuite,
 ];
 
 async function main(): Promise<void> {

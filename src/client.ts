@@ -771,6 +771,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.linkUp = false;
     this.link = null;
     this.rejectOpen(error);
+    // Lease fences are internal (not in `open`): fail them too, or their timers outlive close().
+    this.lease.linkLost(error);
     const waiters = this.waiters;
     this.waiters = [];
     for (const waiter of waiters) {
