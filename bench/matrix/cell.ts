@@ -17,12 +17,21 @@ export interface CellStats {
 
 /** Options of {@link runCell}. */
 export interface CellRunOptions {
-  /** Property runs (fast-check numRuns). */
+  /** Property runs (fast-check numRuns), in total over every batch. */
   numRuns: number;
   /** Longest command sequence of one run. */
   maxCommands: number;
-  /** Stop starting runs after this long (soak); undefined: no limit. */
+  /** How long sequences tend to be within maxCommands (fast-check size; default 'small'). */
+  size?: fc.SizeForArbitrary;
+  /**
+   * Soak: stop starting batches after this long. The runs go in batches of `batchRuns`,
+   * each batch a separate fast-check check with its own seed (seed, seed + 1, ...), so a
+   * failure ends only its batch and the others keep counting. (fast-check's own
+   * interruptAfterTimeLimit would leave its timer among the resources each run checks.)
+   */
   timeLimitMs?: number;
+  /** Runs per batch when `timeLimitMs` is set (default 10). */
+  batchRuns?: number;
   /** fast-check seed; undefined: the global configuration's (the fixed seed in tests). */
   seed?: number;
   /** fast-check path to replay one counterexample. */
@@ -39,7 +48,7 @@ export interface CellRunOptions {
 export async function runCell(cell: Cell, options: CellRunOptions): Promise<CellStats> {
   const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, report: undefined };
   const property = fc.asyncProperty(
-    fc.commands(commandArbitraries(), { maxCommands: options.maxCommands }),
+    fc.commands(commandArbitraries(), { maxCommands: options.maxCommands, ...(options.size !== undefined ? { size: options.size } : {}) }),
     fc.integer({ min: 1, max: 0x7fffffff }),
     async (commands, simSeed) => {
       stats.runs++;
@@ -59,18 +68,29 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
       }
     },
   );
-  const details = await fc.check(property, {
-    numRuns: options.numRuns,
-    // Shrink: the counterexample becomes a named regression test, the shorter the better.
-    endOnFailure: false,
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.path !== undefined ? { path: options.path } : {}),
-    ...(options.timeLimitMs !== undefined ? { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false } : {}),
-  });
-  if (details.failed) {
-    stats.failures++;
-    const error = details.errorInstance instanceof Error ? `${details.errorInstance.name}: ${details.errorInstance.message}` : String(details.errorInstance);
-    stats.report = `${error}\n${fc.defaultReportMessage(details) ?? 'failed'}`;
+  const check = async (numRuns: number, seed: number | undefined): Promise<void> => {
+    const details = await fc.check(property, {
+      numRuns,
+      // Shrink: the counterexample becomes a named regression test, the shorter the better.
+      endOnFailure: false,
+      ...(seed !== undefined ? { seed } : {}),
+      ...(options.path !== undefined ? { path: options.path } : {}),
+    });
+    if (details.failed) {
+      stats.failures++;
+      const error = details.errorInstance instanceof Error ? `${details.errorInstance.name}: ${details.errorInstance.message}` : String(details.errorInstance);
+      stats.report ??= `${error}\n${fc.defaultReportMessage(details) ?? 'failed'}`;
+    }
+  };
+  if (options.timeLimitMs === undefined) {
+    await check(options.numRuns, options.seed);
+    return stats;
+  }
+  const batch = options.batchRuns ?? 10;
+  const stopAt = performance.now() + options.timeLimitMs;
+  const firstSeed = options.seed ?? 1;
+  for (let done = 0, i = 0; done < options.numRuns && performance.now() < stopAt; done += batch, i++) {
+    await check(Math.min(batch, options.numRuns - done), (firstSeed + i) | 0);
   }
   return stats;
 }

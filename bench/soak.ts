@@ -1,0 +1,64 @@
+/**
+ * Soak of the reliability matrix (`npm run soak`): the same model-based runs as
+ * test/model-*.test.ts, with many runs and longer command sequences, bounded in time.
+ * Prints one row per cell: fault profile × transport × mode → runs, commands, events,
+ * failures, worst step latency; then the report of each failure (seed, path, shrunk
+ * counterexample) so it can be replayed and turned into a regression test.
+ *
+ *   npm run soak                       # about 2 minutes over every cell
+ *   SOAK_SECONDS=600 npm run soak      # longer (or: node dist/bench/soak.js --seconds 600)
+ *   FC_SEED=123 FC_NUM_RUNS=50 npm run soak -- --profile drop --transport tcp
+ *
+ * Exit code 1 when any cell failed.
+ */
+import { runCell, type CellStats } from './matrix/cell.js';
+import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from './matrix/profiles.js';
+import { printTable } from './suite.js';
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function positive(text: string | undefined, fallback: number, what: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${what} must be a positive number, got ${text}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const seconds = positive(argument('seconds') ?? process.env.SOAK_SECONDS, 120, 'seconds');
+  const numRuns = positive(process.env.FC_NUM_RUNS, 100_000, 'FC_NUM_RUNS');
+  const maxCommands = positive(argument('commands') ?? process.env.SOAK_MAX_COMMANDS, 20, 'commands');
+  // A fresh seed each soak finds new sequences; it is printed so any failure replays.
+  const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 0x7fffffff;
+  const onlyProfile = argument('profile');
+  const onlyTransport = argument('transport') as TransportKind | undefined;
+  if (onlyProfile !== undefined && !PROFILES.some((p) => p.name === onlyProfile)) throw new Error(`unknown profile ${onlyProfile}`);
+  if (onlyTransport !== undefined && !TRANSPORTS.includes(onlyTransport)) throw new Error(`unknown transport ${onlyTransport}`);
+  const cells = matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
+
+  const sliceMs = (seconds * 1000) / cells.length;
+  console.log(`soak: ${cells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`);
+  const rows: CellStats[] = [];
+  for (const cell of cells) {
+    const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, seed });
+    rows.push(stats);
+    process.stdout.write(`  ${cellName(cell)}: ${stats.runs} runs${stats.failures > 0 ? ', FAILED' : ''}\n`);
+  }
+
+  console.log('');
+  printTable(
+    ['profile/transport/mode', 'runs', 'commands', 'events', 'failures', 'worst ms'],
+    rows.map((r) => [r.cell, String(r.runs), String(r.commands), String(r.events), String(r.failures), r.worstLatencyMs.toFixed(1)]),
+  );
+  const total = (key: 'runs' | 'commands' | 'events' | 'failures') => rows.reduce((sum, r) => sum + r[key], 0);
+  console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
+  for (const r of rows) {
+    if (r.report !== undefined) console.log(`\n== ${r.cell} ==\n${r.report}`);
+  }
+  if (total('failures') > 0) process.exitCode = 1;
+}
+
+await main();
