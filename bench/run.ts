@@ -12,7 +12,6 @@ import { liveSuite } from './live.js';
 import { clientSuite } from './client.js';
 import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
-import { uploadSuite } from './upload.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
@@ -21,7 +20,6 @@ const SUITES: readonly BenchSuite[] = [
   liveSuite,
   clientSuite,
   gatewaySuite,
-  uploadSuite,
   uploadSuite,
 ];
 
