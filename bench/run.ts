@@ -12,6 +12,7 @@ import { liveSuite } from './live.js';
 import { clientSuite } from './client.js';
 import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
+import { memorySuite } from './memory.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
@@ -21,6 +22,7 @@ const SUITES: readonly BenchSuite[] = [
   clientSuite,
   gatewaySuite,
   uploadSuite,
+  memorySuite,
 ];
 
 async function main(): Promise<void> {
