@@ -33,3 +33,4 @@ export * from './helpers/index.js';
 export * from './conformance/index.js';
 export * from './upload.js';
 export * from './gateway/index.js';
+export type { CommandRef } from './fields.js';
