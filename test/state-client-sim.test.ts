@@ -166,6 +166,44 @@ describe.each(MATRIX)('client.state over %s, %s mode', (kind, mode) => {
     expect(client.state.snapshot().stage.x).toEqual({ position: 9.25, moving: false, target: 9.25, reached: true });
   });
 
+  it('a lost link: reconnecting, then connected and a refresh that reads the new truth; the last known values stay meanwhile', async () => {
+    env = new SimClients(mode);
+    const client = await env.connect(kind, { reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
+    await client.stage.moveTo(2, 12);
+    const links: string[] = [];
+    let yWhileDown: number | undefined;
+    client.state.on('change', (next, _prev, cause) => {
+      if (isPacketCause(cause) || cause.kind !== 'connection') return;
+      links.push(`${cause.state}/${cause.mode}`);
+      if (cause.state === 'reconnecting') yWhileDown = next.stage.y.position;
+    });
+    const [firstId] = env.sim.connectionIds as [number];
+    const refreshed = new Promise<void>((resolve) =>
+      client.state.on('change', (_next, _prev, cause) => {
+        if (isPacketCause(cause) && cause.code === Command.FILTER_POSITION_GET) resolve();
+      }),
+    );
+    env.sim.disconnect(firstId);
+    await refreshed;
+    expect(links).toEqual([`reconnecting/${mode}`, `connected/${mode}`]);
+    expect(yWhileDown).toBe(12);
+    // The refresh after reconnecting went out on the new connection: the whole plan, in order.
+    const secondId = env.sim.connectionIds.find((id) => id !== firstId) as number;
+    const reads = env.sim.recordsFor(secondId).map((r) => [r.code, r.int32Data0]);
+    expect(reads).toEqual([
+      [Command.SYSTEM_STATE_GET, 0],
+      ...[1, 2, 3, 4].map((a) => [Command.STAGE_POSITION_GET, a]),
+      // In lease mode each LASER_LEVEL_GET (also pushed unasked) gets a fence right behind it.
+      ...[1, 2, 3, 4].flatMap((i) => (mode === 'lease' ? [[Command.LASER_LEVEL_GET, i], [Command.SYSTEM_STATE_GET, 0]] : [[Command.LASER_LEVEL_GET, i]])),
+      [Command.CAMERA_EXPOSURE_GET, 0],
+      [Command.CAMERA_IMAGE_SIZE_GET, 0],
+      [Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET, 0],
+      [Command.FILTER_POSITION_GET, 0],
+    ]);
+    expect(client.state.snapshot().stage.y.position).toBe(12);
+    expect(client.state.snapshot().connection).toEqual({ state: 'connected', mode });
+  });
+
   it('LASER_ALL_DISABLE, never acknowledged, turns every laser off in the mirror when written', async () => {
     env = new SimClients(mode);
     const client = await env.connect(kind);
