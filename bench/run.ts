@@ -13,7 +13,6 @@ import { clientSuite } from './client.js';
 import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
 import { memorySuite } from './memory.js';
-import { gatewaySuite } from './gateway.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
@@ -24,7 +23,6 @@ const SUITES: readonly BenchSuite[] = [
   gatewaySuite,
   uploadSuite,
   memorySuite,
-  gatewaySuite,
 ];
 
 async function main(): Promise<void> {
