@@ -163,3 +163,23 @@ describe('gateway read-only port', () => {
     expect(codes.filter((c) => c === Command.STAGE_POSITION_SET).length).toBe(1);
   });
 });
+
+describe('gateway framing', () => {
+  it('closes a client whose stream claims an over-limit payload; the others are untouched', async () => {
+    stack = await startStack({ gateway: { maxPayloadBytes: 4096 } });
+    const { gateway } = stack;
+    const other = await stack.client();
+    const { client: hostile } = await stack.raw();
+    const header = encodePacket({ code: Command.COMMON_SCOPE_SETTINGS_LOAD, cmdDataBits0: CB });
+    new DataView(header.buffer).setUint32(48, 0xffffffff, true);
+    const closed = nextGatewayEvent(gateway, 'closed', (info) => info.end.kind === 'frame');
+    hostile.writeRaw(header);
+    const [info] = await closed;
+    expect(info.reason).toMatch(/^closed: payload claim of 4294967295 bytes exceeds the limit of 4096/);
+    await hostile.whenClosed();
+    expect(hostile.received).toEqual([]);
+    const reply = await other.request(Command.SYSTEM_STATE_GET);
+    expect(reply.status).toBe(1);
+    expect(stack.sim.records.some((r) => r.code === Command.COMMON_SCOPE_SETTINGS_LOAD)).toBe(false);
+  });
+});

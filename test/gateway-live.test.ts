@@ -70,6 +70,8 @@ describe('gateway live-image relay', () => {
     const { gateway } = stack;
     const livePort = gateway.address.livePort as number;
     const app = await stack.client({ token: 'live-token' });
+    // A client on a custom transport cannot guess the live port.
+    await expect(app.live()).rejects.toThrow('live(): a client on a custom transport needs an explicit live-image port');
 
     const rejected = nextGatewayEvent(gateway, 'log', (line) => line.endsWith('refused: first bytes were not a GATEWAY_HELLO packet') || line.endsWith('refused: wrong token'));
     const intruder = await connectTcp({ port: livePort });
