@@ -1,5 +1,7 @@
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { replyDeadlines } from './deadlines.js';
+import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import type { UploadProgressListener } from '../upload.js';
 
@@ -35,7 +37,7 @@ export interface PendingInit {
  * its turn has a separate deadline. A request that timed out or was aborted AFTER being
  * written is `late`: its reply may still come and must not be given to anybody else.
  */
-export class PendingRequest {
+export class PendingRequest implements Expiring {
   readonly code: number;
   readonly name: string;
   readonly fields: RequestFields | undefined;
@@ -62,7 +64,8 @@ export class PendingRequest {
 
   private resolveFn!: (packet: Packet) => void;
   private rejectFn!: (error: Error) => void;
-  private timer: NodeJS.Timeout | null = null;
+  /** When the reply timeout passes (performance.now() ms); Infinity until written. */
+  deadline = Infinity;
   private queueTimer: NodeJS.Timeout | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
@@ -113,11 +116,14 @@ export class PendingRequest {
       clearTimeout(this.queueTimer);
       this.queueTimer = null;
     }
-    if (this.settled || this.timer !== null) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.finish('timeout', new TimeoutError(this.name, this.timeoutMs, this.context()));
-    }, this.timeoutMs);
+    if (this.settled || this.deadline !== Infinity) return;
+    this.deadline = performance.now() + this.timeoutMs;
+    replyDeadlines.add(this);
+  }
+
+  /** Expiring: the reply timeout passed (called by the shared deadline timer). */
+  expire(): void {
+    this.finish('timeout', new TimeoutError(this.name, this.timeoutMs, this.context()));
   }
 
   /** Settle with the reply (a ProtocolError instead when `expectOk` and the status is not OK). */
@@ -165,10 +171,7 @@ export class PendingRequest {
   }
 
   private cleanup(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    if (this.deadline !== Infinity) replyDeadlines.delete(this);
     if (this.queueTimer !== null) {
       clearTimeout(this.queueTimer);
       this.queueTimer = null;
