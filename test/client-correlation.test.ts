@@ -247,3 +247,28 @@ describe('SafeEmitter', () => {
     expect(emitter.listenerCount('tick')).toBe(2);
   });
 });
+
+describe('DeadlineTimer', () => {
+  it('expires entries in deadline order, re-arms for an earlier deadline, and leaves no live timer', async () => {
+    const { DeadlineTimer } = await import('../src/correlation/deadlines.js');
+    const timer = new DeadlineTimer();
+    const order: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      const entry = (name: string, inMs: number) => ({
+        deadline: performance.now() + inMs,
+        expire: () => {
+          order.push(name);
+          if (order.length === 2) resolve();
+        },
+      });
+      const cancelled = entry('cancelled', 5);
+      timer.add(entry('late', 60));
+      timer.add(entry('early', 15));
+      timer.add(cancelled);
+      timer.delete(cancelled);
+    });
+    await done;
+    expect(order).toEqual(['early', 'late']);
+    expect(timer.size).toBe(0);
+  });
+});
