@@ -12,6 +12,8 @@ import {
   encodePacket,
   isLoopbackHost,
   readOnlyAllows,
+  withGatewayLease,
+  ProtocolError,
   type Packet,
 } from 'flamingo-protocol';
 import { tcpClient } from './sim-harness.js';
@@ -145,7 +147,12 @@ describe('gateway read-only port', () => {
     await viewer.send(Command.STAGE_HALT);
     // A round trip after them proves the gateway has handled them.
     expect((await viewer.request(Command.SYSTEM_STATE_GET)).status).toBe(1);
-    expect(gateway.stats.readOnlyRefused).toBe(7);
+    // The lease helper turns the refusal into ProtocolError and never runs the section.
+    let ran = false;
+    const leased = await withGatewayLease(viewer, async () => (ran = true)).catch((e: unknown) => e);
+    expect(leased).toBeInstanceOf(ProtocolError);
+    expect(ran).toBe(false);
+    expect(gateway.stats.readOnlyRefused).toBe(8);
     expect(gateway.leases.holder).toBeNull();
 
     // The viewer still sees the events another client's commands cause.

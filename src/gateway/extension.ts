@@ -74,15 +74,17 @@ export async function connectGateway(options: ConnectGatewayOptions): Promise<Tc
  * the instrument is gone).
  */
 export async function withGatewayLease<T>(client: FlamingoClient, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-  const acquired = await client.request(GatewayCommand.LEASE_ACQUIRE, undefined, {
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    expectOk: true,
-  }).catch(async (error: unknown) => {
-    // A timed-out acquire may still be granted later: withdraw it so it cannot hold others back.
+  try {
+    await client.request(GatewayCommand.LEASE_ACQUIRE, undefined, {
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      expectOk: true,
+    });
+  } catch (error) {
+    // An acquire that timed out may still be granted later: withdraw it, so that it cannot
+    // hold the other clients back. A refusal (ProtocolError) left nothing to withdraw.
     if (!(error instanceof ProtocolError)) await client.request(GatewayCommand.LEASE_RELEASE).catch(() => undefined);
     throw error;
-  });
-  void acquired;
+  }
   try {
     return await fn();
   } finally {
