@@ -71,4 +71,25 @@ describe.each([
     expect(strays).toEqual([]);
     expect(gateway.stats.failures).toBe(6);
   });
+  it('answers a request the instrument is too slow for with status 0, and its late reply reaches nobody', async () => {
+    stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 150 } });
+    const { sim, gateway } = stack;
+    const client = await stack.client({ requestTimeoutMs: 5000 });
+    const { client: raw } = await stack.raw();
+    const id = upstreamConnection(sim);
+    sim.setFaults(id, 'delay=400..400');
+    const late = new Promise<Packet>((resolve) => gateway.upstream.once('unmatched', resolve));
+    const slow = await client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 });
+    expect([slow.code, slow.status, slow.int32Data0, dataText(slow)]).toEqual([Command.STAGE_POSITION_GET, 0, 2, 'gateway: no reply from the instrument']);
+    sim.setFaults(id, '');
+    const stray = await late;
+    expect([stray.code, stray.int32Data0, stray.status]).toEqual([Command.STAGE_POSITION_GET, 2, 1]);
+    // The next same-code requests get their own replies, not the late one.
+    const own = await client.request(Command.STAGE_POSITION_GET, { int32Data0: 3 });
+    expect([own.status, own.int32Data0, own.value]).toEqual([1, 3, sim.stagePosition(3)]);
+    const rawOwn = await raw.request({ code: Command.STAGE_POSITION_GET, int32Data0: 1 });
+    expect([rawOwn.status, rawOwn.int32Data0, rawOwn.value]).toEqual([1, 1, sim.stagePosition(1)]);
+    expect(raw.received.length).toBe(1);
+    expect(gateway.stats.failures).toBe(1);
+  });
 });
