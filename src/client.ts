@@ -212,6 +212,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private readonly streams = new Set<EventStream>();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
+  private refreshRunning = false;
+  private refreshAgain = false;
   private readonly wire: Wire;
 
   private constructor(options: ClientOptions) {
@@ -740,13 +742,35 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
           this.state.setConnection('connected');
           this.emit('reconnected', { attempt });
           // Values seen before the loss are only "last known": re-read them.
-          this.state.refresh().catch((error: unknown) => {
-            if (!(error instanceof ConnectionClosedError)) this.reportLater(error);
-          });
+          this.refreshAfterReconnect();
         },
         (error: unknown) => this.scheduleReconnect(error as Error),
       );
     }, delayMs);
+  }
+
+  /**
+   * One refresh pass at a time, and at most one more queued behind it. Starting a pass per
+   * reconnect queued passes without bound when the link kept dropping before one could
+   * finish (test/regressions-reconnect.test.ts).
+   */
+  private refreshAfterReconnect(): void {
+    if (this.refreshRunning) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshRunning = true;
+    const done = (): void => {
+      this.refreshRunning = false;
+      if (this.refreshAgain && !this.finished) {
+        this.refreshAgain = false;
+        this.refreshAfterReconnect();
+      }
+    };
+    this.state.refresh().then(done, (error: unknown) => {
+      if (!(error instanceof ConnectionClosedError)) this.reportLater(error);
+      done();
+    });
   }
 
   private rejectOpen(cause: Error | undefined): void {

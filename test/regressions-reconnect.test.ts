@@ -1,0 +1,63 @@
+/**
+ * Regressions from the reliability matrix (bench/matrix, `npm run soak`), profile
+ * "reconnect": each test names the counterexample it came from.
+ */
+import { describe, expect, it } from 'vitest';
+import { Command, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
+
+/** Internals the storm test counts: the lease's and the exclusive sections' p-queues. */
+interface Queues {
+  lease: { queue: { size: number } };
+  exclusiveQueue: { size: number };
+}
+
+describe('regressions: reconnect', () => {
+  // Soak seed 230414518, cell reconnect/memory/lease: the soak process grew past 1 GB. A
+  // server that hangs up after every 4..14 packets; each reconnect queued one more
+  // state.refresh() pass (one exclusive section of ~17 reads) behind the unfinished ones,
+  // none could finish on such a link, and the backlog grew by one pass per reconnect,
+  // forever (395 queued sections two seconds after 16 GETs).
+  for (const mode of ['lease', 'sequenced'] as const) {
+    it(`${mode}: reconnects under a server that hangs up every few packets never queue more than one refresh pass`, async () => {
+      const sim = new SimulatedMicroscope({ echoSequence: mode === 'sequenced', seed: 7, faults: { disconnect: { min: 4, max: 14 } } });
+      const client = await FlamingoClient.connect({
+        mode,
+        transport: () => {
+          const [clientEnd, simEnd] = createMemoryPair();
+          sim.attach(simEnd);
+          return clientEnd;
+        },
+        reconnect: { initialDelayMs: 1, maxDelayMs: 4, whileDown: 'queue' },
+      });
+      try {
+        const reads = [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4].map((axis) =>
+          client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).then(
+            () => 'ok',
+            (error: Error) => error.name,
+          ),
+        );
+        for (const outcome of await Promise.all(reads)) expect(['ok', 'ConnectionClosedError']).toContain(outcome);
+        // The GETs are settled: whatever waits in the queues now is refresh passes.
+        let reconnects = 0;
+        let maxBacklog = 0;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`only ${reconnects} reconnects in 10 s`)), 10_000);
+          client.on('reconnected', () => {
+            const queues = client as unknown as Queues;
+            maxBacklog = Math.max(maxBacklog, mode === 'lease' ? queues.lease.queue.size : queues.exclusiveQueue.size);
+            if (++reconnects === 40) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        // One pass may run; at most one more may wait (queued by the reconnect that found the
+        // first still running). Before the fix: one more per reconnect.
+        expect(maxBacklog).toBeLessThanOrEqual(1);
+      } finally {
+        await client.close();
+        await sim.close();
+      }
+    });
+  }
+});
