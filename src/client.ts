@@ -29,7 +29,7 @@ import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
 import { InstrumentState } from './state/instrument-state.js';
 import { DEFAULT_UPLOAD_CHUNK_BYTES, PacketWriter } from './upload.js';
-import type { UploadProgressListener } from './upload.js';
+import type { UploadProgressListener, WriteOwner } from './upload.js';
 
 /** How replies are told apart: echoed sequence numbers, or one request at a time. */
 export type CorrelationMode = 'sequenced' | 'lease';
@@ -248,7 +248,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
         return self.gateDepth > 0;
       },
       write: (bytes, request) =>
-        request === undefined ? this.writeBytes(bytes) : this.writeBytes(bytes, request.init, request.payload, request.onUploadProgress),
+        request === undefined ? this.writeBytes(bytes) : this.writeBytes(bytes, request.init, request.payload, request.onUploadProgress, request),
       replied: (packet, request) => {
         this.state.apply(packet, request.init);
       },
@@ -517,10 +517,10 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   }
 
   /** Write a header and its payload whole on the current link; `sent` is told to the mirror just before. */
-  private writeBytes(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener): Promise<void> {
+  private writeBytes(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
     const writer = this.writer;
     if (writer === null || this.link === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
-    return writer.write(bytes, sent, payload, onProgress);
+    return writer.write(bytes, sent, payload, onProgress, owner);
   }
 
   private whenUp(): Promise<boolean> {

@@ -28,8 +28,23 @@ export interface PacketWriterOptions {
   onListenerError?(error: unknown): void;
 }
 
+/** A packet that waited behind an upload was given up (its request settled) before being written. */
+export class WriteCancelledError extends Error {
+  readonly code = 'CANCELLED' as const;
+  constructor() {
+    super('the packet was given up before it was written');
+    this.name = 'WriteCancelledError';
+  }
+}
+
+/** What a queued packet is written for: skipped when it has settled by the time its turn comes. */
+export interface WriteOwner {
+  readonly settled: boolean;
+}
+
 interface QueuedPacket {
   header: Uint8Array;
+  owner: WriteOwner | undefined;
   sent: PacketInit | undefined;
   payload: Uint8Array | undefined;
   onProgress: UploadProgressListener | undefined;
@@ -81,13 +96,19 @@ export class PacketWriter {
    * Write `header` (128 bytes whose addDataBytes is the payload's length) and then
    * `payload`. Resolves once the transport accepted the last byte; rejects when it is closed.
    * `sent` is handed to `beforeWrite` right before the first byte goes out.
+   *
+   * `owner` (the request) is checked when a packet that waited behind an upload comes up:
+   * when it has settled (aborted, or gave up waiting) nothing is written and the write
+   * rejects with {@link WriteCancelledError}. Without this, bytes of a request nobody
+   * waits for would reach the instrument later, and in lease mode its reply could be taken
+   * for the reply of the next request with the same code.
    */
-  write(header: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener): Promise<void> {
+  write(header: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
     // Fast path (every packet without a big payload while nothing is uploading): straight to
     // the transport, which keeps call order itself.
     if (!this.uploading && this.waiting.length === 0) return this.start(header, sent, payload, onProgress);
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ header, sent, payload, onProgress, resolve, reject });
+      this.waiting.push({ header, owner, sent, payload, onProgress, resolve, reject });
     });
   }
 
@@ -135,6 +156,10 @@ export class PacketWriter {
   private flush(): void {
     while (!this.uploading && this.waiting.length > 0) {
       const next = this.waiting.shift() as QueuedPacket;
+      if (next.owner?.settled === true) {
+        next.reject(new WriteCancelledError());
+        continue;
+      }
       let written: Promise<void>;
       try {
         written = this.start(next.header, next.sent, next.payload, next.onProgress);
