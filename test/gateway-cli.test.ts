@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Command, FlamingoClient } from 'flamingo-protocol';
 import { ensureBuilt } from './support/build.js';
@@ -14,12 +17,17 @@ describe('flamingo gateway (child process)', () => {
   it('prints the listening line first, serves apps, logs connections, and exits 0 on SIGTERM', async () => {
     const sim = await startSimCli(cleanups, ['--time-scale', '1000']);
     cleanups.push(() => sim.stop());
-    const gateway = start(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0', '--read-only-port', '0'], cleanups);
+    // Port 0 gave the simulator's live port a free number too, not the command port + 1.
+    const simLive = await sim.process.line(/^live images on 127\.0\.0\.1:(\d+)$/);
+    const gateway = start(
+      ['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--upstream-live-port', simLive[1] as string, '--listen', '127.0.0.1:0', '--read-only-port', '0'],
+      cleanups,
+    );
     const first = await gateway.line(/^listening on 127\.0\.0\.1:(\d+)$/);
     expect(gateway.stdout().split('\n')[0]).toBe(first[0]);
     const port = Number(first[1]);
     await gateway.line(/^upstream 127\.0\.0\.1:\d+ \(sequenced mode\)$/);
-    await gateway.line(/^live images on 127\.0\.0\.1:\d+$/);
+    const gatewayLive = await gateway.line(/^live images on 127\.0\.0\.1:(\d+)$/);
     const readOnly = await gateway.line(/^read-only on 127\.0\.0\.1:(\d+)$/);
 
     const app = await FlamingoClient.connect({ port });
@@ -33,6 +41,18 @@ describe('flamingo gateway (child process)', () => {
     await viewer.close();
     await gateway.line(/^#2 connected from 127\.0\.0\.1:\d+ \(read-only\)$/);
     await gateway.line(/^#2 disconnected$/);
+
+    // `flamingo live --start` through the gateway: live view switched on via the gateway,
+    // a frame relayed from the simulator's live port, saved as a PNG.
+    const png = path.join(mkdtempSync(path.join(tmpdir(), 'gateway-live-')), 'frame.png');
+    const live = await run(['live', '--port', String(port), '--live-port', gatewayLive[1] as string, '--start', '--png', png, '--timeout-ms', '10000'], cleanups);
+    expect(live.stderr).toBe('');
+    expect(live.code).toBe(0);
+    expect(live.stdout).toMatch(new RegExp(`^frame \\d+: 256x256, exposure 10000 us, saved ${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)`));
+    const bytes = readFileSync(png);
+    expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([256, 256]);
+    rmSync(path.dirname(png), { recursive: true });
 
     gateway.child.kill('SIGTERM');
     const ended = await gateway.done;

@@ -3,6 +3,7 @@ import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
 
 interface GatewayCliOptions {
   upstream: { host: string; port: number };
+  upstreamLivePort?: number;
   listen: { host: string; port: number };
   token?: string;
   readOnlyPort?: number;
@@ -31,6 +32,7 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
   const gateway = await FlamingoGateway.start({
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
+    ...(options.upstreamLivePort !== undefined ? { upstreamLivePort: options.upstreamLivePort } : {}),
     host: options.listen.host,
     port: options.listen.port,
     ...(options.token !== undefined ? { token: options.token } : {}),
@@ -65,6 +67,7 @@ export function registerGateway(program: CliProgram): void {
     .command('gateway')
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
+    .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", port)
     .option('--listen <host:port>', 'address for the apps; not loopback requires --token', parseHostPort, { host: '127.0.0.1', port: DEFAULT_GATEWAY_PORT })
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', port)
