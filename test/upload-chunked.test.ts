@@ -224,6 +224,33 @@ describe.each(MATRIX)('a large download through the client over %s, %s mode', (k
   });
 });
 
+describe.each(['sequenced', 'lease'] as const)('a request given up while it waits behind an upload (%s mode)', (mode) => {
+  it('is never written, so its reply cannot answer a later request', async () => {
+    env = new SimClients(mode, { maxPayloadBytes: 64 * 1024 * 1024 });
+    env.fragmentMaxBytes = 16 * 1024;
+    const client = await env.connect('memory');
+    const connectionId = env.sim.connectionIds[0] as number;
+    const payload = payloadOf(4 * 1024 * 1024);
+    const abort = new AbortController();
+    let aborted: Promise<unknown> | null = null;
+    // A fire-and-forget upload (like workflow.start's); a request made during it waits behind it.
+    await client.send(Command.COMMON_SCOPE_SETTINGS_SAVE, undefined, {
+      payload,
+      onUploadProgress: ({ sent }) => {
+        if (aborted !== null || sent < payload.length / 2) return;
+        aborted = client.request(Command.STAGE_POSITION_GET, { int32Data0: 3 }, { signal: abort.signal }).catch((e: Error) => e);
+        abort.abort();
+      },
+    });
+    expect(await aborted).toMatchObject({ code: 'ABORTED' });
+    const later = await client.request(Command.STAGE_POSITION_GET, { int32Data0: 3 });
+    expect(later.value).toBe(env.sim.stagePosition(3));
+    const gets = env.sim.recordsFor(connectionId).filter((r) => r.code === Command.STAGE_POSITION_GET);
+    expect(gets.length).toBe(1);
+    expect(client.pendingCount).toBe(0);
+  });
+});
+
 describe.each(['sequenced', 'lease'] as const)('workflow.start upload progress (%s mode)', (mode) => {
   it('reports the workflow text upload and still runs the workflow', async () => {
     env = new SimClients(mode);
