@@ -83,7 +83,12 @@ interface RoundResult {
   loopDelayP99Ms: number;
 }
 
-async function uploadRound(client: FlamingoClient, second: FlamingoClient, payload: Uint8Array): Promise<RoundResult> {
+/**
+ * One upload with probes. Probes are issued as progress passes PROBE_POINTS, or, when
+ * `probeAtMs` is given (the one-write baseline reports progress only at its end), at those
+ * times after the start.
+ */
+async function uploadRound(client: FlamingoClient, second: FlamingoClient, payload: Uint8Array, probeAtMs?: readonly number[]): Promise<RoundResult> {
   const probes: { issuedAt: number; done: Promise<number> }[] = [];
   const secondLatencies: Promise<number>[] = [];
   let next = 0;
@@ -105,15 +110,19 @@ async function uploadRound(client: FlamingoClient, second: FlamingoClient, paylo
   loop.enable();
   const start = performance.now();
   lastEventAt = start;
+  const probe = (): void => {
+    const issuedAt = performance.now();
+    probes.push({ issuedAt, done: client.request(Command.SYSTEM_STATE_GET).then(() => performance.now() - issuedAt) });
+    secondLatencies.push(timed(second));
+  };
+  const timers = (probeAtMs ?? []).map((ms) => setTimeout(probe, ms));
   const reply = client.request(Command.CAMERA_WORKFLOW_START, undefined, {
     payload,
     timeoutMs: 60_000,
     onUploadProgress: ({ sent, total }) => {
-      while (next < PROBE_POINTS.length && sent >= (PROBE_POINTS[next] as number) * total) {
+      while (probeAtMs === undefined && next < PROBE_POINTS.length && sent >= (PROBE_POINTS[next] as number) * total) {
         next++;
-        const issuedAt = performance.now();
-        probes.push({ issuedAt, done: client.request(Command.SYSTEM_STATE_GET).then(() => performance.now() - issuedAt) });
-        secondLatencies.push(timed(second));
+        probe();
       }
       if (sent === total) {
         writtenAt = performance.now();
@@ -123,6 +132,7 @@ async function uploadRound(client: FlamingoClient, second: FlamingoClient, paylo
   });
   await reply;
   const repliedAt = performance.now();
+  for (const t of timers) clearTimeout(t);
   const latencies = await Promise.all(probes.map((p) => p.done));
   loop.disable();
   client.off('UI_SET_GAUGE_VALUE', onEvent);
@@ -154,13 +164,15 @@ async function runUploadBench(): Promise<BenchFigures> {
     const payload = new Uint8Array(UPLOAD_BYTES);
     const rounds: RoundResult[] = [];
     for (let r = 0; r < ROUNDS; r++) rounds.push(await uploadRound(client, second, payload));
-    const baseline = await uploadRound(oneShot, second, payload);
+    // Probes at the same fractions of the chunked upload's write time.
+    const chunkedWriteMs = median(rounds.map((r) => r.writeMs));
+    const baseline = await uploadRound(oneShot, second, payload, PROBE_POINTS.map((f) => f * chunkedWriteMs));
 
     const idleMs = median(idle);
     const probeLatencies = rounds.flatMap((r) => r.probes.map((p) => p.latencyMs));
     const excess = rounds.flatMap((r) => r.probes.map((p) => p.latencyMs - p.queuedAheadMs));
     const secondMs = rounds.flatMap((r) => r.secondConnectionMs);
-    const writeMs = median(rounds.map((r) => r.writeMs));
+    const writeMs = chunkedWriteMs;
     const replyMs = median(rounds.map((r) => r.replyMs));
     const figures: BenchFigures = {
       upload_idle_latency_ms: round(idleMs),
@@ -180,6 +192,7 @@ async function runUploadBench(): Promise<BenchFigures> {
       upload_client_loop_delay_p99_ms: round(median(rounds.map((r) => r.loopDelayP99Ms))),
       upload_oneshot_write_ms: round(baseline.writeMs, 1),
       upload_oneshot_concurrent_latency_ms: round(median(baseline.probes.map((p) => p.latencyMs))),
+      upload_oneshot_excess_over_queued_ms: round(median(baseline.probes.map((p) => p.latencyMs - p.queuedAheadMs))),
       upload_oneshot_client_loop_delay_max_ms: round(baseline.loopDelayMaxMs),
       upload_oneshot_client_loop_delay_p99_ms: round(baseline.loopDelayP99Ms),
     };
