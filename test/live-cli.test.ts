@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, ensureBuilt, root } from './support/build.js';
 import {
   Command,
   Deframer,
@@ -14,35 +14,9 @@ import {
   type Packet,
 } from 'flamingo-protocol';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist/src/cli/main.js');
+const cli = cliPath;
 
-/** Newest modification time of the sources the `live` command is built from. */
-function newestSource(): number {
-  let newest = 0;
-  const visit = (full: string) => {
-    const stat = statSync(full);
-    if (stat.isDirectory()) for (const name of readdirSync(full)) visit(path.join(full, name));
-    else if (full.endsWith('.ts')) newest = Math.max(newest, stat.mtimeMs);
-  };
-  for (const p of ['src/cli/main.ts', 'src/cli/program.ts', 'src/cli/live.ts', 'src/live', 'src/png.ts', 'protocol', 'transports']) {
-    visit(path.join(root, p));
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  // The child runs the built CLI: rebuild when dist is missing or older than the sources.
-  // tsc's exit status is not checked: files other sessions are still writing may not
-  // typecheck, but tsc emits anyway; what matters is that the CLI got built.
-  const live = path.join(root, 'dist/src/cli/live.js');
-  if (existsSync(live) && statSync(live).mtimeMs >= newestSource()) return;
-  spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
-    cwd: root,
-    stdio: 'ignore',
-  });
-  expect(existsSync(cli) && existsSync(live), 'npx tsc built dist/src/cli/main.js and live.js').toBe(true);
-}, 120_000);
+beforeAll(ensureBuilt, 180_000);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'flamingo-live-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,35 +1,13 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, ensureBuilt, root } from './support/build.js';
 import { Command, dataText, STATUS_FAILED, STATUS_OK } from 'flamingo-protocol';
 import { tcpClient } from './sim-harness.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist/src/cli/main.js');
-const built = path.join(root, 'dist/src/cli/sim.js');
+const cli = cliPath;
 
-/** Newest modification time of the sources `flamingo sim` is built from. */
-function newestSource(): number {
-  let newest = 0;
-  const visit = (full: string) => {
-    const stat = statSync(full);
-    if (stat.isDirectory()) for (const name of readdirSync(full)) visit(path.join(full, name));
-    else if (full.endsWith('.ts')) newest = Math.max(newest, stat.mtimeMs);
-  };
-  for (const p of ['src/cli', 'mocks', 'protocol', 'transports']) visit(path.join(root, p));
-  return newest;
-}
-
-beforeAll(() => {
-  // The child runs the built CLI: rebuild when dist is missing or older than the sources.
-  // tsc's exit status is not checked (files other sessions are still writing may not
-  // typecheck, but tsc emits anyway); what matters is that the CLI got built.
-  if (existsSync(built) && statSync(built).mtimeMs >= newestSource()) return;
-  spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { cwd: root, stdio: 'ignore' });
-  expect(existsSync(cli) && existsSync(built), 'tsc built dist/src/cli/main.js and sim.js').toBe(true);
-}, 120_000);
+beforeAll(ensureBuilt, 180_000);
 
 /** A running `flamingo sim` child with its output split into lines. */
 class SimProcess {
