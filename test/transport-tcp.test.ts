@@ -111,4 +111,19 @@ describe('tcp transport', () => {
     await until(() => atServer.count() === big.length);
     expect(accepted).toBe(true);
   });
+
+  it('writers that pile up on a full socket share one drain listener, and all complete', async () => {
+    const { client, server } = await pair();
+    const atServer = collect(server, false);
+    server.pause();
+    const chunk = new Uint8Array(4 * 1024 * 1024);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) writes.push(client.write(chunk));
+    // Regression: each waiting write used to add its own 'drain' and 'close' listener.
+    expect(client.socket.listenerCount('drain')).toBe(1);
+    server.resume();
+    await Promise.all(writes);
+    await until(() => atServer.count() === 40 * chunk.length);
+    expect(client.socket.listenerCount('drain')).toBe(0);
+  });
 });

@@ -35,6 +35,8 @@ export class TcpTransport extends TransportBase {
   readonly socket: net.Socket;
   private corked = false;
   private wroteThisTick = false;
+  /** Settles when a full socket drains (or closes); shared by the writers waiting on it. */
+  private room: Promise<void> | null = null;
 
   constructor(socket: net.Socket, description?: string) {
     super();
@@ -59,13 +61,25 @@ export class TcpTransport extends TransportBase {
     // case (accepted) allocates nothing per write: a failure after acceptance surfaces as
     // the socket's 'error'/'close', which closes this transport.
     if (socket.write(bytes)) return ACCEPTED;
-    return new Promise((resolve, reject) => {
+    return this.room ?? (this.room = this.waitForRoom());
+  }
+
+  /**
+   * One promise shared by every write made while the socket is full: a burst of writers
+   * waits on a single pair of 'drain'/'close' listeners, not a pair each (which would
+   * grow with the burst and trip MaxListenersExceededWarning).
+   */
+  private waitForRoom(): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
       const onDrain = () => {
         socket.off('close', onClose);
+        this.room = null;
         resolve();
       };
       const onClose = () => {
         socket.off('drain', onDrain);
+        this.room = null;
         reject(new TransportClosedError(this.description, { cause: new Error('socket closed before the write was accepted') }));
       };
       socket.once('drain', onDrain);
