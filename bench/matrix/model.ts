@@ -330,7 +330,9 @@ export class MoveThenHalt implements Cmd {
       if (!(await settleAxis(rig, model, this.axis))) return;
       const a = axisOf(model, this.axis);
       const from = a.position as number;
-      a.pendingFrom = (rig.stops[this.axis] as Packet[]).length;
+      const stopIndex = (rig.stops[this.axis] as Packet[]).length;
+      const disconnects = rig.disconnects;
+      a.pendingFrom = stopIndex;
       rig.issue(Command.STAGE_POSITION_SET);
       rig.issue(Command.STAGE_HALT);
       const move = rig.client.request(Command.STAGE_POSITION_SET, { int32Data0: this.axis, value: this.target });
@@ -342,8 +344,11 @@ export class MoveThenHalt implements Cmd {
       } else rig.allowError('move', moved.error);
       if (!halted.ok) rig.allowError('stage.halt', halted.error);
       if (!(await settleAxis(rig, model, this.axis))) return;
-      const stop = (rig.stops[this.axis] as Packet[]).at(-1);
+      const stop = (rig.stops[this.axis] as Packet[])[stopIndex];
       const position = a.position as number;
+      // An acknowledged move always ends in one STAGE_MOTION_STOPPED, unless the simulator
+      // sent it while the link was down (reconnect profile).
+      if (moved.ok && stop === undefined && rig.disconnects === disconnects) fail(`axis ${this.axis}: acknowledged move to ${this.target} sent no STAGE_MOTION_STOPPED`);
       if (moved.ok && stop !== undefined) {
         // Reached (status 1, exactly the target) or halted on the way (status 0, between).
         const lo = Math.min(from, this.target);
