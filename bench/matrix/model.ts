@@ -507,7 +507,10 @@ export class TimedOutRead implements Cmd {
 /** Every command apps issue, with the weights a run draws them by. */
 export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
   return [
-    fc.array(readArb, { minLength: 1, maxLength: 8 }).map((reads) => new ConcurrentReads(reads)),
+    // Mostly a handful at once; sometimes more than the sequencer's window (32) of them.
+    fc
+      .oneof({ weight: 5, arbitrary: fc.array(readArb, { minLength: 1, maxLength: 8 }) }, { weight: 1, arbitrary: fc.array(readArb, { minLength: 20, maxLength: 40 }) })
+      .map((reads) => new ConcurrentReads(reads)),
     moveArb.map(([axis, target]) => new MoveTo(axis, target)),
     fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 10_000 })).map(([laser, h]) => new LaserSetGet(laser, h)),
     fc.constant(new ReadSettings()),

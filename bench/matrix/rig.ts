@@ -74,6 +74,8 @@ export class Rig {
   readonly simSides: SimSide[] = [];
   /** Every event the client emitted, in order. */
   readonly clientEvents: Packet[] = [];
+  /** Every event an `events()` iterator yielded, in order (must equal clientEvents). */
+  readonly streamEvents: Packet[] = [];
   /** STAGE_MOTION_STOPPED events per axis (index 1..4). */
   readonly stops: Packet[][] = [[], [], [], [], []];
   readonly unmatched: Packet[] = [];
@@ -175,6 +177,14 @@ export class Rig {
       ...(profile.reconnect ? { reconnect: { initialDelayMs: 1, maxDelayMs: 4, whileDown: 'queue' as const } } : {}),
     });
     this.client.on('event', this.onEvent);
+    // A second observer of the same events: an events() iterator read by a loop, as apps do.
+    const stream = this.client.events(undefined, { bufferSize: 100_000 });
+    void (async () => {
+      for await (const p of stream) {
+        this.streamEvents.push(p);
+        this.notify();
+      }
+    })();
     this.client.on('unmatched', this.onUnmatched);
     this.client.on('error', this.onError);
     this.client.on('close', this.notify);
@@ -307,6 +317,12 @@ export class Rig {
       const b = packetKey(sent[i] as Packet);
       if (a !== b) throw new InvariantError(`event #${i}: client emitted ${a}, simulator sent ${b}`);
     }
+    // The events() iterator yields the same events as the listener, in the same order.
+    const streamed = this.streamEvents;
+    if (streamed.length > got.length) throw new InvariantError(`events() yielded ${streamed.length} events, the listener saw ${got.length}`);
+    for (let i = 0; i < streamed.length; i++) {
+      if (streamed[i] !== got[i]) throw new InvariantError(`events() item #${i} is not the listener's event #${i}`);
+    }
     // Requests: what the simulator recorded on each connection is what the client wrote there, in order.
     const seen = new Set<number>();
     for (let k = 0; k < this.clientSides.length; k++) {
@@ -397,6 +413,7 @@ export class Rig {
       if (attempt > 20) throw new InvariantError('final round trip kept failing');
     }
     await this.until('every sent event to arrive', () => this.clientEvents.length >= this.sentEvents().length);
+    await this.until('the events() iterator to catch up', () => this.streamEvents.length >= this.clientEvents.length);
     const last = this.clientSides.length - 1;
     const side = this.simSides[last];
     if (side !== undefined && !this.client.isClosed && !this.profile.reconnect) {
@@ -406,6 +423,7 @@ export class Rig {
     this.checkStep();
     const sent = this.sentEvents().length;
     if (this.clientEvents.length !== sent) throw new InvariantError(`client emitted ${this.clientEvents.length} events, simulator sent ${sent}`);
+    if (this.streamEvents.length !== sent) throw new InvariantError(`events() yielded ${this.streamEvents.length} events, simulator sent ${sent}`);
   }
 
   /** Figures for the statistics table. */

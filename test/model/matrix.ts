@@ -8,8 +8,8 @@ import { runCell } from '../../bench/matrix/cell.js';
 import { cellName, matrixCells, type TransportKind } from '../../bench/matrix/profiles.js';
 
 /** Runs per cell in CI: the whole matrix must stay well under a minute on 2 cores. */
-export const CI_RUNS = 3;
-export const CI_MAX_COMMANDS = 8;
+export const CI_RUNS = 4;
+export const CI_MAX_COMMANDS = 10;
 
 /** Register one `it` per cell of the matrix over `transport`. */
 export function matrixTests(transport: TransportKind): void {
