@@ -104,7 +104,13 @@ export class Lease implements PendingOwner {
         chain = chain.then(() => this.exchange(request));
         return chain;
       };
-      return fn(exchange);
+      try {
+        return await fn(exchange);
+      } finally {
+        // A section can end (its caller saw a timeout) while its last exchange still fences
+        // the late reply; the lease is free only after that (test/regressions-lease.test.ts).
+        await chain;
+      }
     });
   }
 
