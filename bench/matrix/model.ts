@@ -3,7 +3,7 @@ import { dataText } from '../../protocol/codec.js';
 import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
-import { AbortError, TimeoutError } from '../../src/errors.js';
+import { AbortError, ProtocolError, TimeoutError } from '../../src/errors.js';
 import { InvariantError, type Rig } from './rig.js';
 
 /**
@@ -504,6 +504,106 @@ export class TimedOutRead implements Cmd {
   }
 }
 
+/**
+ * stage.moveBy (read, move, wait inside one exclusive section) with a read of another axis
+ * issued right behind it: the read waits for the section and is exact; the move starts
+ * from the model's position exactly, or is refused (ProtocolError) outside the limits.
+ */
+export class MoveBy implements Cmd {
+  constructor(
+    readonly axis: number,
+    readonly delta: number,
+    readonly otherAxis: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model, rig: Rig): Promise<void> {
+    await step(rig, this.toString(), async () => {
+      if (!(await settleAxis(rig, model, this.axis)) || !(await settleAxis(rig, model, this.otherAxis))) return;
+      const a = axisOf(model, this.axis);
+      const from = a.position as number;
+      const target = from + this.delta;
+      const [min, max] = LIMITS[this.axis] as readonly [number, number];
+      const inside = target >= min && target <= max;
+      const before = (rig.stops[this.axis] as Packet[]).length;
+      const disconnects = rig.disconnects;
+      rig.issue(Command.STAGE_POSITION_SET);
+      if (target === 0) rig.issue(Command.STAGE_POSITION_GET);
+      const move = rig.client.stage.moveBy(this.axis, this.delta, { motionTimeoutMs: rig.profile.eventTimeoutMs });
+      const read = rig.client.request(Command.STAGE_POSITION_GET, { int32Data0: this.otherAxis });
+      const [moved, other] = await Promise.all([rig.settle('stage.moveBy', move), rig.settle('GET other axis', read)]);
+      if (moved.ok) {
+        const r = moved.value;
+        if (!inside) fail(`moveBy(${this.axis}, ${this.delta}) from ${from} to ${target} outside ${min}..${max} resolved`);
+        if (!Object.is(r.from, from) || !Object.is(r.target, target) || !Object.is(r.position, target) || !r.reached) {
+          fail(`moveBy(${this.axis}, ${this.delta}) from ${from}: ${JSON.stringify(r)}`);
+        }
+        a.position = target;
+      } else if (moved.error instanceof ProtocolError && !inside && moved.error.reply.code === Command.STAGE_POSITION_SET && moved.error.reply.status === 0) {
+        // Refused: no motion, no event; the axis stays where it was.
+        if ((rig.stops[this.axis] as Packet[]).length !== before) fail(`refused moveBy(${this.axis}) produced a stop event`);
+      } else {
+        rig.allowError(this.toString(), moved.error, disconnects);
+        a.pendingFrom = before;
+        a.position = undefined;
+      }
+      // The other axis' read: exact. On the moved axis itself it reads the position before
+      // or after the whole section (never one in between), depending on which got the link first.
+      const o = axisOf(model, this.otherAxis);
+      if (!other.ok) rig.allowError('GET other axis', other.error);
+      else if (this.otherAxis !== this.axis || !moved.ok) checkPositionReply(other.value, this.otherAxis, o.pendingFrom === null ? o.position : undefined);
+      else if (!Object.is(other.value.value, from)) checkPositionReply(other.value, this.otherAxis, target);
+    });
+  }
+  toString(): string {
+    return `moveBy(${this.axis}, ${this.delta}, read ${this.otherAxis})`;
+  }
+}
+
+/** stage.moveTo aborted at some point: the exact result, or AbortError and the axis re-learnt. */
+export class AbortedMove implements Cmd {
+  constructor(
+    readonly axis: number,
+    readonly target: number,
+    readonly when: AbortWhen,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(model: Model, rig: Rig): Promise<void> {
+    await step(rig, this.toString(), async () => {
+      if (!(await settleAxis(rig, model, this.axis))) return;
+      const a = axisOf(model, this.axis);
+      const before = (rig.stops[this.axis] as Packet[]).length;
+      const disconnects = rig.disconnects;
+      const controller = new AbortController();
+      if (this.when === 'before') controller.abort();
+      rig.issue(Command.STAGE_POSITION_SET);
+      if (this.target === 0) rig.issue(Command.STAGE_POSITION_GET);
+      const move = rig.client.stage.moveTo(this.axis, this.target, { motionTimeoutMs: rig.profile.eventTimeoutMs, signal: controller.signal });
+      if (this.when === 'sync') controller.abort();
+      else if (this.when === 'microtask') queueMicrotask(() => controller.abort());
+      else if (this.when === 'immediate') setImmediate(() => controller.abort());
+      const result = await rig.settle('aborted moveTo', move);
+      if (result.ok) {
+        if (this.when === 'before' || this.when === 'sync') fail(`moveTo aborted ${this.when} resolved`);
+        if (!Object.is(result.value.position, this.target)) fail(`aborted moveTo(${this.axis}, ${this.target}) resolved at ${result.value.position}`);
+        a.position = this.target;
+        return;
+      }
+      if (result.error instanceof AbortError) rig.recordLate(result.error, 'STAGE_POSITION_SET');
+      else rig.allowError(this.toString(), result.error, disconnects);
+      // Written or not, moving or not: the next use of the axis finds out.
+      a.pendingFrom = before;
+      a.position = undefined;
+    });
+  }
+  toString(): string {
+    return `abortedMove(${this.axis}, ${this.target}, ${this.when})`;
+  }
+}
+
 /** Every command apps issue, with the weights a run draws them by. */
 export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
   return [
@@ -523,5 +623,7 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.constant(new WaitForNothing()),
     fc.tuple(axisArb, fc.constantFrom<AbortWhen>('before', 'sync', 'microtask', 'immediate')).map(([axis, when]) => new AbortedRead(axis, when)),
     axisArb.map((axis) => new TimedOutRead(axis)),
+    fc.tuple(axisArb, fc.integer({ min: -20_000, max: 20_000 }), axisArb).map(([axis, micro, other]) => new MoveBy(axis, micro / 1000, other)),
+    fc.tuple(moveArb, fc.constantFrom<AbortWhen>('before', 'sync', 'microtask', 'immediate')).map(([[axis, target], when]) => new AbortedMove(axis, target, when)),
   ];
 }
