@@ -33,7 +33,6 @@ const MUTATING_CODES = [
   Command.STAGE_HALT,
   Command.LASER_LEVEL_SET,
   Command.CAMERA_WORKFLOW_START,
-  Command.COMMON_SCOPE_SETTINGS,
 ] as const;
 
 /** Speed-up of the simulated stage and workflows: a 10 mm move takes 5 ms. */
