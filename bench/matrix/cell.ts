@@ -11,6 +11,10 @@ export interface CellStats {
   events: number;
   failures: number;
   worstLatencyMs: number;
+  /** Faults that struck over all runs (so a test can tell the profile was exercised). */
+  droppedReplies: number;
+  disconnects: number;
+  resyncs: number;
   /** fast-check's report of the first failure (seed, path, shrunk counterexample), if any. */
   report: string | undefined;
 }
@@ -46,7 +50,7 @@ export interface CellRunOptions {
  * (with its shrunk counterexample) is returned, never thrown.
  */
 export async function runCell(cell: Cell, options: CellRunOptions): Promise<CellStats> {
-  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, report: undefined };
+  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, droppedReplies: 0, disconnects: 0, resyncs: 0, report: undefined };
   const property = fc.asyncProperty(
     fc.commands(commandArbitraries(), { maxCommands: options.maxCommands, ...(options.size !== undefined ? { size: options.size } : {}) }),
     fc.integer({ min: 1, max: 0x7fffffff }),
@@ -63,6 +67,9 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
         stats.commands += figures.commands;
         stats.events += figures.events;
         stats.worstLatencyMs = Math.max(stats.worstLatencyMs, figures.worstLatencyMs);
+        stats.droppedReplies += figures.droppedReplies;
+        stats.disconnects += figures.disconnects;
+        stats.resyncs += figures.resyncs;
         await rig.stop();
         if (!failed) await rig.checkNothingLeft();
       }

@@ -49,6 +49,10 @@ export interface RunFigures {
   commands: number;
   events: number;
   worstLatencyMs: number;
+  /** Faults that struck: replies dropped, links lost, garbage runs skipped by the client. */
+  droppedReplies: number;
+  disconnects: number;
+  resyncs: number;
 }
 
 /** A field-by-field key of a packet (value compared as its exact float). */
@@ -96,6 +100,8 @@ export class Rig {
   worstLatencyMs = 0;
   /** Links lost so far (the client's 'disconnect' events). */
   disconnects = 0;
+  /** Garbage runs the client skipped (its 'resync' events). */
+  resyncs = 0;
   /** A workflow may still run (its helper failed before SYSTEM_STATE_IDLE). */
   workflowMaybeRunning = false;
 
@@ -111,6 +117,9 @@ export class Rig {
   };
   private readonly onDisconnect = (): void => {
     this.disconnects++;
+  };
+  private readonly onResync = (): void => {
+    this.resyncs++;
   };
   private readonly onUnmatched = (p: Packet): void => {
     this.unmatched.push(p);
@@ -188,6 +197,7 @@ export class Rig {
     this.client.on('error', this.onError);
     this.client.on('close', this.notify);
     this.client.on('disconnect', this.onDisconnect);
+    this.client.on('resync', this.onResync);
     this.client.on('reconnected', this.notify);
   }
 
@@ -413,11 +423,19 @@ export class Rig {
     }
     await this.until('every sent event to arrive', () => this.clientEvents.length >= this.sentEvents().length);
     await this.until('the events() iterator to catch up', () => this.streamEvents.length >= this.clientEvents.length);
+    // Nothing lost: on the live connection the simulator recorded every packet the client
+    // wrote (earlier connections were cut by the simulator; there the prefix check holds).
     const last = this.clientSides.length - 1;
     const side = this.simSides[last];
-    if (side !== undefined && !this.client.isClosed && !this.profile.reconnect) {
-      const writes = (this.clientSides[last] as RecordingTransport).written;
-      await this.until('the simulator to record every packet written', () => this.sim.recordsFor(side.connectionId).length >= writes.length);
+    const disconnects = this.disconnects;
+    if (side !== undefined && !this.client.isClosed) {
+      // Counted now: a refresh pass after a reconnect may still be writing.
+      const written = (this.clientSides[last] as RecordingTransport).written.length;
+      const recorded = () => this.sim.recordsFor(side.connectionId).length;
+      await this.until('the simulator to record every packet written', () => recorded() >= written || this.disconnects !== disconnects);
+      if (this.disconnects === disconnects && recorded() < written) {
+        throw new InvariantError(`live connection: client wrote ${written} packets, simulator recorded ${recorded()}`);
+      }
     }
     this.checkStep();
     const sent = this.sentEvents().length;
@@ -427,7 +445,14 @@ export class Rig {
 
   /** Figures for the statistics table. */
   figures(): RunFigures {
-    return { commands: this.commands, events: this.clientEvents.length, worstLatencyMs: this.worstLatencyMs };
+    return {
+      commands: this.commands,
+      events: this.clientEvents.length,
+      worstLatencyMs: this.worstLatencyMs,
+      droppedReplies: this.droppedReplies,
+      disconnects: this.disconnects,
+      resyncs: this.resyncs,
+    };
   }
 
   /** Close everything, then check that nothing is left: requests, waiters, sockets, timers. */
@@ -438,6 +463,7 @@ export class Rig {
       client.off('unmatched', this.onUnmatched);
       client.off('close', this.notify);
       client.off('disconnect', this.onDisconnect);
+      client.off('resync', this.onResync);
       client.off('reconnected', this.notify);
       await client.close();
       client.off('error', this.onError);
