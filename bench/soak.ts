@@ -2,7 +2,8 @@
  * Soak of the reliability matrix (`npm run soak`): the same model-based runs as
  * test/model-*.test.ts, with many runs and longer command sequences, bounded in time.
  * Prints one row per cell: fault profile × transport × mode → runs, commands, events,
- * failures, worst step latency; then the report of each failure (seed, path, shrunk
+ * faults that struck (replies dropped + links lost + garbage runs skipped), failures, worst
+ * step latency; then the report of each failure (seed, path, shrunk
  * counterexample) so it can be replayed and turned into a regression test.
  *
  *   npm run soak                       # about 2 minutes over every cell
@@ -43,15 +44,23 @@ async function main(): Promise<void> {
   console.log(`soak: ${cells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`);
   const rows: CellStats[] = [];
   for (const cell of cells) {
-    const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, seed });
+    const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, batchRuns: 3, seed });
     rows.push(stats);
     process.stdout.write(`  ${cellName(cell)}: ${stats.runs} runs${stats.failures > 0 ? ', FAILED' : ''}\n`);
   }
 
   console.log('');
   printTable(
-    ['profile/transport/mode', 'runs', 'commands', 'events', 'failures', 'worst ms'],
-    rows.map((r) => [r.cell, String(r.runs), String(r.commands), String(r.events), String(r.failures), r.worstLatencyMs.toFixed(1)]),
+    ['profile/transport/mode', 'runs', 'commands', 'events', 'faults hit', 'failures', 'worst ms'],
+    rows.map((r) => [
+      r.cell,
+      String(r.runs),
+      String(r.commands),
+      String(r.events),
+      String(r.droppedReplies + r.disconnects + r.resyncs),
+      String(r.failures),
+      r.worstLatencyMs.toFixed(1),
+    ]),
   );
   const total = (key: 'runs' | 'commands' | 'events' | 'failures') => rows.reduce((sum, r) => sum + r[key], 0);
   console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
