@@ -256,7 +256,7 @@ export class Rig {
    * replies are dropped, ConnectionClosedError where the link drops). Records what the
    * late-reply checks need. Throws InvariantError for anything else.
    */
-  allowError(label: string, error: Error, disconnectsBefore?: number): 'timeout' | 'closed' | 'aborted' {
+  allowError(label: string, error: Error, disconnectsBefore?: number): 'timeout' | 'closed' {
     if (error instanceof TimeoutError) {
       // An awaited event (motion stopped, workflow idle) is lost when the simulator sent it
       // while the link was down: allowed only when the link did drop during the step.
