@@ -19,6 +19,10 @@ export interface CellStats {
   report: string | undefined;
 }
 
+/** Soak guards: the longest a single run may take, and the longest one batch (shrinking included) may take. */
+const RUN_TIMEOUT_MS = 60_000;
+const SHRINK_LIMIT_MS = 90_000;
+
 /** Options of {@link runCell}. */
 export interface CellRunOptions {
   /** Property runs (fast-check numRuns), in total over every batch. */
@@ -78,6 +82,9 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
   const check = async (numRuns: number, seed: number | undefined): Promise<void> => {
     const details = await fc.check(property, {
       numRuns,
+      // Soak: a run that hangs past every deadline of the rig is a failure, not a stuck soak,
+      // and shrinking a failure gets a bounded time.
+      ...(options.timeLimitMs !== undefined ? { timeout: RUN_TIMEOUT_MS, interruptAfterTimeLimit: SHRINK_LIMIT_MS, markInterruptAsFailure: true } : {}),
       // Shrink: the counterexample becomes a named regression test, the shorter the better.
       endOnFailure: false,
       ...(seed !== undefined ? { seed } : {}),
