@@ -48,9 +48,14 @@ export class DeadlineTimer {
         entry.expire();
       } else if (entry.deadline < next) next = entry.deadline;
     }
-    if (next !== Infinity && this.firesAt === Infinity) this.arm(next);
+    // An entry added while expiring (an expiry that starts another request) may have armed
+    // the timer for a later deadline than one still waiting: re-arm for the earliest.
+    if (next < this.firesAt) this.arm(next);
   };
 }
 
 /** The reply deadlines of every client in this process. */
 export const replyDeadlines = new DeadlineTimer();
+
+/** The queue deadlines (waiting for a turn) of every client in this process. */
+export const queueDeadlines = new DeadlineTimer();

@@ -58,6 +58,11 @@ export class Lease implements PendingOwner {
   /** Codes of requests whose replies may still come; cleared by a fence's reply. */
   private readonly lateCodes = new Set<number>();
   private queued = 0;
+  /**
+   * The request written without a p-queue job because the lease was idle (see `submit`);
+   * it holds the lease until it settles, and every job of the queue waits for that first.
+   */
+  private direct: PendingRequest | null = null;
 
   constructor(options: LeaseOptions) {
     this.options = options;
@@ -81,13 +86,57 @@ export class Lease implements PendingOwner {
     }
     request.owner = this;
     request.armQueueDeadline(this.options.queueTimeoutMs);
+    if (this.isIdle() && !isAmbiguousReply(request.code)) {
+      this.startDirect(request);
+      return;
+    }
     this.queued++;
     this.queue
       .add(async () => {
         this.queued--;
+        if (this.direct !== null) await this.direct.whenSettled();
         await this.exchange(request);
       })
       .catch((error: unknown) => request.fail(error as Error));
+  }
+
+  /**
+   * Nothing holds the lease, waits for it, or needs a fence, and the link is up: a p-queue
+   * job would start at once and write the request synchronously, exactly as `startDirect`
+   * does, but at the cost of the queue's per-job bookkeeping (options, ids, a Map entry,
+   * events, several promises), which was most of the lease's overhead per request.
+   */
+  private isIdle(): boolean {
+    return (
+      this.direct === null &&
+      this.current === null &&
+      this.fence === null &&
+      this.lateCodes.size === 0 &&
+      this.queue.size === 0 &&
+      this.queue.pending === 0 &&
+      this.options.wire.up
+    );
+  }
+
+  /**
+   * Write a request while the lease is idle, without a p-queue job. What `exchange` does
+   * after the request settles happens in `release`, synchronously as it settles: the
+   * request on the wire is cleared and a late request's code is fenced (through the queue,
+   * ahead of anything submitted later). Jobs queued meanwhile (requests, `hold`) wait
+   * until it has settled, so there is still only one request on the wire at a time.
+   * Ambiguous codes (a trailing fence) always take the queue.
+   */
+  private startDirect(request: PendingRequest): void {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRequest(request);
+    } catch (error) {
+      request.fail(error as Error);
+      return;
+    }
+    this.direct = request;
+    this.current = request;
+    this.write(request, bytes);
   }
 
   /**
@@ -96,6 +145,7 @@ export class Lease implements PendingOwner {
    */
   hold<T>(fn: (exchange: (request: PendingRequest) => Promise<void>) => Promise<T>): Promise<T> {
     return this.queue.add(async () => {
+      if (this.direct !== null) await this.direct.whenSettled();
       await this.passFence();
       let chain: Promise<void> = Promise.resolve();
       // Requests inside the section still go one at a time: the lease's whole point.
@@ -136,8 +186,34 @@ export class Lease implements PendingOwner {
     return Claim.None;
   }
 
-  /** PendingOwner: nothing to drop; `exchange` waits on the request itself. */
-  release(_request: PendingRequest): void {}
+  /**
+   * PendingOwner: a request written by `startDirect` gives the lease back here (as
+   * `exchange` does after it settles); for the others nothing to drop, since `exchange`
+   * waits on the request itself.
+   */
+  release(request: PendingRequest): void {
+    if (request !== this.direct) return;
+    if (request.outcome === 'aborted' && !request.written) {
+      // Aborted in the same tick as its write: the transport may have accepted the bytes
+      // with `markWritten` still queued. Decide lateness after it, as `exchange` does one
+      // microtask after the settle; the lease stays held until then.
+      queueMicrotask(() => this.giveBack(request));
+      return;
+    }
+    this.giveBack(request);
+  }
+
+  /** The end of a `startDirect` exchange: the lease is free, or a late reply is fenced first. */
+  private giveBack(request: PendingRequest): void {
+    this.direct = null;
+    if (this.current === request) this.current = null;
+    if (request.late) {
+      // As `exchange` does: fence the late reply off before the lease goes to anyone else.
+      // The job is queued now, so it precedes every request submitted after this point.
+      this.lateCodes.add(request.code);
+      void this.queue.add(() => this.passFence());
+    }
+  }
 
   /** The link went down: the request on the wire fails (maybe executed); late replies can no longer come. */
   linkLost(cause: Error | undefined): void {

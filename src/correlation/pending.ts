@@ -1,6 +1,6 @@
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
-import { replyDeadlines } from './deadlines.js';
+import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
 import type { UploadProgressListener } from '../upload.js';
@@ -66,7 +66,7 @@ export class PendingRequest implements Expiring {
   private rejectFn!: (error: Error) => void;
   /** When the reply timeout passes (performance.now() ms); Infinity until written. */
   deadline = Infinity;
-  private queueTimer: NodeJS.Timeout | null = null;
+  private queueTimer: QueueDeadline | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
 
@@ -103,17 +103,23 @@ export class PendingRequest implements Expiring {
   /** Give up if the request has not been written within `ms`. */
   armQueueDeadline(ms: number): void {
     if (this.settled || this.queueTimer !== null || !Number.isFinite(ms)) return;
-    this.queueTimer = setTimeout(() => {
-      this.queueTimer = null;
-      if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
-    }, ms);
+    // On the shared timer, not a setTimeout per request: in lease mode every request arms
+    // one, and a timer-list insert and removal per request was a measurable part of its cost.
+    this.queueTimer = new QueueDeadline(this, performance.now() + ms, ms);
+    queueDeadlines.add(this.queueTimer);
+  }
+
+  /** The queue deadline passed (called by the shared deadline timer). */
+  queueExpired(ms: number): void {
+    this.queueTimer = null;
+    if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
   }
 
   /** The request was handed to the transport: its reply timeout starts now. */
   markWritten(): void {
     this.written = true;
     if (this.queueTimer !== null) {
-      clearTimeout(this.queueTimer);
+      queueDeadlines.delete(this.queueTimer);
       this.queueTimer = null;
     }
     if (this.settled || this.deadline !== Infinity) return;
@@ -173,7 +179,7 @@ export class PendingRequest implements Expiring {
   private cleanup(): void {
     if (this.deadline !== Infinity) replyDeadlines.delete(this);
     if (this.queueTimer !== null) {
-      clearTimeout(this.queueTimer);
+      queueDeadlines.delete(this.queueTimer);
       this.queueTimer = null;
     }
     if (this.abortListener !== null) {
@@ -188,6 +194,19 @@ export class PendingRequest implements Expiring {
     const waiter = this.settledWaiter;
     this.settledWaiter = null;
     waiter?.();
+  }
+}
+
+/** A request's deadline for getting its turn, on the shared {@link queueDeadlines} timer. */
+class QueueDeadline implements Expiring {
+  constructor(
+    private readonly request: PendingRequest,
+    readonly deadline: number,
+    private readonly ms: number,
+  ) {}
+
+  expire(): void {
+    this.request.queueExpired(this.ms);
   }
 }
 
