@@ -3,7 +3,7 @@
  * "reconnect": each test names the counterexample it came from.
  */
 import { describe, expect, it } from 'vitest';
-import { Command, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
+import { buildWorkflowText, Command, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
 
 /** Internals the storm test counts: the lease's and the exclusive sections' p-queues. */
 interface Queues {
@@ -60,4 +60,45 @@ describe('regressions: reconnect', () => {
       }
     });
   }
+
+  // reconnect/memory/sequenced, soak seed 230414519, sim seed 19 (see regressions-matrix):
+  // the model passes `timeoutMs` to workflow.start, so there it ends in TimeoutError. Without
+  // it (the default: no limit), a workflow whose SYSTEM_STATE_IDLE was broadcast while the
+  // link was down never settles: the instrument is idle again, the client reconnected, and
+  // the promise stays pending until close(). KNOWN BUG, reported, not fixed here (what
+  // start() should do on a reconnect, re-check the state or fail, is the helper's call):
+  // `it.fails` keeps this red-in-waiting; when start() settles, drop the `.fails`.
+  it.fails('a workflow whose SYSTEM_STATE_IDLE was lost with the link settles after the reconnect', async () => {
+    const sim = new SimulatedMicroscope({ workflowDurationMs: 150 });
+    const client = await FlamingoClient.connect({
+      mode: 'sequenced',
+      transport: () => {
+        const [clientEnd, simEnd] = createMemoryPair();
+        sim.attach(simEnd);
+        return clientEnd;
+      },
+      // Back after the workflow (150 ms) has ended: its end events went nowhere.
+      reconnect: { initialDelayMs: 400, maxDelayMs: 400 },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      client.once('UI_SET_GAUGE_SIZE', () => {
+        for (const id of sim.connectionIds) sim.disconnect(id);
+      });
+      const reconnected = new Promise((resolve) => client.once('reconnected', resolve));
+      const run = client.workflow.start(buildWorkflowText({ numberOfPlanes: 3, lasers: [] })).then(
+        () => 'settled',
+        () => 'settled',
+      );
+      await reconnected;
+      expect(sim.snapshot().systemState).toBe(0);
+      expect(sim.snapshot().workflowsRun).toBe(1);
+      const outcome = await Promise.race([run, new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), 1000)))]);
+      expect(outcome).toBe('settled');
+    } finally {
+      clearTimeout(timer);
+      await client.close();
+      await sim.close();
+    }
+  });
 });
