@@ -3,7 +3,7 @@
  * "reconnect": each test names the counterexample it came from.
  */
 import { describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
+import { buildWorkflowText, Command, ConnectionClosedError, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
 
 /** Internals the storm test counts: the lease's and the exclusive sections' p-queues. */
 interface Queues {
@@ -64,11 +64,10 @@ describe('regressions: reconnect', () => {
   // reconnect/memory/sequenced, soak seed 230414519, sim seed 19 (see regressions-matrix):
   // the model passes `timeoutMs` to workflow.start, so there it ends in TimeoutError. Without
   // it (the default: no limit), a workflow whose SYSTEM_STATE_IDLE was broadcast while the
-  // link was down never settles: the instrument is idle again, the client reconnected, and
-  // the promise stays pending until close(). KNOWN BUG, reported, not fixed here (what
-  // start() should do on a reconnect, re-check the state or fail, is the helper's call):
-  // `it.fails` keeps this red-in-waiting; when start() settles, drop the `.fails`.
-  it.fails('a workflow whose SYSTEM_STATE_IDLE was lost with the link settles after the reconnect', async () => {
+  // link was down never settled: the instrument was idle again, the client reconnected, and
+  // the promise stayed pending until close(). Now start() re-checks the state after a
+  // reconnect and rejects with ConnectionClosedError (maybeExecuted) when it is not busy.
+  it('a workflow whose SYSTEM_STATE_IDLE was lost with the link settles after the reconnect', async () => {
     const sim = new SimulatedMicroscope({ workflowDurationMs: 150 });
     const client = await FlamingoClient.connect({
       mode: 'sequenced',
@@ -87,14 +86,17 @@ describe('regressions: reconnect', () => {
       });
       const reconnected = new Promise((resolve) => client.once('reconnected', resolve));
       const run = client.workflow.start(buildWorkflowText({ numberOfPlanes: 3, lasers: [] })).then(
-        () => 'settled',
-        () => 'settled',
+        () => 'resolved',
+        (error: unknown) =>
+          error instanceof ConnectionClosedError && error.maybeExecuted && error.command === 'CAMERA_WORKFLOW_START'
+            ? 'ended unheard'
+            : `other: ${String(error)}`,
       );
       await reconnected;
       expect(sim.snapshot().systemState).toBe(0);
       expect(sim.snapshot().workflowsRun).toBe(1);
       const outcome = await Promise.race([run, new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), 1000)))]);
-      expect(outcome).toBe('settled');
+      expect(outcome).toBe('ended unheard');
     } finally {
       clearTimeout(timer);
       await client.close();

@@ -1,7 +1,7 @@
 import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
-import { ArgumentError, TimeoutError } from '../errors.js';
+import { ArgumentError, ConnectionClosedError, TimeoutError } from '../errors.js';
 import type { UploadProgressListener } from '../upload.js';
 
 /** Progress of a running workflow, from UI_SET_GAUGE_SIZE / UI_SET_GAUGE_VALUE. */
@@ -55,7 +55,9 @@ export class WorkflowHelper {
    * payload WITHOUT the callback flag (the firmware treats the command as fire-and-forget),
    * follow the gauge events, and resolve on SYSTEM_STATE_IDLE with the stack counts.
    * Listeners are armed before the upload, so a workflow that ends at once is not missed.
-   * Rejects with TimeoutError when nothing shows the workflow started within `startTimeoutMs`.
+   * Rejects with TimeoutError when nothing shows the workflow started within `startTimeoutMs`,
+   * and with ConnectionClosedError (`maybeExecuted: true`) when the link was lost and, after
+   * the reconnect, the instrument is no longer busy: the workflow ended unheard.
    */
   async start(text: string, options: WorkflowOptions = {}): Promise<WorkflowResult> {
     if (typeof text !== 'string' || text.trim() === '') throw new ArgumentError('workflow text must be a non-empty string', 'CAMERA_WORKFLOW_START');
@@ -89,6 +91,28 @@ export class WorkflowHelper {
       }
     };
     client.on('event', onEvent);
+    // Events of a lost link are gone for good: after a reconnect, an instrument that is no
+    // longer busy finished the workflow while nobody could hear its SYSTEM_STATE_IDLE, so
+    // waiting on would never end (matrix counterexample reconnect/memory/sequenced).
+    let endedUnheard: (error: Error) => void = () => undefined;
+    const lostEnd = new Promise<never>((_, reject) => (endedUnheard = reject));
+    lostEnd.catch(() => undefined);
+    const onReconnected = (): void => {
+      client.system.state().then(
+        (state) => {
+          if (state === 'busy') return;
+          endedUnheard(
+            new ConnectionClosedError(
+              'CAMERA_WORKFLOW_START: the link was lost while the workflow ran and it ended before the reconnect; its stack counts are unknown',
+              true,
+              { command: 'CAMERA_WORKFLOW_START' },
+            ),
+          );
+        },
+        () => undefined,
+      );
+    };
+    client.on('reconnected', onReconnected);
     let startTimer: NodeJS.Timeout | undefined;
     try {
       await client.send(Command.CAMERA_WORKFLOW_START, undefined, {
@@ -108,13 +132,14 @@ export class WorkflowHelper {
           startTimeoutMs,
         );
       });
-      await Promise.race([started, idle, startTimeout]);
+      await Promise.race([started, idle, startTimeout, lostEnd]);
       clearTimeout(startTimer);
-      await idle;
+      await Promise.race([idle, lostEnd]);
       return result;
     } finally {
       clearTimeout(startTimer);
       client.off('event', onEvent);
+      client.off('reconnected', onReconnected);
       stop.abort();
     }
   }
