@@ -55,25 +55,14 @@ export interface SimulatorOptions {
   liveFrameHeight?: number;
 }
 
-/** One packet the simulator received. */
-export interface SimRecord {
+/** One packet the simulator received: its header fields, data as text, a payload hash. */
+export interface SimRecord extends Omit<Packet, 'data' | 'payload'> {
   connectionId: number;
   /** 0-based position among this connection's packets. */
   index: number;
   /** 0-based position among every packet the simulator received. */
   sequence: number;
-  code: number;
   name: string;
-  status: number;
-  hardwareId: number;
-  subsystemId: number;
-  clientId: number;
-  int32Data0: number;
-  int32Data1: number;
-  int32Data2: number;
-  cmdDataBits0: number;
-  value: number;
-  addDataBytes: number;
   /** The data field as text. */
   data: string;
   /** SHA-256 (hex) of the trailing payload, or null when there was none. */
