@@ -173,6 +173,7 @@ async function eventFlood(): Promise<{ growth: number; perSecond: number }> {
   return { growth, perSecond: (sentEvents * 1000) / elapsed };
 }
 
+/** The client bench as `bench/run.ts` runs it: client figures beside their raw node:net floors. */
 export const clientSuite: BenchSuite = {
   name: 'client',
   async run(): Promise<BenchFigures> {

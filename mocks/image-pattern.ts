@@ -15,6 +15,7 @@ export const PATTERN_TRAVEL = {
 export const PATTERN_PEAK = 40_000;
 /** Pixel value of the background's left edge; it rises by {@link PATTERN_GRADIENT} to the right. */
 export const PATTERN_BACKGROUND = 1_000;
+/** How much brighter the background's right edge is than its left (spread evenly across the width). */
 export const PATTERN_GRADIENT = 200;
 /** Noise adds 0..PATTERN_NOISE-1 to every pixel. */
 export const PATTERN_NOISE = 16;

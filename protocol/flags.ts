@@ -11,4 +11,5 @@ export const Flags = {
   STAGE_ZSWEEP: 0x00000020,
 } as const;
 
+/** A flag's key in {@link Flags}, for APIs and CLIs that take flags by name. */
 export type FlagName = keyof typeof Flags;

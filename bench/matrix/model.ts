@@ -18,6 +18,7 @@ export interface Model {
   lasers: (number | undefined)[];
 }
 
+/** What the model knows of one stage axis: its resting position and any move still awaiting its stop event. */
 export interface AxisModel {
   /** Where the axis rests, exactly, or undefined when unknown. */
   position: number | undefined;

@@ -69,7 +69,7 @@ const FENCE_CODES = [Command.CAMERA_IMAGE_SIZE_GET, Command.SYSTEM_STATE_GET, Co
 /** How to put a list of encoded requests on the wire. */
 export type WriteStyle = 'separate' | 'coalesced' | 'bytewise';
 
-/** Concatenate byte arrays. */
+/** The parts in one buffer, so that one write hands the server several packets in a single chunk (the 'coalesced' style). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
