@@ -41,8 +41,11 @@ describe.each(MATRIX)('client core over %s, %s mode', (kind, mode) => {
     const sent = server.received[1] as Packet;
     expect(sent.int32Data0).toBe(3);
     expect(sent.cmdDataBits0 >>> 0).toBe(Flags.TRIGGER_CALL_BACK);
-    if (mode === 'sequenced') expect(sent.clientId).toBeGreaterThan(0);
-    else expect(sent.clientId).toBe(0);
+    if (mode === 'sequenced') {
+      // Nonzero, and not the probe's: sequences in flight or tombstoned are never reused.
+      expect(sent.clientId).not.toBe(0);
+      expect(sent.clientId).not.toBe((server.received[0] as Packet).clientId);
+    } else expect(sent.clientId).toBe(0);
     expect(client.pendingCount).toBe(0);
   });
 
