@@ -12,6 +12,7 @@ import {
   type Wire,
 } from 'flamingo-protocol';
 import { FakeServer } from './support/fake-server.js';
+import { turns } from './support/wait.js';
 import { connectFake, outcome, type Harness } from './support/client-harness.js';
 
 let harness: Harness | null = null;
@@ -219,7 +220,8 @@ describe('resources', () => {
     const results = await Promise.all([...requests, waiting]);
     expect(results.every((r) => !r.ok)).toBe(true);
     await server.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    // One turn for the sockets' already-queued close callbacks to release their handles.
+    await turns(1);
     const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
     process.off('unhandledRejection', onUnhandled);
     expect(after).toBe(before);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TransportClosedError, createMemoryPair, type Transport } from 'flamingo-protocol';
+import { turns, until } from './support/wait.js';
 
 function reader(t: Transport): { chunks: Uint8Array[]; closed: Promise<Error | undefined>; bytes(): number[] } {
   const chunks: Uint8Array[] = [];
@@ -7,13 +8,6 @@ function reader(t: Transport): { chunks: Uint8Array[]; closed: Promise<Error | u
   const closed = new Promise<Error | undefined>((resolve) => (onClose = resolve));
   t.attach({ data: (c) => chunks.push(c), close: (e) => onClose(e) });
   return { chunks, closed, bytes: () => chunks.flatMap((c) => Array.from(c)) };
-}
-
-function until(predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (predicate() ? resolve() : setImmediate(check));
-    check();
-  });
 }
 
 describe('memory transport', () => {
@@ -45,8 +39,8 @@ describe('memory transport', () => {
   it('delivers data that arrived before attach first, and allows one reader only', async () => {
     const [a, b] = createMemoryPair();
     await a.write(Uint8Array.of(1, 2, 3));
-    await until(() => true);
-    await new Promise((resolve) => setImmediate(resolve));
+    // The write is already in b's inbox; one turn lets b's pump take it in while nobody reads.
+    await turns(1);
     const r = reader(b);
     expect(r.bytes()).toEqual([1, 2, 3]);
     expect(() => b.attach({ data: () => undefined, close: () => undefined })).toThrow('one reader per connection');
@@ -94,7 +88,8 @@ describe('memory transport', () => {
     await a.write(new Uint8Array(600));
     let released = false;
     const blocked = a.write(new Uint8Array(600)).then(() => (released = true));
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Bounded negative check: the blocked write stays blocked for a few turns.
+    await turns(5);
     expect(released).toBe(false);
     expect(r.bytes().length).toBe(0);
     b.resume();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectError, TcpTransport, TransportClosedError, connectTcp, listenTcp, type TcpListener } from 'flamingo-protocol';
+import { turns, until } from './support/wait.js';
 
 let listener: TcpListener | null = null;
 const open: TcpTransport[] = [];
@@ -32,13 +33,6 @@ async function pair(): Promise<{ client: TcpTransport; server: TcpTransport }> {
   const server = await accepted;
   open.push(client, server);
   return { client, server };
-}
-
-function until(predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (predicate() ? resolve() : setImmediate(check));
-    check();
-  });
 }
 
 describe('tcp transport', () => {
@@ -104,7 +98,8 @@ describe('tcp transport', () => {
     const big = new Uint8Array(32 * 1024 * 1024);
     let accepted = false;
     const write = client.write(big).then(() => (accepted = true));
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Bounded negative check: 32 MiB cannot fit in the socket buffers, so the write stays pending.
+    await turns(5);
     expect(accepted).toBe(false);
     server.resume();
     await write;

@@ -19,6 +19,7 @@ import {
   type UploadProgress,
 } from 'flamingo-protocol';
 import { MATRIX, SimClients } from './support/sim-clients.js';
+import { until } from './support/wait.js';
 
 let env: SimClients | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -95,10 +96,7 @@ describe('PacketWriter', () => {
     expect(progress.every((p, i) => p.total === (i < expected ? payload.length : 3))).toBe(true);
     expect(progress[expected]).toEqual({ sent: 3, total: 3 });
 
-    await new Promise<void>((resolve) => {
-      const check = () => (received.length === 3 ? resolve() : setImmediate(check));
-      check();
-    });
+    await until(() => received.length === 3, 5000, 'three packets at the server');
     expect(received.map((p) => p.code)).toEqual([Command.CAMERA_WORKFLOW_START, Command.SYSTEM_STATE_GET, Command.COMMON_SCOPE_SETTINGS_SAVE]);
     expect(received[0]?.addDataBytes).toBe(payload.length);
     expect(sha256(received[0]?.payload as Uint8Array)).toBe(sha256(payload));
