@@ -1,27 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   buildWorkflowText,
   Command,
   dataText,
   DEFAULT_SETTINGS_TEXT,
   payloadText,
-  SimulatedMicroscope,
   STATUS_FAILED,
   STATUS_OK,
-  type SimulatorOptions,
 } from 'flamingo-protocol';
-import { memoryClient, once, tcpClient, type WireClient } from './sim-harness.js';
+import { memoryClient, once, simulatorsClosedAfterEach, tcpClient, type WireClient } from './sim-harness.js';
 
-let sims: SimulatedMicroscope[] = [];
-function makeSim(options: SimulatorOptions = {}): SimulatedMicroscope {
-  const sim = new SimulatedMicroscope({ timeScale: 1000, ...options });
-  sims.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-});
+const makeSim = simulatorsClosedAfterEach();
 
 const stopped = (axis: number) => (p: { code: number; int32Data0: number }) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === axis;
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Command,
   createMemoryPair,
@@ -9,20 +9,10 @@ import {
   SimulatedMicroscope,
   STATUS_OK,
   type CommandInfo,
-  type SimulatorOptions,
 } from 'flamingo-protocol';
-import { memoryClient, once, WireClient } from './sim-harness.js';
+import { memoryClient, once, simulatorsClosedAfterEach, WireClient } from './sim-harness.js';
 
-let sims: SimulatedMicroscope[] = [];
-function makeSim(options: SimulatorOptions = {}): SimulatedMicroscope {
-  const sim = new SimulatedMicroscope({ timeScale: 1000, ...options });
-  sims.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-});
+const makeSim = simulatorsClosedAfterEach();
 
 /** 20 numbered requests; resolves once all 20 replies are in. */
 async function twentyRequests(client: WireClient): Promise<void> {

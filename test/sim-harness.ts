@@ -3,14 +3,16 @@
  * project's Deframer and encodePacket only (not FlamingoClient, which is tested on its own).
  */
 import net from 'node:net';
+import { afterEach } from 'vitest';
 import {
   createMemoryPair,
   Deframer,
   encodePacket,
   Flags,
+  SimulatedMicroscope,
   type Packet,
   type PacketInit,
-  type SimulatedMicroscope,
+  type SimulatorOptions,
   type Transport,
 } from 'flamingo-protocol';
 
@@ -167,4 +169,22 @@ export function once<T>(sim: SimulatedMicroscope, event: 'command' | 'connection
     }, timeoutMs);
     sim.on(event, listener as never);
   });
+}
+
+/**
+ * A simulator factory for one test file: time runs 1000× faster (motions and workflows end
+ * within the test's budget) and every simulator it made is closed after each test, so no
+ * test leaks a server or timer. Call once at the file's top level.
+ */
+export function simulatorsClosedAfterEach(): (options?: SimulatorOptions) => SimulatedMicroscope {
+  let sims: SimulatedMicroscope[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+    sims = [];
+  });
+  return (options = {}) => {
+    const sim = new SimulatedMicroscope({ timeScale: 1000, ...options });
+    sims.push(sim);
+    return sim;
+  };
 }
