@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   Command,
@@ -17,13 +17,9 @@ import {
   type Packet,
 } from 'flamingo-protocol';
 import { tcpClient } from './sim-harness.js';
-import { nextGatewayEvent, startStack, upstreamConnection, type Stack } from './support/gateway-harness.js';
+import { nextGatewayEvent, stacksCleanedUpAfterEach, upstreamConnection } from './support/gateway-harness.js';
 
-let stack: Stack | null = null;
-afterEach(async () => {
-  await stack?.cleanup();
-  stack = null;
-});
+const startStack = stacksCleanedUpAfterEach();
 
 const CB = Flags.TRIGGER_CALL_BACK;
 const TOKEN = 'open sesame';
@@ -38,7 +34,7 @@ describe('gateway access token', () => {
   });
 
   it('checks the token in the first packet and closes and counts every connection without it', async () => {
-    stack = await startStack({ gateway: { token: TOKEN, helloTimeoutMs: 300 } });
+    const stack = await startStack({ gateway: { token: TOKEN, helloTimeoutMs: 300 } });
     const { sim, gateway } = stack;
     const port = gateway.address.port;
 
@@ -115,7 +111,7 @@ describe('gateway read-only port', () => {
   });
 
   it('gives read-only clients events and query replies, and refuses their commands with a failure status', async () => {
-    stack = await startStack({ gateway: { readOnlyPort: 0, token: TOKEN } });
+    const stack = await startStack({ gateway: { readOnlyPort: 0, token: TOKEN } });
     const { sim, gateway } = stack;
     const viewer = await stack.client({ token: TOKEN, readOnly: true });
     const operator = await stack.client({ token: TOKEN });
@@ -173,7 +169,7 @@ describe('gateway read-only port', () => {
 
 describe('gateway framing', () => {
   it('closes a client whose stream claims an over-limit payload; the others are untouched', async () => {
-    stack = await startStack({ gateway: { maxPayloadBytes: 4096 } });
+    const stack = await startStack({ gateway: { maxPayloadBytes: 4096 } });
     const { gateway } = stack;
     const other = await stack.client();
     const { client: hostile } = await stack.raw();

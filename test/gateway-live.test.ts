@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Command,
   IMAGE_HEADER_SIZE,
@@ -11,13 +11,9 @@ import {
   openLiveStream,
   type ImageFrame,
 } from 'flamingo-protocol';
-import { nextGatewayEvent, startStack, type Stack } from './support/gateway-harness.js';
+import { nextGatewayEvent, stacksCleanedUpAfterEach } from './support/gateway-harness.js';
 
-let stack: Stack | null = null;
-afterEach(async () => {
-  await stack?.cleanup();
-  stack = null;
-});
+const startStack = stacksCleanedUpAfterEach();
 
 function checkFrame(frame: ImageFrame, width: number, height: number): void {
   expect([frame.header.width, frame.header.height, frame.header.imageSize, frame.pixels.length]).toEqual([width, height, width * height * 2, width * height * 2]);
@@ -34,7 +30,7 @@ function checkPng(png: Uint8Array, width: number, height: number): void {
 
 describe('gateway live-image relay', () => {
   it('relays the instrument\'s frames to several viewers on demand; frames decode to the right size and save as a PNG', async () => {
-    stack = await startStack({ sim: { liveFrameWidth: 96, liveFrameHeight: 64 } });
+    const stack = await startStack({ sim: { liveFrameWidth: 96, liveFrameHeight: 64 } });
     const { gateway, sim } = stack;
     const relay = gateway.liveRelay;
     expect(relay).not.toBeNull();
@@ -67,7 +63,7 @@ describe('gateway live-image relay', () => {
   });
 
   it('with a token, a live viewer must send GATEWAY_HELLO first; others are closed and counted', async () => {
-    stack = await startStack({ gateway: { token: 'live-token' } });
+    const stack = await startStack({ gateway: { token: 'live-token' } });
     const { gateway } = stack;
     const livePort = gateway.address.livePort as number;
     const app = await stack.client({ token: 'live-token' });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Command,
   Flags,
@@ -6,31 +6,16 @@ import {
   GatewayCommand,
   buildWorkflowText,
   dataText,
-  encodePacket,
   withGatewayLease,
   type Packet,
   type PacketInit,
 } from 'flamingo-protocol';
-import { nextGatewayEvent, recordEvents, startStack, upstreamConnection, type Stack } from './support/gateway-harness.js';
+import { nextGatewayEvent, recordEvents, stacksCleanedUpAfterEach, upstreamConnection } from './support/gateway-harness.js';
+import { streamOf } from './support/packets.js';
 
-let stack: Stack | null = null;
-afterEach(async () => {
-  await stack?.cleanup();
-  stack = null;
-});
+const startStack = stacksCleanedUpAfterEach();
 
 const CB = Flags.TRIGGER_CALL_BACK;
-
-function concat(packets: PacketInit[]): Uint8Array {
-  const parts = packets.map((p) => encodePacket(p));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function summary(p: Packet): [number, number, number, number, number, string] {
   return [p.code, p.status, p.int32Data0, p.int32Data1, p.value, dataText(p)];
@@ -41,7 +26,7 @@ describe.each([
   ['legacy firmware (echoSequence false)', false],
 ])('gateway with %s', (_name, echoSequence) => {
   it('routes concurrent requests of sequenced, lease and raw legacy clients with no cross-talk', async () => {
-    stack = await startStack({ sim: { echoSequence } });
+    const stack = await startStack({ sim: { echoSequence } });
     const { sim, gateway } = stack;
     expect(gateway.mode).toBe(echoSequence ? 'sequenced' : 'lease');
     const auto = await stack.client();
@@ -82,7 +67,7 @@ describe.each([
       { code: Command.LASER_LEVEL_GET, int32Data0: 4, cmdDataBits0: CB },
       { code: Command.CAMERA_IMAGE_SIZE_GET, cmdDataBits0: CB },
     ];
-    raw.writeRaw(concat(legacy));
+    raw.writeRaw(streamOf(legacy));
     const rawReplies = (async () => {
       const got: Packet[] = [];
       for (let i = 0; i < legacy.length; i++) got.push(await raw.next());
@@ -114,7 +99,7 @@ describe.each([
   });
 
   it('fans every instrument event out to every client exactly once', async () => {
-    stack = await startStack({ sim: { echoSequence } });
+    const stack = await startStack({ sim: { echoSequence } });
     const { gateway } = stack;
     const upstreamEvents: Packet[] = [];
     gateway.upstream.on('event', (p) => upstreamEvents.push(p));
@@ -144,7 +129,7 @@ describe.each([
   });
 
   it('a lease holds the other clients back until it is released', async () => {
-    stack = await startStack({ sim: { echoSequence } });
+    const stack = await startStack({ sim: { echoSequence } });
     const { sim, gateway } = stack;
     const holder = await stack.client();
     const other = await stack.client({ mode: 'lease' });
@@ -176,7 +161,7 @@ describe.each([
   });
 
   it('a client killed while holding the lease releases it; a waiting acquire is granted after a release', async () => {
-    stack = await startStack({ sim: { echoSequence } });
+    const stack = await startStack({ sim: { echoSequence } });
     const { gateway } = stack;
     const { client: holder, socket } = await stack.raw();
     const acquired = await holder.request({ code: GatewayCommand.LEASE_ACQUIRE, clientId: 41 });
@@ -214,7 +199,7 @@ describe.each([
 
 describe('gateway slow readers', () => {
   it('cuts off a client that stops reading while the others carry on', async () => {
-    stack = await startStack({ gateway: { maxOutgoingBytes: 64 * 1024 } });
+    const stack = await startStack({ gateway: { maxOutgoingBytes: 64 * 1024 } });
     const { gateway } = stack;
     const active = await stack.client();
     const { client: stalled, socket } = await stack.raw();
@@ -230,7 +215,7 @@ describe('gateway slow readers', () => {
     for (let batch = 0; batch < 200 && !cut; batch++) {
       const requests: PacketInit[] = [];
       for (let i = 0; i < 100; i++) requests.push({ code: Command.COMMON_SCOPE_SETTINGS, cmdDataBits0: CB, clientId: ++sequence });
-      stalled.writeRaw(concat(requests));
+      stalled.writeRaw(streamOf(requests));
       const r = await active.request(Command.STAGE_POSITION_GET, { int32Data0: 1 });
       expect([r.status, r.int32Data0]).toEqual([1, 1]);
     }

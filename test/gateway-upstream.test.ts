@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, Flags, dataText, type Packet } from 'flamingo-protocol';
 import { once } from './sim-harness.js';
-import { nextGatewayEvent, startStack, upstreamConnection, type Stack } from './support/gateway-harness.js';
+import { nextGatewayEvent, stacksCleanedUpAfterEach, upstreamConnection } from './support/gateway-harness.js';
 
-let stack: Stack | null = null;
-afterEach(async () => {
-  await stack?.cleanup();
-  stack = null;
-});
+const startStack = stacksCleanedUpAfterEach();
 
 const CB = Flags.TRIGGER_CALL_BACK;
 const LOST = 'gateway: instrument connection lost';
@@ -17,7 +13,7 @@ describe.each([
   ['legacy firmware', false],
 ])('gateway upstream loss with %s', (_name, echoSequence) => {
   it('fails every request in flight with status 0 (never another client\'s reply), reconnects, and serves again', async () => {
-    stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 10_000 } });
+    const stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 10_000 } });
     const { sim, gateway } = stack;
     const sequenced = await stack.client();
     const lease = await stack.client({ mode: 'lease' });
@@ -72,7 +68,7 @@ describe.each([
     expect(gateway.stats.failures).toBe(6);
   });
   it('answers a request the instrument is too slow for with status 0, and its late reply reaches nobody', async () => {
-    stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 150 } });
+    const stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 150 } });
     const { sim, gateway } = stack;
     const client = await stack.client({ requestTimeoutMs: 5000 });
     const { client: raw } = await stack.raw();

@@ -13,6 +13,7 @@ import {
   type Packet,
   type SimulatorOptions,
 } from 'flamingo-protocol';
+import { afterEach } from 'vitest';
 import { tcpClient, type WireClient } from '../sim-harness.js';
 
 const TIMEOUT_MS = 10_000;
@@ -70,6 +71,23 @@ export async function startStack(options: { sim?: SimulatorOptions; gateway?: Pa
       await gateway.close();
       await sim.close();
     },
+  };
+}
+
+/**
+ * startStack for one test file: every stack it starts is cleaned up after each test, even
+ * one that failed half-way, so no simulator, gateway or client outlives its test. Call once
+ * at the file's top level.
+ */
+export function stacksCleanedUpAfterEach(): typeof startStack {
+  const started: Stack[] = [];
+  afterEach(async () => {
+    for (const stack of started.splice(0)) await stack.cleanup();
+  });
+  return async (options) => {
+    const stack = await startStack(options);
+    started.push(stack);
+    return stack;
   };
 }
 
