@@ -1,30 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Flags, PendingRequest, encodePacket, encodeRequest, type SequenceField } from 'flamingo-protocol';
+import { headerFields } from './support/packets.js';
 
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
-const fieldsArb = fc.record(
-  {
-    status: u32,
-    hardwareId: u32,
-    subsystemId: u32,
-    clientId: u32,
-    int32Data0: i32,
-    int32Data1: i32,
-    int32Data2: i32,
-    cmdDataBits0: u32,
-    value: fc.double({ noNaN: true, noDefaultInfinity: true }),
-    data: fc.oneof(fc.string({ maxLength: 24 }), fc.uint8Array({ maxLength: 72 })),
-  },
-  { requiredKeys: [] },
-);
 
 describe('encodeRequest (the request path encoder)', () => {
   it('gives exactly the bytes of encodePacket with the callback flag, the sequence and the payload length', () => {
     fc.assert(
       fc.property(
-        fieldsArb,
+        headerFields,
         fc.integer({ min: 0, max: 0xffff }),
         fc.option(fc.constantFrom<SequenceField>('clientId', 'hardwareId', 'subsystemId'), { nil: undefined }),
         fc.integer({ min: 1, max: 0xffffffff }),

@@ -19,23 +19,26 @@ export const dataField: fc.Arbitrary<Uint8Array | string> = fc.oneof(
 
 export const payloadBytes = fc.uint8Array({ minLength: 1, maxLength: 300 });
 
+const headerFieldArbitraries = {
+  status: u32,
+  hardwareId: u32,
+  subsystemId: u32,
+  clientId: u32,
+  int32Data0: i32,
+  int32Data1: i32,
+  int32Data2: i32,
+  cmdDataBits0: u32,
+  value: f64,
+  data: dataField,
+};
+
+/** A request's `fields`: every header field but the code, each optional and drawn over its full range. */
+export const headerFields: fc.Arbitrary<Omit<PacketInit, 'code' | 'payload'>> = fc.record(headerFieldArbitraries, { requiredKeys: [] });
+
 /** A PacketInit with every field drawn over its full range. */
 export const packetInit = (withPayload = true): fc.Arbitrary<PacketInit> =>
   fc.record(
-    {
-      code: u32,
-      status: u32,
-      hardwareId: u32,
-      subsystemId: u32,
-      clientId: u32,
-      int32Data0: i32,
-      int32Data1: i32,
-      int32Data2: i32,
-      cmdDataBits0: u32,
-      value: f64,
-      data: dataField,
-      ...(withPayload ? { payload: payloadBytes } : {}),
-    },
+    { code: u32, ...headerFieldArbitraries, ...(withPayload ? { payload: payloadBytes } : {}) },
     { requiredKeys: ['code'] },
   );
 
