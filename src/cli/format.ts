@@ -103,6 +103,13 @@ export function integerOption(min: number, max: number) {
   };
 }
 
+/** Commander parser for a TCP port, 0..65535 (0 lets a listening socket pick a free one). */
+export function portOption(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
 /** Commander parser for any finite number. */
 export function numberOption(text: string): number {
   const n = Number(text);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
+import { portOption } from './format.js';
 
 interface GatewayCliOptions {
   upstream: { host: string; port: number };
@@ -19,12 +20,6 @@ export function parseHostPort(text: string): { host: string; port: number } {
   }
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '127.0.0.1' : host, port };
-}
-
-function port(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return n;
 }
 
 async function runGateway(options: GatewayCliOptions): Promise<void> {
@@ -67,10 +62,10 @@ export function registerGateway(program: CliProgram): void {
     .command('gateway')
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
-    .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", port)
+    .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", portOption)
     .option('--listen <host:port>', 'address for the apps; not loopback requires --token', parseHostPort, { host: '127.0.0.1', port: DEFAULT_GATEWAY_PORT })
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
-    .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', port)
+    .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
     .option('--quiet', 'print only the startup lines')
     .action(async (options: GatewayCliOptions) => {
       try {

@@ -7,6 +7,7 @@ import { ConnectError } from '../../transports/tcp.js';
 import { FlamingoClient } from '../client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../png.js';
+import { integerOption } from './format.js';
 
 interface LiveOptions {
   host: string;
@@ -17,14 +18,6 @@ interface LiveOptions {
   timeoutMs: number;
   start?: boolean;
   depth: 8 | 16;
-}
-
-function integer(min: number, max: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
 }
 
 function depth(text: string): 8 | 16 {
@@ -94,12 +87,12 @@ export function registerLive(program: CliProgram): void {
     .command('live')
     .description('Wait for a frame on the live-image port (command port + 1) and save it as a PNG')
     .option('--host <host>', 'instrument address', '127.0.0.1')
-    .option('--port <port>', 'command port', integer(1, 65535), DEFAULT_PORT)
-    .option('--live-port <port>', 'live-image port (default: command port + 1)', integer(1, 65535))
+    .option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT)
+    .option('--live-port <port>', 'live-image port (default: command port + 1)', integerOption(1, 65535))
     .option('--png <file>', 'write the frame here as a grayscale PNG')
     .option('--depth <bits>', '8: auto-contrast (0.5-99.5 percentile); 16: raw values', depth, 8)
-    .option('--frames <n>', 'wait for this many frames and save the last', integer(1, 1_000_000), 1)
-    .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', integer(1, 3_600_000), 5000)
+    .option('--frames <n>', 'wait for this many frames and save the last', integerOption(1, 1_000_000), 1)
+    .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', integerOption(1, 3_600_000), 5000)
     .option('--start', 'send CAMERA_LIVE_VIEW_START first (and STOP when done)')
     .action(async (options: LiveOptions) => {
       try {

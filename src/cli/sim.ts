@@ -3,6 +3,7 @@ import { dataText } from '../../protocol/codec.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
+import { portOption } from './format.js';
 
 interface SimOptions {
   port: number;
@@ -13,12 +14,6 @@ interface SimOptions {
   timeScale: number;
   workflowMs?: number;
   quiet?: boolean;
-}
-
-function port(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return n;
 }
 
 function positive(text: string): number {
@@ -101,7 +96,7 @@ export function registerSim(program: CliProgram): void {
   program
     .command('sim')
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
-    .option('--port <port>', 'TCP port; 0 picks a free one', port, DEFAULT_PORT)
+    .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--legacy', 'behave like published firmware: replies echo no sequence number')
     .option('--faults <spec>', 'inject faults, e.g. fragment=1..64,delay=5..20,garbage=0.1,drop=0.05,disconnect=200,flood=1000/s,slow=500ms', faults)
