@@ -1,22 +1,27 @@
 import type { Command as CliProgram } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { ConnectError } from '../../transports/tcp.js';
-import { CHECKS, checkNames, formatReport, reportJson, resultRow, runConformance, type ConformanceOptions } from '../conformance/index.js';
+import {
+  CHECKS,
+  checkNames,
+  DEFAULT_TIMINGS,
+  formatReport,
+  reportJson,
+  resultRow,
+  runConformance,
+  type ConformanceOptions,
+  type ConformanceTimings,
+} from '../conformance/index.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
 import { closeMatches, connectAdvice, ExitCode, integerOption, numberOption, textTable } from './format.js';
 
-interface ConformCliOptions {
+/** The timings come from options of the same names, except `--planes` (workflowPlanes); the connect timeout keeps its default. */
+interface ConformCliOptions extends Omit<ConformanceTimings, 'workflowPlanes' | 'connectTimeoutMs'> {
   host: string;
   port: number;
   json?: boolean;
   only?: string[];
   list?: boolean;
-  replyTimeoutMs: number;
-  quietMs: number;
-  moveTimeoutMs: number;
-  workflowTimeoutMs: number;
-  checkTimeoutMs: number;
-  moveStepMm: number;
   planes: number;
 }
 
@@ -91,13 +96,13 @@ export function registerConform(program: CliProgram): void {
     .option('--json', 'print the report as JSON')
     .option('--only <checks...>', 'run only these checks (names from --list, comma or space separated)')
     .option('--list', 'list the checks and exit')
-    .option('--reply-timeout-ms <ms>', 'how long a reply may take', integerOption(1, 600_000), 2000)
-    .option('--quiet-ms <ms>', 'how long to listen for a reply that must not come', integerOption(0, 60_000), 250)
-    .option('--move-timeout-ms <ms>', 'how long a short move may take to report STAGE_MOTION_STOPPED', integerOption(1, 600_000), 15_000)
-    .option('--workflow-timeout-ms <ms>', 'how long the test workflow may take', integerOption(1, 3_600_000), 30_000)
-    .option('--check-timeout-ms <ms>', 'upper bound on one check', integerOption(1, 3_600_000), 60_000)
-    .option('--move-step-mm <mm>', 'length of the test moves', numberOption, 0.05)
-    .option('--planes <n>', 'planes of the test workflow', integerOption(1, 1000), 3)
+    .option('--reply-timeout-ms <ms>', 'how long a reply may take', integerOption(1, 600_000), DEFAULT_TIMINGS.replyTimeoutMs)
+    .option('--quiet-ms <ms>', 'how long to listen for a reply that must not come', integerOption(0, 60_000), DEFAULT_TIMINGS.quietMs)
+    .option('--move-timeout-ms <ms>', 'how long a short move may take to report STAGE_MOTION_STOPPED', integerOption(1, 600_000), DEFAULT_TIMINGS.moveTimeoutMs)
+    .option('--workflow-timeout-ms <ms>', 'how long the test workflow may take', integerOption(1, 3_600_000), DEFAULT_TIMINGS.workflowTimeoutMs)
+    .option('--check-timeout-ms <ms>', 'upper bound on one check', integerOption(1, 3_600_000), DEFAULT_TIMINGS.checkTimeoutMs)
+    .option('--move-step-mm <mm>', 'length of the test moves', numberOption, DEFAULT_TIMINGS.moveStepMm)
+    .option('--planes <n>', 'planes of the test workflow', integerOption(1, 1000), DEFAULT_TIMINGS.workflowPlanes)
     .addHelpText(
       'after',
       `\nExit codes: 0 all checks pass, 1 a check failed, 64 bad command line, 69 cannot connect.\nExample: flamingo sim --port 0 & flamingo conform --port <printed port>`,
