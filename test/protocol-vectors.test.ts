@@ -9,19 +9,10 @@ import { DATA_SIZE, Deframer, FrameError, dataText, decodePacket, decodePacketWi
 import type { Packet } from 'flamingo-protocol';
 import { bytewise, fromHex, toHex } from './support/packets.js';
 
-interface VectorPacket {
-  code: number;
-  status: number;
-  hardwareId: number;
-  subsystemId: number;
-  clientId: number;
-  int32Data0: number;
-  int32Data1: number;
-  int32Data2: number;
-  cmdDataBits0: number;
+/** A packet as the vector files spell it: the integer fields as decoded, the bytes as hex. */
+interface VectorPacket extends Omit<Packet, 'value' | 'data' | 'payload'> {
   value?: number;
   valueBits: string;
-  addDataBytes: number;
   dataHex: string;
   dataText?: string;
   payloadHex?: string;
