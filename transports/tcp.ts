@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { TransportBase, TransportClosedError } from './transport.js';
+import { TransportBase, TransportClosedError, WRITE_ACCEPTED } from './transport.js';
 
 /** Options of {@link connectTcp}. */
 export interface TcpConnectOptions {
@@ -27,7 +27,7 @@ export class ConnectError extends Error {
   }
 }
 
-const ACCEPTED: Promise<void> = Promise.resolve();
+const ACCEPTED = WRITE_ACCEPTED;
 
 /** A Transport over a node:net socket: TCP_NODELAY, keepalive, write backpressure. */
 export class TcpTransport extends TransportBase {

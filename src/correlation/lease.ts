@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
+import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import { Claim } from '../dispatcher.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
@@ -309,7 +310,12 @@ export class Lease implements PendingOwner {
   }
 
   private write(request: PendingRequest, bytes: Uint8Array): void {
-    this.options.wire.write(bytes, request).then(
+    const written = this.options.wire.write(bytes, request);
+    if (written === WRITE_ACCEPTED) {
+      request.markWritten();
+      return;
+    }
+    written.then(
       () => request.markWritten(),
       (error: unknown) =>
         request.fail(

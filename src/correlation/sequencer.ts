@@ -1,4 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
+import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import { Claim } from '../dispatcher.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
@@ -149,7 +150,12 @@ export class Sequencer implements PendingOwner {
       request.fail(error as Error);
       return;
     }
-    this.options.wire.write(bytes, request).then(
+    const written = this.options.wire.write(bytes, request);
+    if (written === WRITE_ACCEPTED) {
+      request.markWritten();
+      return;
+    }
+    written.then(
       () => request.markWritten(),
       (error: unknown) =>
         request.fail(

@@ -1,3 +1,4 @@
+import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import type { Transport } from '../../transports/transport.js';
 
 /**
@@ -48,8 +49,12 @@ export class Outbox {
   }
 
   private write(bytes: Uint8Array): void {
+    const written = this.transport.write(bytes);
+    // Accepted at once (the usual case): nothing can have queued meanwhile, so the outbox is
+    // idle again without a promise reaction per packet.
+    if (written === WRITE_ACCEPTED) return;
     this.writing = true;
-    this.transport.write(bytes).then(this.accepted, this.failed);
+    written.then(this.accepted, this.failed);
   }
 
   private readonly accepted = (): void => {
