@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Command, Flags, encodePacket, type Packet } from 'flamingo-protocol';
 import { KINDS, connectFake, outcome, type Mode, type TransportKind } from './support/client-harness.js';
+import { concat } from './support/packets.js';
 
 interface RequestSpec {
   code: number;
@@ -92,13 +93,7 @@ async function runScenario(kind: TransportKind, mode: Mode, scenario: Scenario):
           }
           if (slot < replies.length) parts.push(replies[slot] as Uint8Array);
         }
-        const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let offset = 0;
-        for (const p of parts) {
-          all.set(p, offset);
-          offset += p.length;
-        }
-        for (const chunk of cutInto(all, cuts)) c.write(chunk);
+        for (const chunk of cutInto(concat(parts), cuts)) c.write(chunk);
       };
     } else {
       // One request on the wire at a time: each answer comes after the events of its slot.
@@ -117,13 +112,7 @@ async function runScenario(kind: TransportKind, mode: Mode, scenario: Scenario):
           parts.push(bytes);
         }
         parts.push(c.reply(p, { value: replyValue(p) }));
-        const all = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
-        let offset = 0;
-        for (const x of parts) {
-          all.set(x, offset);
-          offset += x.length;
-        }
-        for (const chunk of cutInto(all, cuts)) c.write(chunk);
+        for (const chunk of cutInto(concat(parts), cuts)) c.write(chunk);
       };
     }
     const seen: Packet[] = [];

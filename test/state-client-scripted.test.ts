@@ -19,6 +19,7 @@ import {
   type PacketInit,
 } from 'flamingo-protocol';
 import { FakeServer, type FakeConnection } from './support/fake-server.js';
+import { concat } from './support/packets.js';
 
 let server: FakeServer | null = null;
 let client: FlamingoClient | null = null;
@@ -130,12 +131,7 @@ it('replies in any order, pushes in between, any chunking: the mirror equals a r
         let referenceChanges = 0;
         const bytes = wire.map((w) => encodePacket(w.packet));
         // Cut the whole byte stream at the given sizes (the last size repeats).
-        const stream = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-        let at = 0;
-        for (const b of bytes) {
-          stream.set(b, at);
-          at += b.length;
-        }
+        const stream = concat(bytes);
         for (let i = 0; i < wire.length; i++) {
           const w = wire[i] as (typeof wire)[number];
           const packet = decodePacket(bytes[i] as Uint8Array);

@@ -16,6 +16,7 @@ import {
   type TcpListener,
   type Transport,
 } from 'flamingo-protocol';
+import { concat } from './packets.js';
 
 /** Commands whose replies echo the request's int32Data0 (the project's convention). */
 const ECHO_INT32DATA0 = new Set([0x6004, 0x6005, 0x6008, 0x2001, 0x2002]);
@@ -54,14 +55,7 @@ export class FakeConnection {
 
   /** Write all parts as ONE chunk (one write): what a server does when it sends several packets together. */
   write(...parts: Uint8Array[]): void {
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const joined = new Uint8Array(total);
-    let offset = 0;
-    for (const p of parts) {
-      joined.set(p, offset);
-      offset += p.length;
-    }
-    this.transport.write(joined).catch(() => undefined);
+    this.transport.write(concat(parts)).catch(() => undefined);
   }
 
   /** Drop the connection at once (like a crash or a reset). */
