@@ -157,6 +157,8 @@ export function setEntry(section: TextSection, key: string, value: string): void
   for (const item of section.items) {
     if (item.kind === 'entry' && item.key === key) {
       item.value = value;
+      // A bare line is written as its key alone: it must become `key = value` or the value is lost.
+      delete item.bare;
       return;
     }
   }

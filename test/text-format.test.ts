@@ -14,6 +14,7 @@ import {
   parseTextFormat,
   parseWorkflow,
   readStageSettings,
+  setEntry,
   TextFormatError,
   WorkflowFormatError,
   type TextSection,
@@ -57,6 +58,16 @@ describe('parseTextFormat', () => {
     const doc = parseTextFormat('<A>\n  just words\n</A>\n');
     expect(findSection(doc.root, 'A')?.items).toEqual([{ kind: 'entry', key: 'just words', value: '', bare: true }]);
     expect(formatTextFormat(doc.root)).toBe('<A>\n  just words\n</A>\n');
+  });
+
+  it('setEntry changes a value in place, turns a bare line into an entry, and appends a new key last', () => {
+    const doc = parseTextFormat('<A>\n  k = 1\n  just words\n  m = 2\n</A>\n');
+    const a = findSection(doc.root, 'A') as TextSection;
+    setEntry(a, 'k', '7');
+    setEntry(a, 'just words', 'x');
+    setEntry(a, 'new', '');
+    expect(formatTextFormat(doc.root)).toBe('<A>\n  k = 7\n  just words = x\n  m = 2\n  new = \n</A>\n');
+    expect([entryValue(a, 'k'), entryValue(a, 'just words'), entryValue(a, 'new')]).toEqual(['7', 'x', '']);
   });
 
   it('rejects a section that is never closed, naming its line', () => {
