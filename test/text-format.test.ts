@@ -72,12 +72,15 @@ describe('parseTextFormat', () => {
 
   it('rejects a section that is never closed, naming its line', () => {
     expect(() => parseTextFormat('<A>\n  k = v\n  <B>\n</A>\n')).toThrow(TextFormatError);
+    // Caught outside the expects: asserting inside the catch would pass if nothing threw.
+    let caught: unknown;
     try {
       parseTextFormat('x = 1\n<A>\n  k = v\n');
     } catch (e) {
-      expect((e as TextFormatError).line).toBe(2);
-      expect((e as TextFormatError).code).toBe('ARGUMENT');
+      caught = e;
     }
+    expect(caught).toBeInstanceOf(TextFormatError);
+    expect([(caught as TextFormatError).line, (caught as TextFormatError).code]).toEqual([2, 'ARGUMENT']);
   });
 
   it('round-trips the default settings text exactly', () => {
