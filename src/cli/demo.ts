@@ -96,6 +96,8 @@ async function moveTwoAxes(client: FlamingoClient, view: ProgressView, targets: 
   const distance = axes.map((_, i) => Math.abs((targets[i] as number) - (starts[i] as number)));
   const started = performance.now();
   let moving = true;
+  // Ends the refresh wait the moment both moves settle, so the demo never idles a whole interval after them.
+  const settled = new AbortController();
   const moves = Promise.all(
     axes.map(async (axis, i) => {
       const result = await client.stage.moveTo(axis, targets[i] as number, { signal });
@@ -104,6 +106,7 @@ async function moveTwoAxes(client: FlamingoClient, view: ProgressView, targets: 
     }),
   ).finally(() => {
     moving = false;
+    settled.abort();
   });
   moves.catch(() => undefined);
   // The live line: read both positions, redraw, wait a refresh interval, until both stopped.
@@ -116,7 +119,7 @@ async function moveTwoAxes(client: FlamingoClient, view: ProgressView, targets: 
       bars[i]?.update(Math.round(fraction * 1000), `${mm(p)} mm`);
     });
     if (!moving) break;
-    await delay(refreshMs, undefined, { signal }).catch(() => undefined);
+    await delay(refreshMs, undefined, { signal: AbortSignal.any([signal, settled.signal]) }).catch(() => undefined);
   }
   const results = await moves;
   view.log(`Stage at ${results.map((r) => `${AXIS_NAMES[r.axis - 1]} ${mm(r.position)} mm`).join(', ')} after ${formatMs(performance.now() - started)}`);
