@@ -334,7 +334,8 @@ describe('workflow', () => {
       const stack = events[8];
       expect([stack?.int32Data1, stack?.int32Data2]).toEqual([5, 0]);
       expect(stack?.value).toBeGreaterThan(0);
-      expect(events.every((p) => p.status === STATUS_OK && p.clientId === 0 && p.hardwareId === 0)).toBe(true);
+      // Unsolicited: status 1 and all three sequence fields 0, so no client mistakes one for a reply.
+      expect(events.map((p) => [p.status, p.hardwareId, p.subsystemId, p.clientId])).toEqual(events.map(() => [STATUS_OK, 0, 0, 0]));
     }
     expect((await a.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0);
     expect(sim.snapshot().workflowsRun).toBe(1);
