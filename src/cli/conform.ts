@@ -1,5 +1,4 @@
 import type { Command as CliProgram } from 'commander';
-import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { ConnectError } from '../../transports/tcp.js';
 import {
   CHECKS,
@@ -13,7 +12,7 @@ import {
   type ConformanceTimings,
 } from '../conformance/index.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
-import { closeMatches, connectAdvice, ExitCode, integerOption, numberOption, textTable } from './format.js';
+import { closeMatches, connectAdvice, ExitCode, integerOption, numberOption, serverAddressOptions, textTable } from './format.js';
 
 /** The timings come from options of the same names, except `--planes` (workflowPlanes); the connect timeout keeps its default. */
 interface ConformCliOptions extends Omit<ConformanceTimings, 'workflowPlanes' | 'connectTimeoutMs'> {
@@ -88,11 +87,11 @@ async function runConform(command: CliProgram, o: ConformCliOptions): Promise<nu
 
 /** `flamingo conform`: run the protocol conformance checks against any server and print a table. */
 export function registerConform(program: CliProgram): void {
-  const command = program
-    .command('conform')
-    .description('Run protocol conformance checks against a server (instrument or simulator); exit 0 only if all pass')
-    .option('--host <host>', 'server address', '127.0.0.1')
-    .option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT)
+  const command = serverAddressOptions(
+    program
+      .command('conform')
+      .description('Run protocol conformance checks against a server (instrument or simulator); exit 0 only if all pass'),
+  )
     .option('--json', 'print the report as JSON')
     .option('--only <checks...>', 'run only these checks (names from --list, comma or space separated)')
     .option('--list', 'list the checks and exit')

@@ -3,10 +3,10 @@
  * suggestions, exit codes and errors a person can act on. Pure: nothing here touches
  * process, sockets or the clock, so every function is testable on its own.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { dataText } from '../../protocol/codec.js';
 import { Command, commandName, commandSpec, parseCommand } from '../../protocol/commands.js';
-import { STATUS_FAILED, STATUS_OK } from '../../protocol/constants.js';
+import { DEFAULT_PORT, STATUS_FAILED, STATUS_OK } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
 import type { Packet } from '../../protocol/packet.js';
 import { decodeTextPayload } from '../../protocol/text-format.js';
@@ -92,6 +92,11 @@ export function commandFromArgument(text: string): number {
   const matches = closeMatches(text, COMMAND_NAMES);
   const hint = matches.length > 0 ? ` Did you mean ${matches.join(', ')}?` : ' Give a command name (e.g. SYSTEM_STATE_GET) or a code (e.g. 0xA007).';
   throw new UsageError(`unknown command "${text}".${hint}`);
+}
+
+/** `--host` and `--port` of a command that talks to a server: the same defaults and checks in every command. */
+export function serverAddressOptions(command: CliProgram): CliProgram {
+  return command.option('--host <host>', 'server address', '127.0.0.1').option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT);
 }
 
 /** Commander parser for an integer option within [min, max]. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
 import { commandName, commandSpec } from '../../protocol/commands.js';
-import { DATA_SIZE, DEFAULT_PORT, STATUS_OK } from '../../protocol/constants.js';
+import { DATA_SIZE, STATUS_OK } from '../../protocol/constants.js';
 import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { ConnectError } from '../../transports/tcp.js';
@@ -20,6 +20,7 @@ import {
   numberOption,
   packetJson,
   packetLine,
+  serverAddressOptions,
   UsageError,
 } from './format.js';
 
@@ -180,12 +181,12 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
 
 /** `flamingo send`: send one command and print the decoded reply. */
 export function registerSend(program: CliProgram): void {
-  const command = program
-    .command('send')
-    .description('Send one command and print the decoded reply')
-    .argument('<command>', 'command name (e.g. STAGE_POSITION_GET, any case) or code (0x6008, 24584)')
-    .option('--host <host>', 'server address', '127.0.0.1')
-    .option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT)
+  const command = serverAddressOptions(
+    program
+      .command('send')
+      .description('Send one command and print the decoded reply')
+      .argument('<command>', 'command name (e.g. STAGE_POSITION_GET, any case) or code (0x6008, 24584)'),
+  )
     .option('--axis <n>', 'stage axis, 1 X, 2 Y, 3 Z, 4 R (sets int32Data0)', integerOption(1, 4))
     .option('--int0 <n>', 'int32Data0 (axis, laser index, LED index, …)', I32)
     .option('--int1 <n>', 'int32Data1', I32)

@@ -1,11 +1,10 @@
 import type { Command as CliProgram } from 'commander';
 import { commandName } from '../../protocol/commands.js';
-import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { Deframer } from '../../protocol/deframer.js';
 import type { Packet } from '../../protocol/packet.js';
 import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
-import { commandFromArgument, connectAdvice, ExitCode, formatMs, integerOption, packetJson, packetLine, timeOfDay, UsageError } from './format.js';
+import { commandFromArgument, connectAdvice, ExitCode, formatMs, integerOption, packetJson, packetLine, serverAddressOptions, timeOfDay, UsageError } from './format.js';
 
 interface WatchCliOptions {
   host: string;
@@ -121,11 +120,11 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
 
 /** `flamingo watch`: a live feed of the unsolicited events a server pushes. */
 export function registerWatch(program: CliProgram): void {
-  const command = program
-    .command('watch')
-    .description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive')
-    .option('--host <host>', 'server address', '127.0.0.1')
-    .option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT)
+  const command = serverAddressOptions(
+    program
+      .command('watch')
+      .description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive'),
+  )
     .option('--code <names...>', 'show only these events (names or codes, comma or space separated)')
     .option('--json', 'one JSON object per line (time, elapsedMs, name, code and every field)')
     .option('--count <n>', 'stop after this many events', integerOption(1, Number.MAX_SAFE_INTEGER))
