@@ -45,6 +45,19 @@ export function initialModel(): Model {
 
 type Cmd = fc.AsyncCommand<Model, Rig, false>;
 
+/**
+ * Base of every matrix command. Each one applies in every model state: the model records
+ * what became unknown (a lost ack, a dropped link) instead of ruling steps out, so fast-check
+ * never skips a drawn command.
+ */
+abstract class AppCommand implements Cmd {
+  check(): boolean {
+    return true;
+  }
+  abstract run(model: Model, rig: Rig): Promise<void>;
+  abstract toString(): string;
+}
+
 const axisArb = fc.integer({ min: 1, max: 4 });
 /** A target inside the axis' limits, in µm (or milli-degrees) steps, as apps send them. */
 const moveArb = axisArb.chain((axis) => {
@@ -138,10 +151,9 @@ const readArb: fc.Arbitrary<Read> = fc.oneof(
 );
 
 /** Concurrent GETs on several axes, lasers (some bad indexes) and the system state: no cross-talk. */
-export class ConcurrentReads implements Cmd {
-  constructor(readonly reads: Read[]) {}
-  check(): boolean {
-    return true;
+export class ConcurrentReads extends AppCommand {
+  constructor(readonly reads: Read[]) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -184,13 +196,12 @@ export class ConcurrentReads implements Cmd {
 }
 
 /** stage.moveTo: resolves with the target exactly, after the axis' own STAGE_MOTION_STOPPED. */
-export class MoveTo implements Cmd {
+export class MoveTo extends AppCommand {
   constructor(
     readonly axis: number,
     readonly target: number,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -220,13 +231,12 @@ export class MoveTo implements Cmd {
 }
 
 /** lasers.setLevel then lasers.level and a raw GET: the level reads back exactly. */
-export class LaserSetGet implements Cmd {
+export class LaserSetGet extends AppCommand {
   constructor(
     readonly laser: number,
     readonly hundredths: number,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -257,10 +267,7 @@ export class LaserSetGet implements Cmd {
 }
 
 /** client.settings(): the whole text from the trailing payload, byte for byte. */
-export class ReadSettings implements Cmd {
-  check(): boolean {
-    return true;
-  }
+export class ReadSettings extends AppCommand {
   async run(_model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
       rig.issue(Command.COMMON_SCOPE_SETTINGS);
@@ -279,13 +286,12 @@ export class ReadSettings implements Cmd {
  * in sequenced mode: in lease mode its end-of-run LASER_LEVEL_GET push is the documented
  * ambiguous case (spec/protocol.md §5.3), which the model does not claim to decide.
  */
-export class RunWorkflow implements Cmd {
+export class RunWorkflow extends AppCommand {
   constructor(
     readonly planes: number,
     readonly laser: { index: number; hundredths: number } | null,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -318,13 +324,12 @@ export class RunWorkflow implements Cmd {
 }
 
 /** A move written without waiting, HALT right behind it: one stop event, and the GET agrees with it exactly. */
-export class MoveThenHalt implements Cmd {
+export class MoveThenHalt extends AppCommand {
   constructor(
     readonly axis: number,
     readonly target: number,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -369,10 +374,7 @@ export class MoveThenHalt implements Cmd {
 }
 
 /** stage.halt() with nothing (or something) moving: status 1. */
-export class Halt implements Cmd {
-  check(): boolean {
-    return true;
-  }
+export class Halt extends AppCommand {
   async run(_model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
       rig.issue(Command.STAGE_HALT);
@@ -386,10 +388,9 @@ export class Halt implements Cmd {
 }
 
 /** waitFor armed before a raw zero-length move: the event for that axis, status 1, the exact position. */
-export class WaitForMotion implements Cmd {
-  constructor(readonly axis: number) {}
-  check(): boolean {
-    return true;
+export class WaitForMotion extends AppCommand {
+  constructor(readonly axis: number) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -425,10 +426,7 @@ export class WaitForMotion implements Cmd {
 }
 
 /** waitFor an event that cannot come (no workflow runs): TimeoutError, nothing else. */
-export class WaitForNothing implements Cmd {
-  check(): boolean {
-    return true;
-  }
+export class WaitForNothing extends AppCommand {
   async run(_model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
       if (rig.workflowMaybeRunning) return;
@@ -446,13 +444,12 @@ export class WaitForNothing implements Cmd {
 export type AbortWhen = 'before' | 'sync' | 'microtask' | 'immediate';
 
 /** A GET aborted at some point: AbortError or the exact reply, never another packet. */
-export class AbortedRead implements Cmd {
+export class AbortedRead extends AppCommand {
   constructor(
     readonly axis: number,
     readonly when: AbortWhen,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -478,10 +475,9 @@ export class AbortedRead implements Cmd {
 }
 
 /** A tiny timeoutMs against a reply delayed on purpose: TimeoutError, and the late reply never answers anyone else. */
-export class TimedOutRead implements Cmd {
-  constructor(readonly axis: number) {}
-  check(): boolean {
-    return true;
+export class TimedOutRead extends AppCommand {
+  constructor(readonly axis: number) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -510,14 +506,13 @@ export class TimedOutRead implements Cmd {
  * issued right behind it: the read waits for the section and is exact; the move starts
  * from the model's position exactly, or is refused (ProtocolError) outside the limits.
  */
-export class MoveBy implements Cmd {
+export class MoveBy extends AppCommand {
   constructor(
     readonly axis: number,
     readonly delta: number,
     readonly otherAxis: number,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
@@ -563,14 +558,13 @@ export class MoveBy implements Cmd {
 }
 
 /** stage.moveTo aborted at some point: the exact result, or AbortError and the axis re-learnt. */
-export class AbortedMove implements Cmd {
+export class AbortedMove extends AppCommand {
   constructor(
     readonly axis: number,
     readonly target: number,
     readonly when: AbortWhen,
-  ) {}
-  check(): boolean {
-    return true;
+  ) {
+    super();
   }
   async run(model: Model, rig: Rig): Promise<void> {
     await step(rig, this.toString(), async () => {
