@@ -88,9 +88,17 @@ describe('parseTextFormat', () => {
     expect(formatTextFormat(doc.root, { newline: doc.newline })).toBe(DEFAULT_SETTINGS_TEXT);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeGreaterThan(2500);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeLessThan(4000);
-    for (const name of ['Filter wheel encoder counts', 'Filter wheel position assignments', 'Illumination settings', 'Stage limits', 'Camera overlap settings', 'LED settings', 'Type']) {
-      expect(findSection(doc.root, name), name).toBeDefined();
-    }
+    // The sections of the instrument's settings file (protocol-facts.md), in file order, plus Storage.
+    expect(doc.root.items.map((item) => (item.kind === 'section' ? item.name : `entry ${item.key}`))).toEqual([
+      'Type',
+      'Filter wheel encoder counts',
+      'Filter wheel position assignments',
+      'Illumination settings',
+      'Stage limits',
+      'Camera overlap settings',
+      'LED settings',
+      'Storage',
+    ]);
   });
 
   it('formats any tree so that it parses back to the same tree (property)', () => {

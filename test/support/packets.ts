@@ -69,7 +69,7 @@ export function expectedPacket(init: PacketInit): Packet {
   return packet;
 }
 
-/** Concatenate byte arrays. */
+/** The parts as one stream, for feeding whole, cutting anew, or writing in a single chunk. */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
