@@ -1,14 +1,13 @@
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import { Claim } from '../dispatcher.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';
 import { PendingRequest } from './pending.js';
 import type { PendingOwner } from './pending.js';
-import { encodeRequest } from './wire.js';
+import { encodeOrFail, encodeRequest, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';
 
 /** Options of {@link Lease}. */
@@ -128,13 +127,8 @@ export class Lease implements PendingOwner {
    * Ambiguous codes (a trailing fence) always take the queue.
    */
   private startDirect(request: PendingRequest): void {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeRequest(request);
-    } catch (error) {
-      request.fail(error as Error);
-      return;
-    }
+    const bytes = encodeOrFail(request);
+    if (bytes === null) return;
     this.direct = request;
     this.current = request;
     this.write(request, bytes);
@@ -242,13 +236,8 @@ export class Lease implements PendingOwner {
     }
     if (request.settled) return;
 
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeRequest(request);
-    } catch (error) {
-      request.fail(error as Error);
-      return;
-    }
+    const bytes = encodeOrFail(request);
+    if (bytes === null) return;
     this.current = request;
     const trailingFence = isAmbiguousReply(request.code) ? this.makeFence() : null;
     this.write(request, bytes);
@@ -310,20 +299,7 @@ export class Lease implements PendingOwner {
   }
 
   private write(request: PendingRequest, bytes: Uint8Array): void {
-    const written = this.options.wire.write(bytes, request);
-    if (written === WRITE_ACCEPTED) {
-      request.markWritten();
-      return;
-    }
-    written.then(
-      () => request.markWritten(),
-      (error: unknown) =>
-        request.fail(
-          new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
-            command: request.name,
-            cause: error,
-          }),
-        ),
-    );
+    writeRequest(this.options.wire, request, bytes);
   }
+
 }

@@ -1,10 +1,9 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import { Claim } from '../dispatcher.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
-import { encodeRequest } from './wire.js';
+import { encodeOrFail, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';
 
 /** Options of {@link Sequencer}. */
@@ -143,29 +142,9 @@ export class Sequencer implements PendingOwner {
     const sequence = this.allocate();
     request.sequence = sequence;
     this.inFlight.set(sequence, request);
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeRequest(request, this.field, sequence);
-    } catch (error) {
-      request.fail(error as Error);
-      return;
-    }
-    const written = this.options.wire.write(bytes, request);
-    if (written === WRITE_ACCEPTED) {
-      request.markWritten();
-      return;
-    }
-    written.then(
-      () => request.markWritten(),
-      (error: unknown) =>
-        request.fail(
-          new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
-            command: request.name,
-            sequence,
-            cause: error,
-          }),
-        ),
-    );
+    const bytes = encodeOrFail(request, this.field, sequence);
+    if (bytes === null) return;
+    writeRequest(this.options.wire, request, bytes, sequence);
   }
 
   private allocate(): number {

@@ -1,6 +1,8 @@
 import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
 import type { Packet, SequenceField } from '../../protocol/packet.js';
+import { WRITE_ACCEPTED } from '../../transports/transport.js';
+import { ConnectionClosedError } from '../errors.js';
 import type { PendingRequest } from './pending.js';
 
 /** What correlation needs of the connection: writing, and whether the link is up. */
@@ -68,4 +70,39 @@ export function encodeRequest(request: PendingRequest, sequenceField?: SequenceF
   if (request.payload !== undefined) view.setUint32(Offset.addDataBytes, request.payload.length, true);
   view.setUint32(Offset.endMarker, END_MARKER, true);
   return out;
+}
+
+/** {@link encodeRequest}, failing the request instead of throwing on a field it cannot encode. */
+export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array | null {
+  try {
+    return encodeRequest(request, sequenceField, sequence);
+  } catch (error) {
+    request.fail(error as Error);
+    return null;
+  }
+}
+
+/**
+ * Hand a request's encoded header (and its payload) to the wire. The reply timer starts
+ * when the transport has taken the last byte: at once for the common accepted write (no
+ * promise reaction), else when the write settles; a closed link fails the request as never
+ * written (`maybeExecuted: false`). Shared by both correlation modes.
+ */
+export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Array, sequence?: number): void {
+  const written = wire.write(bytes, request);
+  if (written === WRITE_ACCEPTED) {
+    request.markWritten();
+    return;
+  }
+  written.then(
+    () => request.markWritten(),
+    (error: unknown) =>
+      request.fail(
+        new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
+          command: request.name,
+          ...(sequence !== undefined ? { sequence } : {}),
+          cause: error,
+        }),
+      ),
+  );
 }
