@@ -15,6 +15,8 @@ import { Claim, Dispatcher } from './dispatcher.js';
 import type { DispatcherEvents, EventSink } from './dispatcher.js';
 import { AbortError, ArgumentError, ConnectionClosedError, TimeoutError } from './errors.js';
 import { EventStream } from './event-stream.js';
+import { EventWaiters, selectEvents } from './event-waiters.js';
+import type { EventSelector, SelectedEvents, WaitOptions } from './event-waiters.js';
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
@@ -96,12 +98,7 @@ export interface SendOptions {
   onUploadProgress?: UploadProgressListener;
 }
 
-/** Options of {@link FlamingoClient.waitFor}. */
-export interface WaitOptions {
-  /** Give up after this long (TimeoutError); default: wait until the client closes. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+export type { EventSelector, WaitOptions } from './event-waiters.js';
 
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {
@@ -118,9 +115,6 @@ export interface LiveOptions {
   /** Give up connecting after this long (default: the client's connectTimeoutMs). */
   connectTimeoutMs?: number;
 }
-
-/** A code, a name, or a predicate that selects events. */
-export type EventSelector = CommandRef | ((packet: Packet) => boolean);
 
 /** What an `exclusive()` section may do; its calls pass the gate that holds everyone else back. */
 export interface ExclusiveTx {
@@ -141,23 +135,7 @@ export type ClientEvents = DispatcherEvents & {
   reconnected: [info: { attempt: number }];
 };
 
-interface Waiter {
-  accepts: (packet: Packet) => boolean;
-  name: string;
-  resolve: (packet: Packet) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout | null;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | null;
-}
-
 const PROBE_SEQUENCE = 0x5eed0001;
-
-function selectorFor(selector: EventSelector): { accepts: (packet: Packet) => boolean; name: string } {
-  if (typeof selector === 'function') return { accepts: selector, name: 'a matching event' };
-  const code = resolveCode(selector);
-  return { accepts: (packet) => packet.code === code, name: commandName(code) };
-}
 
 /**
  * A connection to a Flamingo microscope (or the simulator): requests matched to their
@@ -208,7 +186,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private gateDepth = 0;
   private gateWaiters: (() => void)[] = [];
   private readonly open = new Set<PendingRequest>();
-  private waiters: Waiter[] = [];
+  private readonly waiters = new EventWaiters();
   private readonly streams = new Set<EventStream>();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
@@ -349,27 +327,16 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * is not missed. Rejects with TimeoutError, AbortError, or ConnectionClosedError.
    */
   waitFor(selector: EventSelector, options: WaitOptions = {}): Promise<Packet> {
-    let selected: { accepts: (packet: Packet) => boolean; name: string };
+    let selected: SelectedEvents;
     try {
-      selected = selectorFor(selector);
+      selected = selectEvents(selector);
       checkTimeout('timeoutMs', options.timeoutMs);
     } catch (error) {
       return Promise.reject(error as Error);
     }
     if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false, { command: selected.name }));
     if (options.signal?.aborted) return Promise.reject(new AbortError(`waitFor ${selected.name}`, { cause: options.signal.reason }));
-    return new Promise<Packet>((resolve, reject) => {
-      const waiter: Waiter = { ...selected, resolve, reject, timer: null, signal: options.signal, onAbort: null };
-      if (options.timeoutMs !== undefined) {
-        const ms = options.timeoutMs;
-        waiter.timer = setTimeout(() => this.dropWaiter(waiter, new TimeoutError(`waitFor ${selected.name}`, ms)), ms);
-      }
-      if (options.signal !== undefined) {
-        waiter.onAbort = () => this.dropWaiter(waiter, new AbortError(`waitFor ${selected.name}`, { cause: options.signal?.reason }));
-        options.signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.waiters.push(waiter);
-    });
+    return this.waiters.add(selected, options);
   }
 
   /**
@@ -380,7 +347,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   events(selector?: EventSelector, options: EventStreamOptions = {}): EventStream {
     const bufferSize = options.bufferSize ?? 1000;
     if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new ArgumentError(`bufferSize must be a positive integer, got ${bufferSize}`);
-    const accepts = selector === undefined ? () => true : selectorFor(selector).accepts;
+    const accepts = selector === undefined ? () => true : selectEvents(selector).accepts;
     const stream = new EventStream(accepts, bufferSize, (s) => this.streams.delete(s));
     if (this.finished) stream.end();
     else this.streams.add(stream);
@@ -560,7 +527,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /** Every event passes here before listeners: waitFor waiters, then event streams. */
   private readonly observe = (packet: Packet): void => {
-    if (this.waiters.length > 0) this.offerToWaiters(packet);
+    if (this.waiters.size > 0) this.waiters.offer(packet);
     if (this.streams.size > 0) {
       for (const stream of this.streams) {
         let wanted: boolean;
@@ -574,43 +541,6 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       }
     }
   };
-
-  private offerToWaiters(packet: Packet): void {
-    const waiters = this.waiters;
-    let kept: Waiter[] | null = null;
-    for (let i = 0; i < waiters.length; i++) {
-      const waiter = waiters[i] as Waiter;
-      let matched: boolean;
-      try {
-        matched = waiter.accepts(packet);
-      } catch (error) {
-        // A throwing predicate fails its own wait, not the dispatcher.
-        this.clearWaiter(waiter);
-        waiter.reject(error as Error);
-        kept ??= waiters.slice(0, i);
-        continue;
-      }
-      if (matched) {
-        this.clearWaiter(waiter);
-        waiter.resolve(packet);
-        kept ??= waiters.slice(0, i);
-      } else if (kept !== null) kept.push(waiter);
-    }
-    if (kept !== null) this.waiters = kept;
-  }
-
-  private clearWaiter(waiter: Waiter): void {
-    if (waiter.timer !== null) clearTimeout(waiter.timer);
-    if (waiter.onAbort !== null) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-  }
-
-  private dropWaiter(waiter: Waiter, error: Error): void {
-    const index = this.waiters.indexOf(waiter);
-    if (index < 0) return;
-    this.waiters.splice(index, 1);
-    this.clearWaiter(waiter);
-    waiter.reject(error);
-  }
 
   private reportLater(error: unknown): void {
     process.nextTick(() => this.emit('error', error instanceof Error ? error : new Error(String(error))));
@@ -797,12 +727,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.rejectOpen(error);
     // Lease fences are internal (not in `open`): fail them too, or their timers outlive close().
     this.lease.linkLost(error);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) {
-      this.clearWaiter(waiter);
-      waiter.reject(new ConnectionClosedError(`waitFor ${waiter.name}: the client is closed`, false, { cause: error }));
-    }
+    this.waiters.rejectAll((name) => new ConnectionClosedError(`waitFor ${name}: the client is closed`, false, { cause: error }));
     for (const stream of [...this.streams]) stream.end();
     this.wakeUpWaiters(false);
     this.openGate();

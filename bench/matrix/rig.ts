@@ -476,9 +476,9 @@ export class Rig {
   /** The end-of-run leak check (call after stop()). */
   async checkNothingLeft(): Promise<void> {
     const client = this.client;
-    const internals = client as unknown as { waiters: unknown[]; streams: Set<unknown>; link: unknown; reconnectTimer: unknown };
+    const internals = client as unknown as { waiters: { size: number }; streams: Set<unknown>; link: unknown; reconnectTimer: unknown };
     if (client.pendingCount !== 0) throw new InvariantError(`after close: ${client.pendingCount} requests pending`);
-    if (internals.waiters.length !== 0) throw new InvariantError(`after close: ${internals.waiters.length} waitFor waiters left`);
+    if (internals.waiters.size !== 0) throw new InvariantError(`after close: ${internals.waiters.size} waitFor waiters left`);
     if (internals.streams.size !== 0) throw new InvariantError(`after close: ${internals.streams.size} event streams left`);
     if (internals.link !== null || internals.reconnectTimer !== null) throw new InvariantError('after close: a link or reconnect timer is left');
     const names = client.eventNames();
