@@ -23,6 +23,8 @@ export interface Transport {
   /**
    * Queue bytes for the peer. Resolves once the transport has accepted them without
    * exceeding its buffer (write backpressure); rejects with an Error when closed.
+   * The transport may keep a reference to `bytes` until they are sent (a socket does not
+   * copy them), so the caller must not modify them afterwards: write a fresh buffer.
    */
   write(bytes: Uint8Array): Promise<void>;
   /** Stop delivering data until resume() (the peer's writes then back up). */
