@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransportClosedError, createMemoryPair, type Transport } from 'flamingo-protocol';
+import { DelegatingTransport, TransportClosedError, createMemoryPair, type Transport } from 'flamingo-protocol';
 import { turns, until } from './support/wait.js';
 
 function reader(t: Transport): { chunks: Uint8Array[]; closed: Promise<Error | undefined>; bytes(): number[] } {
@@ -97,5 +97,29 @@ describe('memory transport', () => {
     await until(() => r.bytes().length === 1200);
     expect(released).toBe(true);
     a.destroy();
+  });
+
+  it('a DelegatingTransport subclass changes only what it overrides; reads, close and state pass through', async () => {
+    const [a, b] = createMemoryPair();
+    const seen: number[] = [];
+    class Counting extends DelegatingTransport {
+      override write(bytes: Uint8Array): Promise<void> {
+        seen.push(bytes.length);
+        return super.write(bytes);
+      }
+    }
+    const wrapped = new Counting(a);
+    const atA = reader(wrapped);
+    const atB = reader(b);
+    await wrapped.write(Uint8Array.of(1, 2, 3));
+    await b.write(Uint8Array.of(9));
+    await until(() => atB.bytes().length === 3 && atA.bytes().length === 1);
+    expect(seen).toEqual([3]);
+    expect(atB.bytes()).toEqual([1, 2, 3]);
+    expect(atA.bytes()).toEqual([9]);
+    expect(wrapped.description).toBe(a.description);
+    await wrapped.close();
+    expect(wrapped.isClosed).toBe(true);
+    expect(await atA.closed).toBeUndefined();
   });
 });

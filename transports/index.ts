@@ -2,3 +2,4 @@ export * from './transport.js';
 export * from './tcp.js';
 export * from './memory.js';
 export * from './random.js';
+export * from './delegating.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Deframer } from '../../protocol/deframer.js';
 import type { Packet } from '../../protocol/packet.js';
+import { DelegatingTransport } from '../../transports/delegating.js';
 import type { Transport, TransportHandler } from '../../transports/transport.js';
 
 /** One packet as a recording transport saw it written, with its payload's hash. */
@@ -18,26 +19,20 @@ export interface WrittenPacket {
  * is the record of what the client wrote. `onChange` fires after every write and after
  * every chunk delivered to the reader, so waiters can re-check their conditions.
  */
-export class RecordingTransport implements Transport {
+export class RecordingTransport extends DelegatingTransport {
   readonly written: WrittenPacket[] = [];
   /** Bytes this end was asked to write after its peer or itself had closed (not recorded). */
   refusedWrites = 0;
   private readonly deframer = new Deframer();
 
   constructor(
-    readonly inner: Transport,
+    inner: Transport,
     private readonly onChange: () => void,
-  ) {}
-
-  get description(): string {
-    return this.inner.description;
+  ) {
+    super(inner);
   }
 
-  get isClosed(): boolean {
-    return this.inner.isClosed;
-  }
-
-  attach(handler: TransportHandler): void {
+  override attach(handler: TransportHandler): void {
     this.inner.attach({
       data: (chunk) => {
         handler.data(chunk);
@@ -50,7 +45,7 @@ export class RecordingTransport implements Transport {
     });
   }
 
-  write(bytes: Uint8Array): Promise<void> {
+  override write(bytes: Uint8Array): Promise<void> {
     if (this.inner.isClosed) {
       this.refusedWrites++;
       return this.inner.write(bytes);
@@ -63,21 +58,5 @@ export class RecordingTransport implements Transport {
     const accepted = this.inner.write(bytes);
     this.onChange();
     return accepted;
-  }
-
-  pause(): void {
-    this.inner.pause();
-  }
-
-  resume(): void {
-    this.inner.resume();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  destroy(error?: Error): void {
-    this.inner.destroy(error);
   }
 }

@@ -2,7 +2,7 @@
  * Simulator + clients for the state, moveBy and upload tests: every client and simulator
  * opened through a `SimClients` is closed by its `cleanup()`.
  */
-import { FlamingoClient, SimulatedMicroscope, createMemoryPair, type ClientOptions, type SimulatorOptions, type Transport } from 'flamingo-protocol';
+import { DelegatingTransport, FlamingoClient, SimulatedMicroscope, createMemoryPair, type ClientOptions, type SimulatorOptions, type Transport } from 'flamingo-protocol';
 
 export type Kind = 'tcp' | 'memory';
 export type Mode = 'sequenced' | 'lease';
@@ -62,36 +62,20 @@ export class SimClients {
 }
 
 /** A transport that forwards everything to `inner`, letting a test see (and delay) each write. */
-export class TapTransport implements Transport {
+export class TapTransport extends DelegatingTransport {
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly onWrite: (bytes: Uint8Array) => Promise<void> | void,
-  ) {}
-  get description(): string {
+  ) {
+    super(inner);
+  }
+  override get description(): string {
     return `tap(${this.inner.description})`;
   }
-  get isClosed(): boolean {
-    return this.inner.isClosed;
-  }
-  attach(handler: Parameters<Transport['attach']>[0]): void {
-    this.inner.attach(handler);
-  }
-  async write(bytes: Uint8Array): Promise<void> {
+  override async write(bytes: Uint8Array): Promise<void> {
     const hold = this.onWrite(bytes);
     if (hold !== undefined) await hold;
     return this.inner.write(bytes);
-  }
-  pause(): void {
-    this.inner.pause();
-  }
-  resume(): void {
-    this.inner.resume();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  destroy(error?: Error): void {
-    this.inner.destroy(error);
   }
 }
 
