@@ -15,8 +15,11 @@ import { Claim, Dispatcher } from './dispatcher.js';
 import type { DispatcherEvents, EventSink } from './dispatcher.js';
 import { AbortError, ArgumentError, ConnectionClosedError, TimeoutError } from './errors.js';
 import { EventStream } from './event-stream.js';
+import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
 import { EventWaiters, selectEvents } from './event-waiters.js';
 import type { EventSelector, SelectedEvents, WaitOptions } from './event-waiters.js';
+import { EVENT_STREAM_OPTIONS_SCHEMA, LIVE_OPTIONS_SCHEMA, validateClientOptions } from './client-options-schema.js';
+import { validateOptions } from './options-schema.js';
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
@@ -38,40 +41,42 @@ export type CorrelationMode = 'sequenced' | 'lease';
 
 /** Options of {@link FlamingoClient.connect}. */
 export interface ClientOptions {
-  /** Default '127.0.0.1'. */
+  /** Default '127.0.0.1'. Range: `non-empty text`. */
   host?: string;
-  /** Command port, default 53717. */
+  /** Command port, default 53717. Range: `integer 1 … 65535`. */
   port?: number;
   /**
    * `'auto'` (default) probes once with a SYSTEM_STATE_GET stamped with a sequence and
    * picks `'sequenced'` when the reply echoes it, else `'lease'` (also when no reply comes
    * within `probeTimeoutMs`). Published firmware echoes nothing: it gets `'lease'`.
+   * Range: `'auto' | 'sequenced' | 'lease'`.
    */
   mode?: 'auto' | CorrelationMode;
-  /** Reply timeout of each request, counted from when it is written (default 5000). */
+  /** Reply timeout of each request, counted from when it is written (default 5000). Range: `1 … 2147483647 ms`. */
   requestTimeoutMs?: number;
-  /** TCP connect timeout (default 2000). */
+  /** TCP connect timeout (default 2000). Range: `1 … 2147483647 ms`. */
   connectTimeoutMs?: number;
-  /** Header field carrying the sequence in sequenced mode (default 'clientId'). */
+  /** Header field carrying the sequence in sequenced mode (default 'clientId'). Range: `'clientId' | 'hardwareId' | 'subsystemId'`. */
   sequenceField?: SequenceField;
-  /** Sequenced mode: requests on the wire at once (default 32). */
+  /** Sequenced mode: requests on the wire at once (default 32). Range: `integer 1 … 65535`. */
   maxInFlight?: number;
-  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. */
+  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. Range: `integer 1 … 10000000`. */
   maxQueued?: number;
-  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). */
+  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). Range: `1 … 2147483647 ms`. */
   queueTimeoutMs?: number;
-  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). */
+  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). Range: `1 … 2147483647 ms`. */
   probeTimeoutMs?: number;
-  /** Reconnect after a lost link (off by default); `true` takes every default. */
+  /** Reconnect after a lost link (off by default); `true` takes every default. Range: `true | false | object`. */
   reconnect?: ReconnectOptions | boolean;
   /**
    * A ready transport (e.g. one end of `createMemoryPair()`), or a factory called for each
    * (re)connection. When absent, the client connects over TCP to host:port.
+   * Range: `a Transport or a function returning one`.
    */
   transport?: Transport | (() => Transport | Promise<Transport>);
-  /** Largest trailing payload accepted from the server (default 64 MiB). */
+  /** Largest trailing payload accepted from the server (default 64 MiB). Range: `integer 1 … 4294967295 bytes`. */
   maxPayloadBytes?: number;
-  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
+  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. Range: `integer 1 … 268435456 bytes`. */
   uploadChunkBytes?: number;
 }
 
@@ -174,6 +179,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private readonly lease: Lease;
   private sequencer: Sequencer | null = null;
   private readonly exclusiveQueue = new PQueue({ concurrency: 1 });
+  /** Sections waiting or running; close() rejects them all. */
+  private readonly sections = new SectionRegistry();
   private link: Dispatcher | null = null;
   /** Writes the current link's packets whole, payloads in chunks (replaced with the link). */
   private writer: PacketWriter | null = null;
@@ -197,17 +204,9 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private constructor(options: ClientOptions) {
     super();
     this.options = options;
-    checkTimeout('requestTimeoutMs', options.requestTimeoutMs);
-    checkTimeout('queueTimeoutMs', options.queueTimeoutMs);
-    checkTimeout('probeTimeoutMs', options.probeTimeoutMs);
-    const maxInFlight = options.maxInFlight ?? 32;
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new ArgumentError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
-    const field = options.sequenceField ?? 'clientId';
-    if (field !== 'clientId' && field !== 'hardwareId' && field !== 'subsystemId') {
-      throw new ArgumentError(`sequenceField is clientId, hardwareId or subsystemId, got ${String(field)}`);
-    }
+    // Checked here too (not only in connect) so no path builds a client from unchecked options.
+    validateClientOptions(options);
     const mode = options.mode ?? 'auto';
-    if (mode !== 'auto' && mode !== 'sequenced' && mode !== 'lease') throw new ArgumentError(`mode is auto, sequenced or lease, got ${String(mode)}`);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.queueTimeoutMs = options.queueTimeoutMs ?? 30_000;
     this.maxQueued = options.maxQueued ?? 10_000;
@@ -264,6 +263,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * Rejects with ConnectError (naming host:port) when the server cannot be reached.
    */
   static async connect(options: ClientOptions = {}): Promise<FlamingoClient> {
+    // Every option is checked before anything is opened (ArgumentError): a bad one must
+    // not leave a socket behind or fail later, at the first packet (spec/options.md).
     const client = new FlamingoClient(options);
     client.state.setConnection('connecting');
     try {
@@ -309,6 +310,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * QueueTimeoutError/QueueFullError, or ArgumentError (nothing sent).
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
+    const holding = currentSection<ExclusiveTx>(this);
+    if (holding !== undefined) return holding.tx.request(code, fields, options);
     return this.makeRequest(code, fields, options, null);
   }
 
@@ -318,6 +321,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
    */
   async send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
+    const holding = currentSection<ExclusiveTx>(this);
+    if (holding !== undefined) return holding.tx.send(code, fields, options);
     await this.sendPacket(code, fields, options, false);
   }
 
@@ -345,8 +350,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * `stream.dropped`. Ends when the client closes or the loop breaks.
    */
   events(selector?: EventSelector, options: EventStreamOptions = {}): EventStream {
+    validateOptions(EVENT_STREAM_OPTIONS_SCHEMA, options, 'events()');
     const bufferSize = options.bufferSize ?? 1000;
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new ArgumentError(`bufferSize must be a positive integer, got ${bufferSize}`);
     const accepts = selector === undefined ? () => true : selectEvents(selector).accepts;
     const stream = new EventStream(accepts, bufferSize, (s) => this.streams.delete(s));
     if (this.finished) stream.end();
@@ -356,31 +361,47 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /**
    * Hold the whole connection for `fn` (arm → move → wait sequences): nothing else is
-   * written until `fn` settles; other callers wait their turn. `fn` must use `tx`, not the
-   * client: a `client.request` inside waits for the section to end. A throwing `fn`
-   * releases the connection and rejects with its error.
+   * written until `fn` settles; other callers wait their turn. Re-entrant: calls made from
+   * inside `fn` (through `tx`, or through the client itself: `client.request`,
+   * `client.stage.moveBy`, `client.state.refresh()`, a nested `exclusive`) run inside this
+   * section instead of waiting for it to end (spec/exclusive.md). A throwing `fn` releases
+   * the connection and rejects with its error. `close()` rejects every section, running or
+   * queued, with ConnectionClosedError.
    */
   exclusive<T>(fn: (tx: ExclusiveTx) => Promise<T>): Promise<T> {
     if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false));
-    const run = async (exchange: ((request: PendingRequest) => Promise<void>) | null): Promise<T> => {
-      let active = true;
-      const tx: ExclusiveTx = {
-        request: (code, fields, options = {}) =>
-          active ? this.makeRequest(code, fields, options, exchange ?? 'sequenced') : this.request(code, fields, options),
-        send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
-        waitFor: (selector, options) => this.waitFor(selector, options),
-      };
-      this.gateDepth++;
+    // Called from inside one of this client's sections (a helper that opens its own, or
+    // state.refresh()): the link is held already, so run in it instead of queuing behind it.
+    const holding = currentSection<ExclusiveTx>(this);
+    if (holding !== undefined) {
       try {
-        return await fn(tx);
-      } finally {
-        active = false;
-        this.gateDepth--;
-        if (this.gateDepth === 0) this.openGate();
+        return Promise.resolve(fn(holding.tx));
+      } catch (error) {
+        return Promise.reject(error as Error);
       }
-    };
-    if (this.modeValue === 'lease') return this.lease.hold((exchange) => run(exchange));
-    return this.exclusiveQueue.add(() => run(null));
+    }
+    return this.sections.track((cancelled) => {
+      const run = async (exchange: ((request: PendingRequest) => Promise<void>) | null): Promise<T> => {
+        if (cancelled() || this.finished) throw new ConnectionClosedError('the client was closed before the exclusive section began', false);
+        let active = true;
+        const tx: ExclusiveTx = {
+          request: (code, fields, options = {}) =>
+            active ? this.makeRequest(code, fields, options, exchange ?? 'sequenced') : this.request(code, fields, options),
+          send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
+          waitFor: (selector, options) => this.waitFor(selector, options),
+        };
+        this.gateDepth++;
+        try {
+          return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
+        } finally {
+          active = false;
+          this.gateDepth--;
+          if (this.gateDepth === 0) this.openGate();
+        }
+      };
+      if (this.modeValue === 'lease') return this.lease.hold((exchange) => run(exchange));
+      return this.exclusiveQueue.add(() => run(null));
+    });
   }
 
   /**
@@ -389,6 +410,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * itself is switched with CAMERA_LIVE_VIEW_START / STOP. Close the stream when done.
    */
   live(options: LiveOptions = {}): Promise<LiveStream> {
+    try {
+      validateOptions(LIVE_OPTIONS_SCHEMA, options, 'live()');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const port = options.port ?? (this.options.transport === undefined ? (this.options.port ?? DEFAULT_PORT) + LIVE_PORT_OFFSET : undefined);
     if (port === undefined) return Promise.reject(new ArgumentError('live(): a client on a custom transport needs an explicit live-image port'));
     return openLiveStream({
@@ -729,6 +755,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.lease.linkLost(error);
     this.waiters.rejectAll((name) => new ConnectionClosedError(`waitFor ${name}: the client is closed`, false, { cause: error }));
     for (const stream of [...this.streams]) stream.end();
+    this.sections.rejectAll(() => new ConnectionClosedError('the client was closed', false, { cause: error }));
     this.wakeUpWaiters(false);
     this.openGate();
     if (link !== null) await link.transport.close();

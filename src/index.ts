@@ -34,3 +34,5 @@ export * from './conformance/index.js';
 export * from './upload.js';
 export * from './gateway/index.js';
 export type { CommandRef } from './fields.js';
+export * from './options-schema.js';
+export * from './client-options-schema.js';

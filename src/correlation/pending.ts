@@ -1,5 +1,6 @@
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { onAbort } from '../abort-listeners.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
@@ -85,10 +86,7 @@ export class PendingRequest implements Expiring {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    if (init.signal !== undefined) {
-      this.abortListener = () => this.abort();
-      init.signal.addEventListener('abort', this.abortListener, { once: true });
-    }
+    if (init.signal !== undefined) this.abortListener = onAbort(init.signal, () => this.abort());
   }
 
   get settled(): boolean {
@@ -183,7 +181,7 @@ export class PendingRequest implements Expiring {
       this.queueTimer = null;
     }
     if (this.abortListener !== null) {
-      this.signal?.removeEventListener('abort', this.abortListener);
+      this.abortListener(); // unsubscribe
       this.abortListener = null;
     }
     this.registry?.delete(this);

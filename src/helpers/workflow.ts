@@ -2,6 +2,7 @@ import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ConnectionClosedError, TimeoutError } from '../errors.js';
+import { checkTimeout } from '../fields.js';
 import type { UploadProgressListener } from '../upload.js';
 
 /** Progress of a running workflow, from UI_SET_GAUGE_SIZE / UI_SET_GAUGE_VALUE. */
@@ -61,6 +62,8 @@ export class WorkflowHelper {
    */
   async start(text: string, options: WorkflowOptions = {}): Promise<WorkflowResult> {
     if (typeof text !== 'string' || text.trim() === '') throw new ArgumentError('workflow text must be a non-empty string', 'CAMERA_WORKFLOW_START');
+    checkTimeout('startTimeoutMs', options.startTimeoutMs, 'CAMERA_WORKFLOW_START');
+    checkTimeout('timeoutMs', options.timeoutMs, 'CAMERA_WORKFLOW_START');
     const startTimeoutMs = options.startTimeoutMs ?? 5000;
     const client = this.client;
     const stop = new AbortController();
