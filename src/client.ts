@@ -10,6 +10,7 @@ import { Lease } from './correlation/lease.js';
 import { PendingRequest } from './correlation/pending.js';
 import type { RequestFields } from './correlation/pending.js';
 import { Sequencer } from './correlation/sequencer.js';
+import { lostWithLink } from './correlation/wire.js';
 import type { Wire } from './correlation/wire.js';
 import { Claim, Dispatcher } from './dispatcher.js';
 import type { DispatcherEvents, EventSink } from './dispatcher.js';
@@ -662,9 +663,13 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.link = null;
     this.linkUp = false;
     const cause = error ?? new Error(`${dispatcher.transport.description} closed the connection`);
-    this.sequencer?.linkLost(cause);
-    this.lease.linkLost(cause);
     const keepQueued = this.reconnectPolicy?.whileDown === 'queue';
+    // Packets still waiting behind an upload are given up unwritten: requests among them
+    // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.
+    this.writer?.abandon();
+    this.writer = null;
+    this.sequencer?.linkLost(cause, keepQueued);
+    this.lease.linkLost(cause, keepQueued);
     if (!keepQueued) this.rejectOpen(cause);
     this.emit('disconnect', { error });
     if (this.reconnectPolicy === null) {
@@ -731,13 +736,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   private rejectOpen(cause: Error | undefined): void {
     for (const request of [...this.open]) {
-      request.fail(
-        new ConnectionClosedError(
-          request.written ? `connection lost while ${request.name} was in flight` : `${request.name} was not sent: the connection closed`,
-          request.written,
-          { command: request.name, ...request.context(), cause },
-        ),
-      );
+      request.fail(lostWithLink(request, cause));
     }
   }
 

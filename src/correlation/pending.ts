@@ -58,6 +58,15 @@ export class PendingRequest implements Expiring {
   sequence = 0;
   /** Handed to the transport (the instrument may execute it from now on). */
   written = false;
+  /**
+   * Its first byte was handed to the transport: from then on the instrument may have it
+   * (even when the link drops mid-payload). A request that was never started cannot have
+   * been executed: `maybeExecuted: false`, and with `whileDown: 'queue'` it waits for the
+   * next link instead of failing.
+   */
+  started = false;
+  /** Counts hand-overs to a link; a write that settles for an older one is ignored (the request moved on). */
+  writeAttempt = 0;
   outcome: Outcome = 'pending';
   /** Correlation bookkeeping (sequencer or lease) and the client's registry of open requests. */
   owner: PendingOwner | null = null;
@@ -111,6 +120,11 @@ export class PendingRequest implements Expiring {
   queueExpired(ms: number): void {
     this.queueTimer = null;
     if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
+  }
+
+  /** WriteOwner: the first byte is about to be handed to the transport. */
+  markStarted(): void {
+    this.started = true;
   }
 
   /** The request was handed to the transport: its reply timeout starts now. */
