@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { validateSimulatorOptions } from './simulator-options-schema.js';
 import { EventEmitter } from 'eventemitter3';
 import { dataText, encodePacket } from '../protocol/codec.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
@@ -136,6 +137,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
 
   constructor(options: SimulatorOptions = {}) {
     super();
+    validateSimulatorOptions(options);
     this.options = options;
     this.echoSequence = options.echoSequence ?? true;
     this.seed = options.seed ?? 1;

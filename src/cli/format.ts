@@ -3,6 +3,7 @@
  * suggestions, exit codes and errors a person can act on. Pure: nothing here touches
  * process, sockets or the clock, so every function is testable on its own.
  */
+import { cliNumberParser, type OptionRule } from '../options-schema.js';
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { dataText } from '../../protocol/codec.js';
 import { Command, commandName, commandSpec, parseCommand } from '../../protocol/commands.js';
@@ -100,6 +101,16 @@ export function serverAddressOptions(command: CliProgram): CliProgram {
 }
 
 /** Commander parser for an integer option within [min, max]. */
+/**
+ * Commander parser for a number option checked by a library option's rule (src/options-schema.ts),
+ * so the command line and the library accept exactly the same values (spec/options.md).
+ */
+export function ruleOption(rule: OptionRule): (text: string) => number {
+  return cliNumberParser(rule, (message) => {
+    throw new InvalidArgumentError(message);
+  });
+}
+
 export function integerOption(min: number, max: number) {
   return (text: string): number => {
     const n = Number(text);
