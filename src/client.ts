@@ -108,17 +108,17 @@ export type { EventSelector, WaitOptions } from './event-waiters.js';
 
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {
-  /** Events kept for a slow consumer before the oldest is dropped (default 1000). */
+  /** Events kept for a slow consumer before the oldest is dropped (default 1000). Range: `integer 1 … 10000000`. */
   bufferSize?: number;
 }
 
 /** Options of {@link FlamingoClient.live}. */
 export interface LiveOptions {
-  /** Live-image port (default: the command port + 1; required for a client on a custom transport). */
+  /** Live-image port (default: the command port + 1; required for a client on a custom transport). Range: `integer 1 … 65535`. */
   port?: number;
-  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. */
+  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. Range: `integer 1 … 10000`. */
   maxBuffered?: number;
-  /** Give up connecting after this long (default: the client's connectTimeoutMs). */
+  /** Give up connecting after this long (default: the client's connectTimeoutMs). Range: `1 … 2147483647 ms`. */
   connectTimeoutMs?: number;
 }
 
