@@ -77,7 +77,9 @@ export class StageModel {
     const a = this.state(axis);
     if (!a.moving) return a.from;
     const f = a.durationMs <= 0 ? 1 : Math.min(1, (now - a.startedAt) / a.durationMs);
-    return a.from + (a.target - a.from) * f;
+    // At the end exactly the target: from + (target − from) · 1 can miss it by one ulp, and a
+    // halt at that instant reported a position outside the move (test/regressions/sim-halt-rounding.test.ts).
+    return f >= 1 ? a.target : a.from + (a.target - a.from) * f;
   }
 
   snapshot(axis: Axis): SimAxisSnapshot {
