@@ -133,7 +133,7 @@ export interface ExclusiveTx {
 export type ClientEvents = DispatcherEvents & {
   /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
   close: [error: Error | undefined];
-  /** The link was lost; requests on the wire were rejected with maybeExecuted: true. */
+  /** The link was lost; requests whose bytes had started out were rejected with maybeExecuted: true (spec/correlation.md). */
   disconnect: [info: { error: Error | undefined }];
   /** A reconnect attempt is scheduled. */
   reconnecting: [info: { attempt: number; delayMs: number }];
