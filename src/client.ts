@@ -311,7 +311,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * QueueTimeoutError/QueueFullError, or ArgumentError (nothing sent).
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
-    const holding = currentSection<ExclusiveTx>(this);
+    const holding = this.gateDepth > 0 ? currentSection<ExclusiveTx>(this) : undefined;
     if (holding !== undefined) return holding.tx.request(code, fields, options);
     return this.makeRequest(code, fields, options, null);
   }
@@ -322,7 +322,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
    */
   async send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
-    const holding = currentSection<ExclusiveTx>(this);
+    const holding = this.gateDepth > 0 ? currentSection<ExclusiveTx>(this) : undefined;
     if (holding !== undefined) return holding.tx.send(code, fields, options);
     await this.sendPacket(code, fields, options, false);
   }
@@ -373,7 +373,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false));
     // Called from inside one of this client's sections (a helper that opens its own, or
     // state.refresh()): the link is held already, so run in it instead of queuing behind it.
-    const holding = currentSection<ExclusiveTx>(this);
+    const holding = this.gateDepth > 0 ? currentSection<ExclusiveTx>(this) : undefined;
     if (holding !== undefined) {
       try {
         return Promise.resolve(fn(holding.tx));
