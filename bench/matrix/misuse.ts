@@ -143,8 +143,8 @@ export class TimeoutAtEdge extends MisuseCommand {
         else rig.allowError(this.toString(), result.error);
         return;
       }
-      const written = rig.clientSides.reduce((n, side) => n + side.written.length, 0);
-      // No rig.issue: a STAGE_POSITION_SET that went out anyway fails the replay check.
+      // No rig.issue: a STAGE_POSITION_SET or workflow that went out anyway fails the replay
+      // check. (Counting bytes is no test: a lease fence or a refresh may write meanwhile.)
       const attempts = await Promise.all([
         rig.settle('request', client.request(Command.STAGE_POSITION_GET, { int32Data0: this.axis }, { timeoutMs: ms })),
         rig.settle('waitFor', client.waitFor(Command.STAGE_MOTION_STOPPED, { timeoutMs: ms })),
@@ -152,7 +152,6 @@ export class TimeoutAtEdge extends MisuseCommand {
         rig.settle('workflow', client.workflow.start('x', { startTimeoutMs: ms })),
       ]);
       for (const result of attempts) if (result.ok || !(result.error instanceof ArgumentError)) fail(`timeout ${ms} ms was not refused with ArgumentError`);
-      if (rig.clientSides.reduce((n, side) => n + side.written.length, 0) !== written) fail(`a call with timeout ${ms} ms wrote bytes`);
     });
   }
   toString(): string {
