@@ -1,8 +1,37 @@
-import type { AxisSettings } from '../protocol/text-format.js';
+import { moveRange, stageAxisList, type StageSettings } from '../protocol/text-format.js';
 import type { TimerSet } from './timers.js';
 
 /** Stage axis number on the wire: 1 X, 2 Y, 3 Z (mm), 4 R (degrees). */
 export type Axis = 1 | 2 | 3 | 4;
+
+/** What the simulated stage needs of one axis; every field filled (see {@link simAxisLimits}). */
+export interface SimAxisLimits {
+  min: number;
+  max: number;
+  home: number;
+  defaultVelocity: number;
+  maxVelocity: number;
+}
+
+// Used where the settings text leaves a value out: one real instrument's limits and default
+// velocities (spec/text-format.md "Settings"). The settings hold no maximum velocity; ten times
+// the default is the simulator's choice (spec/protocol.md, simulator choices).
+const FALLBACK: readonly SimAxisLimits[] = [
+  { min: 1, max: 15, home: 7.5, defaultVelocity: 1, maxVelocity: 10 },
+  { min: 5, max: 25, home: 15, defaultVelocity: 1, maxVelocity: 10 },
+  { min: 8, max: 25, home: 16.5, defaultVelocity: 1, maxVelocity: 10 },
+  { min: -720, max: 720, home: 0, defaultVelocity: 50, maxVelocity: 500 },
+];
+
+/** The simulator's limits from a settings text's `Stage limits`: soft limits (else hard), home, velocities. */
+export function simAxisLimits(settings: StageSettings): SimAxisLimits[] {
+  return stageAxisList(settings).map((a, i) => {
+    const f = FALLBACK[i] as SimAxisLimits;
+    const range = moveRange(a);
+    const defaultVelocity = a.defaultVelocity !== undefined && a.defaultVelocity > 0 ? a.defaultVelocity : f.defaultVelocity;
+    return { min: range.min ?? f.min, max: range.max ?? f.max, home: a.home ?? f.home, defaultVelocity, maxVelocity: Math.max(f.maxVelocity, defaultVelocity * 10) };
+  });
+}
 
 /** Read-only view of one axis. */
 export interface SimAxisSnapshot {
@@ -26,7 +55,7 @@ export interface MotionStopped {
 }
 
 interface AxisState {
-  settings: AxisSettings;
+  settings: SimAxisLimits;
   velocity: number;
   /** Position when the current move started (or the resting position). */
   from: number;
@@ -55,7 +84,7 @@ export class StageModel {
   private motionWaiters: (() => void)[] = [];
 
   constructor(
-    settings: AxisSettings[],
+    settings: SimAxisLimits[],
     private readonly timers: TimerSet,
     private readonly timeScale: number,
     /** Called when a move started here ends by itself (status 1). */
@@ -165,7 +194,7 @@ export class StageModel {
   }
 
   /** Replace travel limits (new settings text); moves in progress keep their targets. */
-  setLimits(settings: AxisSettings[]): void {
+  setLimits(settings: SimAxisLimits[]): void {
     settings.forEach((s, i) => {
       const a = this.axes[i];
       if (a !== undefined) a.settings = s;
