@@ -186,7 +186,8 @@ export function parseTextFormat(input: string | Uint8Array): TextDocument {
       const name = (close[1] as string).trim();
       if (stack.length > 1 && name === current.name) {
         const layout = sectionLayouts.get(current) as SectionLayout;
-        layout.close = { ...base, name };
+        // The ignored lines before a closing tag are the section's `end`, written once.
+        layout.close = { ...base, before: '', name };
         layout.end = pending;
         pending = '';
         stack.pop();
@@ -292,7 +293,6 @@ function writeSection(w: LineWriter, section: TextSection, pad: string, unit: st
   w.line(open !== undefined && open.name === section.name ? open.raw : `${indent}<${section.name}>${open?.trailing ?? ''}`, open?.eol ?? w.newline);
   writeItems(w, section, childPad(section, indent.replace('\uFEFF', '') + unit), unit);
   const close = layout?.close;
-  w.trivia(close?.before ?? '');
   w.trivia(layout?.end ?? '');
   const closeIndent = close?.indent ?? indent.replace('\uFEFF', '');
   w.line(close !== undefined && close.name === section.name ? close.raw : `${closeIndent}</${section.name}>${close?.trailing ?? ''}`, close?.eol ?? w.newline);
