@@ -14,13 +14,13 @@ export interface SimAxisLimits {
 }
 
 // Used where the settings text leaves a value out: one real instrument's limits and default
-// velocities (spec/text-format.md "Settings"). The settings hold no maximum velocity; ten times
-// the default is the simulator's choice (spec/protocol.md, simulator choices).
+// velocities (spec/text-format.md "Settings"). The settings hold no maximum velocity: 10 mm/s
+// and 360 °/s are the simulator's choice (spec/protocol.md, Simulator choices, Stage).
 const FALLBACK: readonly SimAxisLimits[] = [
   { min: 1, max: 15, home: 7.5, defaultVelocity: 1, maxVelocity: 10 },
   { min: 5, max: 25, home: 15, defaultVelocity: 1, maxVelocity: 10 },
   { min: 8, max: 25, home: 16.5, defaultVelocity: 1, maxVelocity: 10 },
-  { min: -720, max: 720, home: 0, defaultVelocity: 50, maxVelocity: 500 },
+  { min: -720, max: 720, home: 0, defaultVelocity: 50, maxVelocity: 360 },
 ];
 
 /** The simulator's limits from a settings text's `Stage limits`: soft limits (else hard), home, velocities. */
@@ -29,7 +29,7 @@ export function simAxisLimits(settings: StageSettings): SimAxisLimits[] {
     const f = FALLBACK[i] as SimAxisLimits;
     const range = moveRange(a);
     const defaultVelocity = a.defaultVelocity !== undefined && a.defaultVelocity > 0 ? a.defaultVelocity : f.defaultVelocity;
-    return { min: range.min ?? f.min, max: range.max ?? f.max, home: a.home ?? f.home, defaultVelocity, maxVelocity: Math.max(f.maxVelocity, defaultVelocity * 10) };
+    return { min: range.min ?? f.min, max: range.max ?? f.max, home: a.home ?? f.home, defaultVelocity, maxVelocity: f.maxVelocity };
   });
 }
 
