@@ -106,7 +106,11 @@ export class StageModel {
     const a = this.state(axis);
     if (!a.moving) return a.from;
     const f = a.durationMs <= 0 ? 1 : Math.min(1, (now - a.startedAt) / a.durationMs);
-    return a.from + (a.target - a.from) * f;
+    // At the end the position is the target exactly: from + (target − from) × 1 can land an
+    // ulp beyond it (−473.299 → 169.296 gave 169.29600000000005, outside the move's range).
+    if (f >= 1) return a.target;
+    const p = a.from + (a.target - a.from) * f;
+    return Math.min(Math.max(p, Math.min(a.from, a.target)), Math.max(a.from, a.target));
   }
 
   snapshot(axis: Axis): SimAxisSnapshot {
