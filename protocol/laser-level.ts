@@ -1,3 +1,5 @@
+import { ArgumentError } from './errors.js';
+
 /**
  * The one home of the laser level's text form (spec/text-format.md "Laser level text"):
  * LASER_LEVEL_SET carries the percent as text with two decimals ("5.00"), LASER_LEVEL_GET
@@ -23,7 +25,11 @@ export function isLaserLevelError(text: string): boolean {
   return text.trim() === LASER_LEVEL_ERROR_TEXT;
 }
 
-/** The text form of a level, as the instrument writes it: two decimals ("5.00", "10.67"). */
+/**
+ * The text form of a level, as the instrument writes it: two decimals ("5.00", "10.67").
+ * @throws ArgumentError for NaN or an infinity, which have no level text.
+ */
 export function formatLaserLevel(percent: number): string {
+  if (!Number.isFinite(percent)) throw new ArgumentError(`a laser level must be a finite number, got ${percent}`);
   return percent.toFixed(2);
 }

@@ -140,5 +140,6 @@ describe('laser level text', () => {
     for (const bad of [LASER_LEVEL_ERROR_TEXT, '', '1e2', '0x10', '1,000', 'NaN', '5 %']) expect(parseLaserLevel(bad), bad).toBeUndefined();
     expect([isLaserLevelError('getLevel error'), isLaserLevelError(' getLevel error '), isLaserLevelError('5.00')]).toEqual([true, true, false]);
     expect([formatLaserLevel(5), formatLaserLevel(10.666), formatLaserLevel(0)]).toEqual(['5.00', '10.67', '0.00']);
+    expect(() => formatLaserLevel(Number.NaN)).toThrow(ArgumentError);
   });
 });
