@@ -6,7 +6,7 @@ import { DATA_SIZE, STATUS_OK } from '../../protocol/constants.js';
 import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { ConnectError } from '../../transports/tcp.js';
-import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../conformance/probe.js';
+import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
 import { exitWithUsageCode, usageError } from './exit.js';
 import {
   closeMatches,
@@ -22,7 +22,7 @@ import {
   packetLine,
   serverAddressOptions,
   UsageError,
-} from './format.js';
+} from '../format/format.js';
 
 interface SendCliOptions {
   host: string;

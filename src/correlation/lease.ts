@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { Claim } from '../dispatcher.js';
+import { Claim } from '../dispatch/dispatcher.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';

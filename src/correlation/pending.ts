@@ -3,7 +3,7 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
-import type { UploadProgressListener } from '../upload.js';
+import type { UploadProgressListener } from '../client/upload.js';
 
 /** Request header fields a caller may set (code, flags and sequence are the client's). */
 export type RequestFields = Omit<PacketInit, 'code' | 'payload' | 'addDataBytes'>;

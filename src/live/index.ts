@@ -1,2 +1,2 @@
 export * from './live-stream.js';
-export * from './frame-fanout.js';
+export * from '../../transports/frame-fanout.js';

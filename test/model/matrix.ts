@@ -4,8 +4,8 @@
  * few runs and short sequences under the global fixed seed; FC_NUM_RUNS widens it.
  */
 import { expect, it } from 'vitest';
-import { runCell } from '../../bench/matrix/cell.js';
-import { cellName, matrixCells, type TransportKind } from '../../bench/matrix/profiles.js';
+import { runCell } from './cell.js';
+import { cellName, matrixCells, type TransportKind } from './profiles.js';
 
 /** Runs per cell in CI: the whole matrix must stay well under a minute on 2 cores. */
 export const CI_RUNS = 6;

@@ -14,7 +14,7 @@ import {
   type SimulatorOptions,
 } from 'flamingo-protocol';
 import { afterEach } from 'vitest';
-import { tcpClient, type WireClient } from '../sim-harness.js';
+import { tcpClient, type WireClient } from './sim-harness.js';
 
 const TIMEOUT_MS = 10_000;
 
