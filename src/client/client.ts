@@ -28,13 +28,13 @@ import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
 import { backoffDelay, reconnectPolicy } from './reconnect.js';
 import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
+import type { CorrelationMode } from '../../protocol/domain.js';
 import { SafeEmitter } from '../../transports/safe-emitter.js';
 import { InstrumentState } from '../state/instrument-state.js';
 import { DEFAULT_UPLOAD_CHUNK_BYTES, PacketWriter } from './upload.js';
 import type { UploadProgressListener, WriteOwner } from './upload.js';
 
-/** How replies are told apart: echoed sequence numbers, or one request at a time. */
-export type CorrelationMode = 'sequenced' | 'lease';
+export type { CorrelationMode };
 
 /** Options of {@link FlamingoClient.connect}. */
 export interface ClientOptions {

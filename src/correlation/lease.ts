@@ -1,3 +1,4 @@
+import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
@@ -22,12 +23,6 @@ export interface LeaseOptions {
   /** Every fence code timed out in a row: the server is not answering; the owner drops the link. */
   onUnresponsive(error: Error): void;
 }
-
-/**
- * Harmless GETs used as fences, in order of preference. A fence must have a different code
- * from every late request, so that its reply cannot be mistaken for a late one.
- */
-const FENCE_CODES = [Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET] as const;
 
 /**
  * Lease-mode correlation, for servers that echo no sequence (published firmware): one
@@ -71,11 +66,6 @@ export class Lease implements PendingOwner {
   /** Requests waiting for the lease. */
   get queuedCount(): number {
     return this.queued;
-  }
-
-  /** Codes whose late replies are being fenced off now. */
-  get fencedCodes(): readonly number[] {
-    return [...this.lateCodes];
   }
 
   /** Queue the request for the lease. */

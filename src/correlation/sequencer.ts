@@ -128,11 +128,6 @@ export class Sequencer implements PendingOwner {
     this.tombstones.clear();
   }
 
-  /** Requests still waiting for a slot (never written). */
-  queued(): readonly PendingRequest[] {
-    return this.waiting;
-  }
-
   private canStart(request: PendingRequest): boolean {
     const wire = this.options.wire;
     return wire.up && this.inFlight.size < this.options.maxInFlight && (!wire.gateClosed || request.insideExclusive);

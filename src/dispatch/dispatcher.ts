@@ -85,11 +85,6 @@ export class Dispatcher {
     });
   }
 
-  /** Bytes skipped as garbage on this link. */
-  get skippedBytes(): number {
-    return this.deframer.skippedBytes;
-  }
-
   /** Become the transport's reader. */
   start(): void {
     this.transport.attach({

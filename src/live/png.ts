@@ -1,3 +1,4 @@
+import { joinBytes } from '../../protocol/bytes.js';
 import { deflateSync } from 'node:zlib';
 import { framePixels16, type ImageFrame } from '../../protocol/image.js';
 
@@ -130,13 +131,7 @@ export function encodeGrayPng(width: number, height: number, samples: Uint8Array
   header[9] = PNG_COLOR_GRAYSCALE;
   // header[10..12]: compression 0 (deflate), filter method 0, interlace 0 (none).
   const parts = [PNG_SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return joinBytes(parts);
 }
 
 /** Options of {@link frameToPng}. */

@@ -1,3 +1,5 @@
+import { joinBytes } from '../../../protocol/bytes.js';
+import { FENCE_CODES } from '../../../protocol/domain.js';
 import { dataText } from '../../../protocol/codec.js';
 import { Command, commandName } from '../../../protocol/commands.js';
 import { STATUS_OK } from '../../../protocol/constants.js';
@@ -64,21 +66,11 @@ export function expect(condition: boolean, reason: string): asserts condition {
   if (!condition) throw new CheckFailure(reason);
 }
 
-const FENCE_CODES = [Command.CAMERA_IMAGE_SIZE_GET, Command.SYSTEM_STATE_GET, Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET];
-
 /** How to put a list of encoded requests on the wire. */
 export type WriteStyle = 'separate' | 'coalesced' | 'bytewise';
 
 /** The parts in one buffer, so that one write hands the server several packets in a single chunk (the 'coalesced' style). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concatBytes = joinBytes;
 
 /**
  * Everything a check needs: the server's address, timings, connections that the runner

@@ -1,3 +1,4 @@
+import { joinBytes } from '../../../protocol/bytes.js';
 import { WRITE_ACCEPTED } from '../../../transports/transport.js';
 import type { Transport } from '../../../transports/transport.js';
 
@@ -67,12 +68,7 @@ export class Outbox {
     if (queue.length === 1) chunk = queue[0] as Uint8Array;
     else {
       // Everything that piled up goes out as one write: one syscall instead of many.
-      chunk = new Uint8Array(this.queuedBytes);
-      let at = 0;
-      for (const part of queue) {
-        chunk.set(part, at);
-        at += part.length;
-      }
+      chunk = joinBytes(queue, this.queuedBytes);
     }
     this.queue = [];
     this.queuedBytes = 0;

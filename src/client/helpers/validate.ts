@@ -1,9 +1,8 @@
+import { Axis, type AxisNumber } from '../../../protocol/domain.js';
 import { ArgumentError } from '../../errors.js';
 
-/** Stage axis numbers as the firmware uses them in int32Data0. */
-export const Axis = { X: 1, Y: 2, Z: 3, R: 4 } as const;
-/** 1 X, 2 Y, 3 Z (mm), 4 R (degrees). */
-export type AxisNumber = (typeof Axis)[keyof typeof Axis];
+export { Axis };
+export type { AxisNumber };
 
 /** ArgumentError unless `axis` is 1..4 (checked before anything is sent). */
 export function checkAxis(axis: number, command: string): asserts axis is AxisNumber {
