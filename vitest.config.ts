@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests exercise the sources; test/package-import.test.ts checks the built package separately.
-    alias: { 'flamingo-protocol': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^flamingo-protocol$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^flamingo-protocol\/sim$/, replacement: fileURLToPath(new URL('./mocks/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

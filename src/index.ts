@@ -1,15 +1,12 @@
 /**
  * flamingo-protocol: the Flamingo light-sheet microscope's TCP control protocol.
- * Everything public is exported from here.
+ * Everything public is exported from here, except the simulator: `flamingo-protocol/sim`.
  */
 export * from '../protocol/index.js';
 export * from '../transports/index.js';
 export * from './live/index.js';
 export * from './live/png.js';
-export * from '../mocks/live-image.js';
-export * from '../mocks/image-pattern.js';
 export * from './state/index.js';
-export * from '../mocks/index.js';
 export * from './errors.js';
 export { FlamingoClient } from './client/client.js';
 export type {
@@ -26,7 +23,6 @@ export type { LiveOptions } from './client/client.js';
 export { Claim, Dispatcher } from './dispatch/dispatcher.js';
 export type { DispatcherEvents, DispatcherOptions, EventSink, PacketEvents } from './dispatch/dispatcher.js';
 export * from './client/event-stream.js';
-export * from '../transports/safe-emitter.js';
 export * from './client/reconnect.js';
 export * from './correlation/index.js';
 export * from './client/helpers/index.js';

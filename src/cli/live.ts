@@ -7,7 +7,7 @@ import { ConnectError } from '../../transports/tcp.js';
 import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../live/png.js';
-import { integerOption } from '../format/format.js';
+import { integerOption } from './options.js';
 
 interface LiveOptions {
   host: string;

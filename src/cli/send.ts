@@ -8,21 +8,8 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { ConnectError } from '../../transports/tcp.js';
 import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
 import { exitWithUsageCode, usageError } from './exit.js';
-import {
-  closeMatches,
-  commandFromArgument,
-  connectAdvice,
-  ExitCode,
-  formatMs,
-  formatPacket,
-  hexCode,
-  integerOption,
-  numberOption,
-  packetJson,
-  packetLine,
-  serverAddressOptions,
-  UsageError,
-} from '../format/format.js';
+import { closeMatches, connectAdvice, formatMs, formatPacket, hexCode, packetJson, packetLine } from '../format/format.js';
+import { commandFromArgument, ExitCode, integerOption, numberOption, serverAddressOptions, UsageError } from './options.js';
 
 interface SendCliOptions {
   host: string;

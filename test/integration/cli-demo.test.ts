@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listenTcp, SimulatedMicroscope } from 'flamingo-protocol';
+import { listenTcp } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt } from '../support/build.js';
 import { run, start, type Cleanups } from '../support/cli-process.js';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listenTcp, SimulatedMicroscope } from 'flamingo-protocol';
+import { listenTcp } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt, root } from '../support/build.js';
 import { run, start, type Cleanups } from '../support/cli-process.js';
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, DEFAULT_SETTINGS_TEXT, Flags, listenTcp, SimulatedMicroscope } from 'flamingo-protocol';
+import { buildWorkflowText, Command, DEFAULT_SETTINGS_TEXT, Flags, listenTcp } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt } from '../support/build.js';
 import { run, type Cleanups } from '../support/cli-process.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, encodePacket, SimulatedMicroscope } from 'flamingo-protocol';
+import { buildWorkflowText, Command, encodePacket } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ProbeConnection } from '../../src/apps/conformance/probe.js';
 import { ensureBuilt } from '../support/build.js';
 import { run, start, type Cleanups } from '../support/cli-process.js';

@@ -4,11 +4,11 @@ import {
   Command,
   FlamingoClient,
   ProtocolError,
-  SimulatedMicroscope,
   buildWorkflowText,
   createMemoryPair,
   type Packet,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { outcome } from '../support/client-harness.js';
 
 type Kind = 'tcp' | 'memory';

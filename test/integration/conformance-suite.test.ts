@@ -6,11 +6,10 @@ import {
   encodePacket,
   listenTcp,
   connectTcp,
-  SimulatedMicroscope,
   type Packet,
-  type SimulatorOptions,
   type TcpTransport,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];

@@ -8,11 +8,11 @@ import {
   Command,
   Deframer,
   Flags,
-  LiveImageServer,
   listenTcp,
   type LiveViewerStats,
   type Packet,
 } from 'flamingo-protocol';
+import { LiveImageServer } from 'flamingo-protocol/sim';
 
 const cli = cliPath;
 

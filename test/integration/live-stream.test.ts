@@ -5,21 +5,23 @@ import {
   FrameDeframer,
   FrameError,
   IMAGE_HEADER_SIZE,
-  LiveImageServer,
   LiveStream,
-  PATTERN_BACKGROUND,
-  PATTERN_GRADIENT,
-  PATTERN_NOISE,
   connectTcp,
   encodeImageFrame,
   framePixels16,
   listenTcp,
   openLiveStream,
-  renderPattern,
-  spotGeometry,
   type ImageFrame,
   type LiveViewerStats,
 } from 'flamingo-protocol';
+import {
+  LiveImageServer,
+  PATTERN_BACKGROUND,
+  PATTERN_GRADIENT,
+  PATTERN_NOISE,
+  renderPattern,
+  spotGeometry,
+} from 'flamingo-protocol/sim';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {

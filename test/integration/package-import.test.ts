@@ -1,11 +1,14 @@
 /**
  * The BUILT package (dist/, made by `npm install` / `npm ci` through "prepare") imports by
  * its own name, through the "exports" map, from a plain Node process: no vitest alias.
+ * dist/ is rebuilt first when any source is newer than its output, so the test never
+ * passes against a stale build.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, staleOutputs } from '../support/build.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
@@ -18,6 +21,23 @@ function runNode(source: string): string {
 }
 
 describe('the built package', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 200_000);
+
+  it('is current: no source is newer than its output', () => {
+    expect(staleOutputs()).toEqual([]);
+  });
+
+  it("keeps the simulator out of the root: it imports as 'flamingo-protocol/sim'", () => {
+    const out = runNode(`
+      import * as root from 'flamingo-protocol';
+      import { SimulatedMicroscope, parseFaultSpec } from 'flamingo-protocol/sim';
+      console.log(JSON.stringify({ inRoot: 'SimulatedMicroscope' in root, sim: typeof SimulatedMicroscope, faults: parseFaultSpec('drop=0.5').drop }));
+    `);
+    expect(JSON.parse(out.trim())).toEqual({ inRoot: false, sim: 'function', faults: 0.5 });
+  });
+
   it("imports as 'flamingo-protocol' and decodes what it encodes", () => {
     const out = runNode(`
       import { decodePacket, encodePacket, Command, Deframer } from 'flamingo-protocol';
@@ -43,10 +63,12 @@ describe('the built package', () => {
   it('ships type declarations where "exports" points', () => {
     const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
       name: string;
-      exports: { '.': { types: string; import: string } };
+      exports: Record<'.' | './sim', { types: string; import: string }>;
     };
     expect(pkg.name).toBe('flamingo-protocol');
-    expect(existsSync(fileURLToPath(new URL(`../../${pkg.exports['.'].types}`, import.meta.url)))).toBe(true);
-    expect(existsSync(fileURLToPath(new URL(`../../${pkg.exports['.'].import}`, import.meta.url)))).toBe(true);
+    for (const entry of [pkg.exports['.'], pkg.exports['./sim']]) {
+      expect(existsSync(fileURLToPath(new URL(`../../${entry.types}`, import.meta.url)))).toBe(true);
+      expect(existsSync(fileURLToPath(new URL(`../../${entry.import}`, import.meta.url)))).toBe(true);
+    }
   });
 });

@@ -3,13 +3,15 @@ import {
   Command,
   createMemoryPair,
   encodePacket,
+  STATUS_OK,
+} from 'flamingo-protocol';
+import {
   FaultSpecError,
   formatFaultSpec,
   parseFaultSpec,
   SimulatedMicroscope,
-  STATUS_OK,
   type CommandInfo,
-} from 'flamingo-protocol';
+} from 'flamingo-protocol/sim';
 import { memoryClient, once, simulatorsClosedAfterEach, WireClient } from '../support/sim-harness.js';
 
 const makeSim = simulatorsClosedAfterEach();

@@ -6,10 +6,10 @@ import {
   Deframer,
   encodePacket,
   SeededRandom,
-  SimulatedMicroscope,
   STATUS_OK,
   type Packet,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { memoryClient, tcpClient, WireClient } from '../support/sim-harness.js';
 
 const MAX_PAYLOAD = 256;

@@ -3,7 +3,8 @@
  * "reconnect": each test names the counterexample it came from.
  */
 import { describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, ConnectionClosedError, createMemoryPair, FlamingoClient, SimulatedMicroscope } from 'flamingo-protocol';
+import { buildWorkflowText, Command, ConnectionClosedError, createMemoryPair, FlamingoClient } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 
 /** Internals the storm test counts: the lease's and the exclusive sections' p-queues. */
 interface Queues {

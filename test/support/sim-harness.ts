@@ -9,12 +9,11 @@ import {
   Deframer,
   encodePacket,
   Flags,
-  SimulatedMicroscope,
   type Packet,
   type PacketInit,
-  type SimulatorOptions,
   type Transport,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 
 // A safety net against hangs, not a synchronisation delay: generous because the machine is
 // shared with other test runs.

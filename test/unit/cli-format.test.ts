@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Command, decodePacket, encodePacket, Flags } from 'flamingo-protocol';
-import {
-  closeMatches,
-  COMMAND_NAMES,
-  commandFromArgument,
-  editDistance,
-  flagNames,
-  formatMs,
-  formatPacket,
-  packetJson,
-  packetLine,
-  payloadPreview,
-  textTable,
-  UsageError,
-} from '../../src/format/format.js';
+import { closeMatches, editDistance, flagNames, formatMs, formatPacket, packetJson, packetLine, payloadPreview, textTable } from '../../src/format/format.js';
+import { COMMAND_NAMES, commandFromArgument, UsageError } from '../../src/cli/options.js';
 
 describe('editDistance', () => {
   it('counts single-character edits', () => {

@@ -7,11 +7,10 @@ import {
   crc32,
   encodeGrayPng,
   frameToPng,
-  renderPattern,
-  spotGeometry,
   toGray8,
   type ImageFrame,
 } from 'flamingo-protocol';
+import { renderPattern, spotGeometry } from 'flamingo-protocol/sim';
 
 interface Chunk {
   type: string;
