@@ -2,7 +2,7 @@ import { FlamingoError } from './errors.js';
 
 /**
  * The plain-text format of the instrument's settings file and of workflow files
- * (spec: protocol-facts "Text payloads"): `<Name>` … `</Name>` sections that nest, and
+ * (spec/protocol.md, "Text format"): `<Name>` … `</Name>` sections that nest, and
  * `key = value` lines inside them. Pure text handling, no I/O.
  */
 
@@ -215,7 +215,7 @@ export function decodeTextPayload(bytes: Uint8Array): string {
 
 /**
  * A realistic settings text, as COMMON_SCOPE_SETTINGS returns it (about 3 KB). The stage
- * limits are those of one real instrument (protocol-facts "Text payloads"); the other
+ * limits are those of one real instrument (spec/protocol.md, "Text format"); the other
  * values are plausible, invented for the simulator.
  */
 export const DEFAULT_SETTINGS_TEXT: string = [

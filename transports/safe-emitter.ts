@@ -13,7 +13,7 @@ const prefix = EventEmitter.prefixed;
  * A typed eventemitter3 emitter whose `emit` isolates listeners: a listener that throws
  * neither unwinds the emitter's caller (the dispatcher, in the middle of a chunk) nor
  * stops the other listeners of the same event. The exception is re-emitted as `'error'`
- * on the next tick (STYLE.md lesson 6); an exception thrown by an `'error'` listener
+ * on the next tick (docs/ARCHITECTURE.md, rule 3); an exception thrown by an `'error'` listener
  * itself is dropped, since re-emitting it would loop.
  *
  * eventemitter3 offers no per-listener hook, so `emit` walks its registrations the way

@@ -2,14 +2,8 @@ import { PACKET_SIZE } from '../../protocol/constants.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import type { Transport } from '../../transports/transport.js';
 
-/** Progress of one trailing-payload upload: payload bytes the transport has accepted, of `total`. */
-export interface UploadProgress {
-  readonly sent: number;
-  readonly total: number;
-}
-
-/** Called after each chunk of a payload is accepted by the transport; the last call has `sent === total`. */
-export type UploadProgressListener = (progress: UploadProgress) => void;
+import type { UploadProgress, UploadProgressListener } from '../correlation/pending.js';
+export type { UploadProgress, UploadProgressListener };
 
 /** Payload bytes handed to the transport per write (64 KiB). */
 export const DEFAULT_UPLOAD_CHUNK_BYTES = 64 * 1024;
@@ -55,8 +49,8 @@ interface QueuedPacket {
 /**
  * Writes whole packets to one transport, in call order, each contiguous on the wire.
  *
- * Why: a packet's trailing payload must follow its header byte for byte (protocol-facts
- * "Trailing payload"), but a 50 MB payload handed to the transport in one write would sit
+ * Why: a packet's trailing payload must follow its header byte for byte (spec/protocol.md
+ * §4 "Trailing payloads"), but a 50 MB payload handed to the transport in one write would sit
  * in memory as one block and give the event loop no turn until the socket took it. So a
  * payload larger than one chunk is written chunk by chunk, awaiting each write (the
  * transport resolves it only when its buffer has room: backpressure), and the reader keeps

@@ -2,7 +2,7 @@ import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { Claim } from '../dispatch/dispatcher.js';
+import { Claim } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';
@@ -30,7 +30,7 @@ export interface LeaseOptions {
  * packet with its code that the command's matcher accepts (same axis, same laser...).
  * A same-code packet the matcher rejects is an event.
  *
- * Late replies (STYLE.md lesson 5, ARCHITECTURE.md "Lease fence"): when a request times
+ * Late replies (docs/ARCHITECTURE.md rule 2, spec/protocol.md §8 "Lease mode and the fence"): when a request times
  * out or is aborted after being written, its reply may still come and carries nothing to
  * tell it from the next same-code reply. So the lease is kept while a fence (a GET of a
  * different code) goes out; every packet with a late code that arrives before the fence's

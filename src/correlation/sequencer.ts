@@ -1,5 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { Claim } from '../dispatch/dispatcher.js';
+import { Claim } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';

@@ -5,17 +5,9 @@ import type { ResyncInfo } from '../../protocol/deframer.js';
 import type { FrameError } from '../../protocol/errors.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { Transport } from '../../transports/transport.js';
+import { Claim } from '../correlation/claim.js';
 
-/** What correlation decided about one packet. */
-export const Claim = {
-  /** Not a reply: an event for listeners. */
-  None: 0,
-  /** The reply of a pending request, already handed to it. */
-  Reply: 1,
-  /** A reply nobody waits for any more (a late reply after a timeout or abort). */
-  Unmatched: 2,
-} as const;
-export type Claim = (typeof Claim)[keyof typeof Claim];
+export { Claim };
 
 /** Events of the packet stream: every unsolicited packet by name and as `'event'`. */
 export type PacketEvents = { [K in CommandName]: [packet: Packet] };

@@ -1,6 +1,6 @@
 /**
  * Every case of spec/vectors/ fed whole, byte by byte, and split in two at every
- * boundary (STYLE.md lesson 9): the outcome and every counter must not depend on the cuts.
+ * boundary (docs/ARCHITECTURE.md, rule 5): the outcome and every counter must not depend on the cuts.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

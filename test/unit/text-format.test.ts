@@ -88,7 +88,7 @@ describe('parseTextFormat', () => {
     expect(formatTextFormat(doc.root, { newline: doc.newline })).toBe(DEFAULT_SETTINGS_TEXT);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeGreaterThan(2500);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeLessThan(4000);
-    // The sections of the instrument's settings file (protocol-facts.md), in file order, plus Storage.
+    // The sections of the instrument's settings file (spec/protocol.md, "Text format"), in file order, plus Storage.
     expect(doc.root.items.map((item) => (item.kind === 'section' ? item.name : `entry ${item.key}`))).toEqual([
       'Type',
       'Filter wheel encoder counts',

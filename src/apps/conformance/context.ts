@@ -15,7 +15,7 @@ export interface AxisLimits {
 }
 
 /**
- * Limits of one real instrument (protocol-facts "Stage limits"), used when the server's
+ * Limits of one real instrument (spec/protocol.md, "Stage"), used when the server's
  * settings text has no readable `Stage limits` section.
  */
 export const CONVENTION_LIMITS: readonly AxisLimits[] = [
@@ -120,7 +120,7 @@ export class CheckContext {
   /**
    * Send `requests` (written as `style` says), then a fence request of another code, and
    * return the replies that came before the fence's reply. Fails unless they are exactly
-   * one reply per request, in request order: a server answers in order (protocol-facts),
+   * one reply per request, in request order: a server answers in order (spec/protocol.md §5.1),
    * so anything missing, extra or reordered shows up before the fence.
    */
   async exchange(conn: ProbeConnection, requests: readonly PacketInit[], style: WriteStyle): Promise<Packet[]> {
