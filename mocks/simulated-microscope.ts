@@ -1,3 +1,4 @@
+import { reportListenerError, type ErrorReporter } from '../transports/safe-emitter.js';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { dataText, encodePacket } from '../protocol/codec.js';
@@ -402,10 +403,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     try {
       (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     } catch (error) {
-      queueMicrotask(() => {
-        if (event !== 'error' && this.listenerCount('error') > 0) this.emit('error', error);
-        else process.emitWarning(`SimulatedMicroscope: a '${String(event)}' listener threw: ${String(error)}`);
-      });
+      reportListenerError(this as unknown as ErrorReporter, error, event === 'error');
     }
   }
 }

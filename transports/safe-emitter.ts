@@ -9,12 +9,34 @@ interface StoredListener {
 
 const prefix = EventEmitter.prefixed;
 
+/** What {@link reportListenerError} needs of an emitter. */
+export interface ErrorReporter {
+  listenerCount(event: 'error'): number;
+  emit(event: 'error', error: Error): boolean;
+}
+
+/**
+ * The package's one rule for an exception thrown by a listener (docs/ARCHITECTURE.md,
+ * rule 3), applied on a later tick so that it never unwinds the caller (a reader in the
+ * middle of a chunk): emitted as `'error'` on `emitter` when someone listens for `'error'`
+ * then, otherwise thrown, so that it surfaces as an uncaught exception instead of
+ * vanishing (eventemitter3 drops an `'error'` nobody listens for). An exception thrown by
+ * an `'error'` listener itself (`fromErrorListener`) is always thrown: re-emitting it would loop.
+ */
+export function reportListenerError(emitter: ErrorReporter, error: unknown, fromErrorListener = false): void {
+  const err = error instanceof Error ? error : new Error(String(error));
+  process.nextTick(() => {
+    if (!fromErrorListener && emitter.listenerCount('error') > 0) emitter.emit('error', err);
+    else throw err;
+  });
+}
+
 /**
  * A typed eventemitter3 emitter whose `emit` isolates listeners: a listener that throws
  * neither unwinds the emitter's caller (the dispatcher, in the middle of a chunk) nor
- * stops the other listeners of the same event. The exception is re-emitted as `'error'`
- * on the next tick (docs/ARCHITECTURE.md, rule 3); an exception thrown by an `'error'` listener
- * itself is dropped, since re-emitting it would loop.
+ * stops the other listeners of the same event. The exception is reported by
+ * {@link reportListenerError}: `'error'` on the next tick when someone listens for it,
+ * otherwise an uncaught exception.
  *
  * eventemitter3 offers no per-listener hook, so `emit` walks its registrations the way
  * eventemitter3's own emit does (v5 layout: one record, or an array replaced, never
@@ -46,8 +68,7 @@ export class SafeEmitter<Events extends EventEmitter.ValidEventTypes> extends Ev
       if (args.length === 1) listener.fn.call(listener.context, args[0]);
       else listener.fn.apply(listener.context, args);
     } catch (error) {
-      if (event === 'error') return;
-      process.nextTick(() => (this.emit as unknown as (e: string, a: unknown) => boolean)('error', error));
+      reportListenerError(this as unknown as ErrorReporter, error, event === 'error');
     }
   }
 }

@@ -29,99 +29,12 @@ import { WorkflowHelper } from './helpers/workflow.js';
 import { backoffDelay, reconnectPolicy } from './reconnect.js';
 import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
-import { SafeEmitter } from '../../transports/safe-emitter.js';
+import { reportListenerError, SafeEmitter } from '../../transports/safe-emitter.js';
 import { InstrumentState } from '../state/instrument-state.js';
 import { DEFAULT_UPLOAD_CHUNK_BYTES, PacketWriter } from './upload.js';
 import type { UploadProgressListener, WriteOwner } from './upload.js';
 
 export type { CorrelationMode };
-
-/** Options of {@link FlamingoClient.connect}. */
-export interface ClientOptions {
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Command port, default 53717. */
-  port?: number;
-  /**
-   * `'auto'` (default) probes once with a SYSTEM_STATE_GET stamped with a sequence and
-   * picks `'sequenced'` when the reply echoes it, else `'lease'` (also when no reply comes
-   * within `probeTimeoutMs`). Published firmware echoes nothing: it gets `'lease'`.
-   */
-  mode?: 'auto' | CorrelationMode;
-  /** Reply timeout of each request, counted from when it is written (default 5000). */
-  requestTimeoutMs?: number;
-  /** TCP connect timeout (default 2000). */
-  connectTimeoutMs?: number;
-  /** Header field carrying the sequence in sequenced mode (default 'clientId'). */
-  sequenceField?: SequenceField;
-  /** Sequenced mode: requests on the wire at once (default 32). */
-  maxInFlight?: number;
-  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. */
-  maxQueued?: number;
-  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). */
-  queueTimeoutMs?: number;
-  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). */
-  probeTimeoutMs?: number;
-  /** Reconnect after a lost link (off by default); `true` takes every default. */
-  reconnect?: ReconnectOptions | boolean;
-  /**
-   * A ready transport (e.g. one end of `createMemoryPair()`), or a factory called for each
-   * (re)connection. When absent, the client connects over TCP to host:port.
-   */
-  transport?: Transport | (() => Transport | Promise<Transport>);
-  /** Largest trailing payload accepted from the server (default 64 MiB). */
-  maxPayloadBytes?: number;
-  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
-  uploadChunkBytes?: number;
-}
-
-/** Options of {@link FlamingoClient.request}. */
-export interface RequestOptions {
-  /** Reply timeout, from the moment the request is written (default: requestTimeoutMs). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  /** Trailing payload sent after the 128-byte header (its length goes into addDataBytes). */
-  payload?: Uint8Array;
-  /** Reject with ProtocolError when the reply's status is not 1 (default false: raw). */
-  expectOk?: boolean;
-  /**
-   * Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the
-   * transport; the last call has sent === total. The request's reply timeout starts after it.
-   */
-  onUploadProgress?: UploadProgressListener;
-}
-
-/** Options of {@link FlamingoClient.send}. */
-export interface SendOptions {
-  payload?: Uint8Array;
-  /** Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the transport. */
-  onUploadProgress?: UploadProgressListener;
-}
-
-export type { EventSelector, WaitOptions } from './event-waiters.js';
-
-/** Options of {@link FlamingoClient.events}. */
-export interface EventStreamOptions {
-  /** Events kept for a slow consumer before the oldest is dropped (default 1000). */
-  bufferSize?: number;
-}
-
-/** Options of {@link FlamingoClient.live}. */
-export interface LiveOptions {
-  /** Live-image port (default: the command port + 1; required for a client on a custom transport). */
-  port?: number;
-  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. */
-  maxBuffered?: number;
-  /** Give up connecting after this long (default: the client's connectTimeoutMs). */
-  connectTimeoutMs?: number;
-}
-
-/** What an `exclusive()` section may do; its calls pass the gate that holds everyone else back. */
-export interface ExclusiveTx {
-  request(code: CommandRef, fields?: RequestFields, options?: RequestOptions): Promise<Packet>;
-  send(code: CommandRef, fields?: RequestFields, options?: SendOptions): Promise<void>;
-  waitFor(selector: EventSelector, options?: WaitOptions): Promise<Packet>;
-}
 
 /** Every event a client emits. */
 export type ClientEvents = DispatcherEvents & {
@@ -543,7 +456,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   };
 
   private reportLater(error: unknown): void {
-    process.nextTick(() => this.emit('error', error instanceof Error ? error : new Error(String(error))));
+    reportListenerError(this, error);
   }
 
   private async createTransport(): Promise<Transport> {
