@@ -476,11 +476,10 @@ export class Rig {
   /** The end-of-run leak check (call after stop()). */
   async checkNothingLeft(): Promise<void> {
     const client = this.client;
-    const internals = client as unknown as { waiters: { size: number }; streams: Set<unknown>; link: unknown; reconnectTimer: unknown };
+    // Public facts only: timers (waiters', the reconnect timer) and sockets are counted below.
     if (client.pendingCount !== 0) throw new InvariantError(`after close: ${client.pendingCount} requests pending`);
-    if (internals.waiters.size !== 0) throw new InvariantError(`after close: ${internals.waiters.size} waitFor waiters left`);
-    if (internals.streams.size !== 0) throw new InvariantError(`after close: ${internals.streams.size} event streams left`);
-    if (internals.link !== null || internals.reconnectTimer !== null) throw new InvariantError('after close: a link or reconnect timer is left');
+    if (!client.isClosed || client.isConnected) throw new InvariantError(`after close: closed ${client.isClosed}, connected ${client.isConnected}`);
+    if (client.description !== 'not connected') throw new InvariantError(`after close: still linked to ${client.description}`);
     const names = client.eventNames();
     if (names.length !== 0) throw new InvariantError(`after close: client listeners left on ${names.map(String).join(', ')}`);
     if (this.sim.connections !== 0) throw new InvariantError(`after close: simulator has ${this.sim.connections} connections`);
