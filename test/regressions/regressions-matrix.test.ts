@@ -36,6 +36,11 @@ describe('regressions: reliability matrix counterexamples', () => {
       new MoveTo(2, 5),
     ]);
     expect(rig.commands).toBe(3);
+    // The outcome, not only the count: the link did drop, and no step ended in a client 'error'.
+    expect(rig.disconnects).toBeGreaterThan(0);
+    expect(rig.errors).toEqual([]);
+    // The axis was re-learned: its stop event arrived after the reconnect.
+    expect(rig.stops[2]?.length).toBeGreaterThanOrEqual(1);
   });
 
   // reconnect/memory/sequenced, soak seed 230414519, sim seed 19: [waitForMotion(4),
@@ -54,6 +59,8 @@ describe('regressions: reliability matrix counterexamples', () => {
       new RunWorkflow(5, { index: 4, hundredths: 7773 }),
     ]);
     expect(rig.commands).toBe(7);
+    expect(rig.disconnects).toBeGreaterThan(0);
+    expect(rig.errors).toEqual([]);
   });
 
   // reconnect/memory/sequenced, fixed seed, path 3:1, sim seed 29: [workflow(5, laser 4 77.73)]:
@@ -62,6 +69,8 @@ describe('regressions: reliability matrix counterexamples', () => {
   it('reconnect/memory/sequenced: nothing outlives close after a workflow on a flapping link', async () => {
     const rig = await replay('memory', 'sequenced', flapping, 29, [new RunWorkflow(5, { index: 4, hundredths: 7773 })]);
     expect(rig.commands).toBe(1);
+    // replay() ran the leak check after close; no client 'error' on the way.
+    expect(rig.errors).toEqual([]);
   });
 
   // reconnect/*, soak seed 230414525, sim seed 29: [reads(laser1,position1), halt(), halt(),
@@ -84,6 +93,10 @@ describe('regressions: reliability matrix counterexamples', () => {
         new MoveThenHalt(1, 1.001),
       ]);
       expect(rig.commands).toBe(10);
+      expect(rig.disconnects).toBeGreaterThan(0);
+      expect(rig.errors).toEqual([]);
+      // The halted move on axis 1 was judged by a stop event of its own.
+      expect(rig.stops[1]?.length).toBeGreaterThanOrEqual(1);
     });
   }
 
@@ -101,5 +114,7 @@ describe('regressions: reliability matrix counterexamples', () => {
       new MoveTo(4, -2.498),
     ]);
     expect(rig.commands).toBe(6);
+    expect(rig.disconnects).toBeGreaterThan(0);
+    expect(rig.errors).toEqual([]);
   });
 });
