@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // Tests exercise the sources; test/package-import.test.ts checks the built package separately.
+    // Tests exercise the sources; test/integration/package-import.test.ts checks the built package separately.
     alias: [
       { find: /^flamingo-protocol$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
       { find: /^flamingo-protocol\/sim$/, replacement: fileURLToPath(new URL('./mocks/index.ts', import.meta.url)) },

@@ -143,7 +143,7 @@ export class Lease implements PendingOwner {
         return await fn(exchange);
       } finally {
         // A section can end (its caller saw a timeout) while its last exchange still fences
-        // the late reply; the lease is free only after that (test/regressions-lease.test.ts).
+        // the late reply; the lease is free only after that (test/regressions/regressions-lease.test.ts).
         await chain;
       }
     });

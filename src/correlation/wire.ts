@@ -33,7 +33,7 @@ const utf8 = new TextEncoder();
  *
  * The request path's encoder: writes the 128 bytes directly, with no intermediate init
  * object (the fields were range-checked when the request was made, by checkFields). Byte
- * for byte what encodePacket gives for the same fields (test/client-encode.test.ts).
+ * for byte what encodePacket gives for the same fields (test/unit/client-encode.test.ts).
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
   const f = request.fields;

@@ -1,5 +1,5 @@
 /**
- * Vitest glue of the reliability matrix (bench/matrix holds the model, the rig and the
+ * Vitest glue of the reliability matrix (test/model holds the model, the rig and the
  * cell runner, compiled so that `npm run soak` runs the same code): one test per cell,
  * few runs and short sequences under the global fixed seed; FC_NUM_RUNS widens it.
  */

@@ -1,5 +1,5 @@
 /**
- * Counterexamples of the hostile-server fuzz (test/fuzz-client.test.ts), as named tests.
+ * Counterexamples of the hostile-server fuzz (test/property/fuzz-client.test.ts), as named tests.
  */
 import { describe, expect, it } from 'vitest';
 import {

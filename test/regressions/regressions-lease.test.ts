@@ -1,5 +1,5 @@
 /**
- * Lease-mode regressions found by the reliability matrix (bench/matrix), named after their
+ * Lease-mode regressions found by the reliability matrix (test/model), named after their
  * counterexamples.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Regressions from the reliability matrix (bench/matrix, `npm run soak`), profile
+ * Regressions from the reliability matrix (test/model, `npm run soak`), profile
  * "reconnect": each test names the counterexample it came from.
  */
 import { describe, expect, it } from 'vitest';
