@@ -191,13 +191,20 @@ export class Lease implements PendingOwner {
   /** The end of a `startDirect` exchange: the lease is free, or a late reply is fenced first. */
   private giveBack(request: PendingRequest): void {
     this.direct = null;
+    this.settle(request);
+    // As `exchange` does: fence the late reply off before the lease goes to anyone else.
+    // The job is queued now, so it precedes every request submitted after this point.
+    if (request.late) void this.queue.add(() => this.passFence());
+  }
+
+  /**
+   * The one settle step of both paths (`giveBack` after `startDirect`, and `exchange`): the
+   * request is no longer on the wire, and if its reply may still come its code is late
+   * until a fence has passed.
+   */
+  private settle(request: PendingRequest): void {
     if (this.current === request) this.current = null;
-    if (request.late) {
-      // As `exchange` does: fence the late reply off before the lease goes to anyone else.
-      // The job is queued now, so it precedes every request submitted after this point.
-      this.lateCodes.add(request.code);
-      void this.queue.add(() => this.passFence());
-    }
+    if (request.late) this.lateCodes.add(request.code);
   }
 
   /** The link went down: the request on the wire fails (maybe executed); late replies can no longer come. */
@@ -236,8 +243,7 @@ export class Lease implements PendingOwner {
       this.write(trailingFence, encodeRequest(trailingFence));
     }
     await request.whenSettled();
-    this.current = null;
-    if (request.late) this.lateCodes.add(request.code);
+    this.settle(request);
     if (trailingFence !== null) {
       await trailingFence.whenSettled();
       this.fence = null;
