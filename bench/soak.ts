@@ -2,7 +2,7 @@
  * Soak of the reliability matrix (`npm run soak`): the same model-based runs as
  * test/model-*.test.ts, with many runs and longer command sequences, bounded in time.
  * Prints one row per cell: fault profile × transport × mode → runs, commands, API-misuse
- * commands (bench/matrix/misuse.ts), events,
+ * commands (test/model/misuse.ts), events,
  * faults that struck (replies dropped + links lost + garbage runs skipped), failures, worst
  * step latency; then the report of each failure (seed, path, shrunk
  * counterexample) so it can be replayed and turned into a regression test.
@@ -13,8 +13,8 @@
  *
  * Exit code 1 when any cell failed.
  */
-import { runCell, type CellStats } from './matrix/cell.js';
-import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from './matrix/profiles.js';
+import { runCell, type CellStats } from '../test/model/cell.js';
+import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from '../test/model/profiles.js';
 import { printTable } from './suite.js';
 
 function argument(name: string): string | undefined {

@@ -1,6 +1,6 @@
 import type { Command as CliCommand } from 'commander';
 import { ConnectError } from '../../transports/tcp.js';
-import { ExitCode } from './format.js';
+import { ExitCode } from './options.js';
 
 /**
  * Make a command exit with 64 (EX_USAGE) on every command-line error commander reports

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
+import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { connectAdvice } from '../format/format.js';
 import { connectErrorIn, stopQuietlyOnBrokenPipe } from './exit.js';
-import { connectAdvice, ExitCode, portOption } from './format.js';
+import { ExitCode, portOption } from './options.js';
 
 interface GatewayCliOptions {
   upstream: { host: string; port: number };

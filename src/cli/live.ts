@@ -3,12 +3,12 @@ import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { Command } from '../../protocol/commands.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { ImageFrame } from '../../protocol/image.js';
-import { FlamingoClient } from '../client.js';
+import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
-import { frameToPng } from '../png.js';
+import { frameToPng } from '../live/png.js';
 import { connectErrorIn } from './exit.js';
 import { TIMER_RULE } from '../options-schema.js';
-import { ExitCode, integerOption, ruleOption } from './format.js';
+import { ExitCode, integerOption, ruleOption } from './options.js';
 
 interface LiveOptions {
   host: string;

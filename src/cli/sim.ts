@@ -5,7 +5,7 @@ import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
 import { stopQuietlyOnBrokenPipe } from './exit.js';
 import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
-import { portOption, ruleOption } from './format.js';
+import { portOption, ruleOption } from './options.js';
 
 interface SimOptions {
   port: number;

@@ -1,5 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { Claim } from '../dispatcher.js';
+import { Claim } from './claim.js';
 import { QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
@@ -138,11 +138,6 @@ export class Sequencer implements PendingOwner {
       for (const request of unwritten) request.armQueueDeadline(this.options.queueTimeoutMs);
     }
     this.tombstones.clear();
-  }
-
-  /** Requests still waiting for a slot (never written). */
-  queued(): readonly PendingRequest[] {
-    return this.waiting;
   }
 
   private canStart(request: PendingRequest): boolean {
