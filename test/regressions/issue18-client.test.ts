@@ -11,10 +11,10 @@ import {
   createMemoryPair,
   encodePacket,
   FlamingoClient,
-  SimulatedMicroscope,
   TimeoutError,
   type ClientOptions,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { DeadlineTimer } from '../../src/correlation/deadlines.js';
 import { FakeServer } from '../support/fake-server.js';
 import { outcome } from '../support/client-harness.js';

@@ -17,14 +17,13 @@ import {
   MAX_TIMER_MS,
   RECONNECT_OPTIONS_SCHEMA,
   ruleViolation,
-  SIMULATOR_OPTIONS_SCHEMA,
-  SimulatedMicroscope,
   timerDelay,
   TIMER_RULE,
   validateOptions,
   type OptionRule,
   type OptionsSchema,
 } from 'flamingo-protocol';
+import { SIMULATOR_OPTIONS_SCHEMA, SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { root } from '../support/build.js';
 
 /** Every .ts file under the source folders (the interfaces may move between files). */
