@@ -188,9 +188,9 @@ export class CloseAtAnyPoint extends MisuseCommand {
         closing ??= other.close();
       };
       const calls: Promise<unknown>[] = [
-        other.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).then((reply) => {
+        // Closes once the first request settles, whatever its outcome (a dropped reply times out).
+        other.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).finally(() => {
           if (this.when === 'afterFirstReply') close();
-          return reply;
         }),
         other.exclusive(async (tx) => {
           if (this.when === 'insideSection') close();
