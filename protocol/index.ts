@@ -3,6 +3,7 @@ export * from './flags.js';
 export * from './errors.js';
 export type * from './packet.js';
 export * from './commands.js';
+export * from './command-profile.js';
 export {
   encodePacket,
   encodeHeaderInto,
