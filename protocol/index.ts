@@ -18,3 +18,4 @@ export * from './deframer.js';
 export * from './image.js';
 export * from './text-format.js';
 export * from './workflow-text.js';
+export * from './system-state.js';

@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import { encodePacket } from '../protocol/codec.js';
+import { replyRule } from '../protocol/command-profile.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../protocol/constants.js';
 import type { FrameError } from '../protocol/errors.js';
@@ -20,7 +21,8 @@ import type { EventSelector, SelectedEvents, WaitOptions } from './event-waiters
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
-import { readSettings } from './helpers/settings.js';
+import { readSettings, saveSettings } from './helpers/settings.js';
+import type { SaveSettingsOptions } from './helpers/settings.js';
 import { openLiveStream } from './live/live-stream.js';
 import type { LiveStream } from './live/live-stream.js';
 import { StageHelper } from './helpers/stage.js';
@@ -399,9 +401,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     });
   }
 
-  /** COMMON_SCOPE_SETTINGS: the instrument's settings text (from the reply's trailing payload). */
+  /**
+   * The instrument's settings text: COMMON_SCOPE_SETTINGS_LOAD (0x1009), answered by a
+   * 0x1007 packet with the text counted in addDataBytes or bare after it (both accepted).
+   */
   settings(options: RequestOptions = {}): Promise<string> {
     return readSettings(this, options);
+  }
+
+  /**
+   * Overwrite the instrument's settings file with `text` (COMMON_SCOPE_SETTINGS_SAVE,
+   * 0x1008, the file as trailing payload), then read the settings back and resolve with
+   * them. See {@link saveSettings}.
+   */
+  saveSettings(text: string | Uint8Array, options: SaveSettingsOptions = {}): Promise<string> {
+    return saveSettings(this, text, options);
   }
 
   /**
@@ -430,7 +444,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       checkFields(code, fields);
       checkTimeout('timeoutMs', options.timeoutMs, name);
       if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', name);
-      if (commandSpec(code)?.replies === false) throw new ArgumentError(`${name} is never answered by the instrument; use send()`, name);
+      if (replyRule(code) === 'never') throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
       if (this.modeValue === 'sequenced' && (fields?.[this.sequencer?.field ?? 'clientId'] ?? 0) !== 0) {
         throw new ArgumentError(`${this.sequencer?.field ?? 'clientId'} carries the sequence number in sequenced mode; leave it unset`, name);
       }
@@ -476,6 +490,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
         command: commandName(code),
       });
     }
+    // In lease mode an answer this packet may draw carries no id: it must never answer a later request.
+    if (this.modeValue !== 'sequenced') this.lease.noteSent(code, fields?.cmdDataBits0 ?? 0);
     try {
       await this.writeBytes(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {

@@ -155,10 +155,13 @@ async function runDemo(o: DemoOptions): Promise<number> {
   let port = o.port ?? DEFAULT_PORT;
   try {
     if (embedded) {
+      // The demo opts into the sequenced extension to show pipelining; --legacy keeps the
+      // instrument's own behaviour (no sequence echo, lease mode).
       sim = new SimulatedMicroscope({ echoSequence: o.legacy !== true, timeScale: o.timeScale });
       ({ host, port } = await sim.listen({ port: 0, host: '127.0.0.1' }));
       const speed = o.timeScale === 1 ? 'real speed' : `${o.timeScale}× speed`;
-      view.log(`Started the embedded simulator on ${host}:${port} (${o.legacy === true ? 'legacy firmware, ' : ''}${speed}); --host/--port use a real server instead`);
+      const flavour = o.legacy === true ? 'like the instrument: no sequence echo' : 'sequenced extension on to show pipelining; the instrument echoes no sequence (--legacy)';
+      view.log(`Started the embedded simulator on ${host}:${port} (${flavour}, ${speed}); --host/--port use a real server instead`);
     }
     try {
       client = await FlamingoClient.connect({ host, port, mode: o.mode });

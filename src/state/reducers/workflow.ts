@@ -1,11 +1,11 @@
 import { Command } from '../../../protocol/commands.js';
 import { STATUS_OK } from '../../../protocol/constants.js';
+import { readSystemState } from '../../../protocol/system-state.js';
 import { finite } from '../fields.js';
 import { patchWorkflow, withPart } from '../snapshot.js';
 import type { InstrumentSnapshot, SystemState, WorkflowSnapshot } from '../types.js';
 import type { Reducer } from './context.js';
 
-const SYSTEM_STATES: readonly SystemState[] = ['idle', 'busy', 'error'];
 
 /** The system became idle: no workflow runs any more. The last run's figures stay visible. */
 function becameIdle(s: InstrumentSnapshot): InstrumentSnapshot {
@@ -30,11 +30,9 @@ function inRun(s: InstrumentSnapshot, changes: Partial<WorkflowSnapshot>): Instr
   });
 }
 
-/** SYSTEM_STATE_GET reply: int32Data0 0 idle, 1 busy, 2 error; any other value is not understood and changes nothing. */
+/** SYSTEM_STATE_GET reply: int32Data0 0xA002 idle, any other state code busy (protocol/system-state.ts). */
 const systemStateReply: Reducer = (s, packet) => {
-  if (packet.status !== STATUS_OK) return s;
-  const state = SYSTEM_STATES[packet.int32Data0];
-  if (state === undefined) return s;
+  const state: SystemState = readSystemState(packet.int32Data0).state;
   return state === 'idle' ? becameIdle(s) : withPart(s, 'system', state);
 };
 
