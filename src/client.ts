@@ -28,6 +28,8 @@ import type { LiveStream } from './live/live-stream.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
+import { RunGate } from './helpers/run-gate.js';
+import type { DuringRunPolicy } from './helpers/run-gate.js';
 import { backoffDelay, reconnectPolicy } from './reconnect.js';
 import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
 import { SafeEmitter } from './safe-emitter.js';
@@ -91,6 +93,12 @@ export interface RequestOptions {
    * transport; the last call has sent === total. The request's reply timeout starts after it.
    */
   onUploadProgress?: UploadProgressListener;
+  /**
+   * A command the instrument does not answer while a workflow runs (spec/commands.json
+   * `duringRun: "no-reply"`), requested while `workflow.start` runs: `fail` at once with
+   * WorkflowRunningError (default), or `wait` until the run ends, then send it.
+   */
+  duringRun?: DuringRunPolicy;
 }
 
 /** Options of {@link FlamingoClient.send}. */
@@ -161,6 +169,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly system: SystemHelper;
   /** Workflow (acquisition) start and progress. */
   readonly workflow: WorkflowHelper;
+  /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
+  readonly runGate = new RunGate();
   /**
    * Mirror of the instrument kept by this connection's reader from every reply and event
    * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
@@ -456,6 +466,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
     }
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
+    const held = this.runGate.hold(code, options.duringRun ?? 'fail');
+    if (held !== undefined) return held.then(() => this.makeRequest(command, fields, options, inside));
     const request = new PendingRequest({
       code,
       name,
