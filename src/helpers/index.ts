@@ -3,7 +3,6 @@ export type { MoveResult, MoveOptions } from './stage.js';
 export type { MoveByResult } from './stage.js';
 export { LaserHelper, DEFAULT_LEVEL_TOLERANCE } from './lasers.js';
 export { SystemHelper } from './system.js';
-export type { SystemState } from './system.js';
 export { readSettings, saveSettings } from './settings.js';
 export type { SaveSettingsOptions } from './settings.js';
 export { WorkflowHelper, DEFAULT_WORKFLOW_POLL_MS, DEFAULT_WORKFLOW_START_TIMEOUT_MS } from './workflow.js';
