@@ -213,10 +213,13 @@ const workflowPayload: ConformanceCheck = {
     await ctx.ensureIdle(conn);
     const payload = new TextEncoder().encode(await ctx.workflowText(conn, 1));
     // As the vendor GUI sends it: flag set, addDataBytes = length; no answer is expected.
+    const from = conn.mark;
     await conn.write(encodeWithCallback({ code: Command.CAMERA_WORKFLOW_START, payload }));
     const state = await ctx.requestOk(conn, systemState);
+    // The run shows itself by its gauge (RIG): a payload the server lost starts nothing.
+    await conn.waitFor((p) => p.code === Command.UI_SET_GAUGE_VALUE, { from, timeoutMs: ctx.timings.workflowTimeoutMs, what: 'gauge value (the uploaded workflow did not run)' });
     await ctx.ensureIdle(conn);
-    return pass(`${payload.length}-byte workflow payload consumed; SYSTEM_STATE_GET behind it answered (state ${hex(state.int32Data0)}); idle again`);
+    return pass(`${payload.length}-byte workflow payload consumed and run; SYSTEM_STATE_GET behind it answered (state ${hex(state.int32Data0)}); idle again`);
   },
 };
 
