@@ -6,6 +6,7 @@ import net from 'node:net';
 import { afterEach } from 'vitest';
 import {
   createMemoryPair,
+  BARE_TEXT_REPLY_CODES,
   Deframer,
   encodePacket,
   Flags,
@@ -28,7 +29,7 @@ export class WireClient {
   readonly received: Packet[] = [];
   /** Every chunk exactly as it arrived (for fragmentation tests). */
   readonly chunks: Uint8Array[] = [];
-  readonly deframer = new Deframer();
+  readonly deframer = new Deframer({ bareTextCodes: BARE_TEXT_REPLY_CODES });
   closed = false;
   private queue: Packet[] = [];
   private waiters: { match: (p: Packet) => boolean; resolve: (p: Packet) => void; reject: (e: Error) => void }[] = [];
