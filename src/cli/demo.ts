@@ -84,7 +84,8 @@ function targetFor(position: number, distance: number, limits: AxisSettings | un
 }
 
 /**
- * Move X and Y at once, showing each axis's progress from position reads while they move.
+ * Move X and Y at once, showing each axis's progress from position reads while they move
+ * (the instrument reads 0.000 for a moving axis, so on it the bars jump to 100% at the end).
  * The reads go through the same client as the moves: in sequenced mode they are pipelined,
  * in lease mode they take turns; either way nothing is mixed up.
  */
@@ -113,7 +114,8 @@ async function moveTwoAxes(client: FlamingoClient, view: ProgressView, targets: 
   while (moving && !signal.aborted) {
     const now = await Promise.all(axes.map((a) => client.stage.position(a).catch(() => undefined)));
     now.forEach((p, i) => {
-      if (p === undefined) return;
+      // The instrument reads 0.000 while an axis moves (spec/commands.json whileMoving): no news.
+      if (p === undefined || p === 0) return;
       const d = distance[i] as number;
       const fraction = d === 0 ? 1 : Math.abs(p - (starts[i] as number)) / d;
       bars[i]?.update(Math.round(fraction * 1000), `${mm(p)} mm`);
