@@ -177,14 +177,14 @@ export function once<T>(sim: SimulatedMicroscope, event: 'command' | 'connection
  * within the test's budget) and every simulator it made is closed after each test, so no
  * test leaks a server or timer. Call once at the file's top level.
  */
-export function simulatorsClosedAfterEach(): (options?: SimulatorOptions) => SimulatedMicroscope {
+export function simulatorsClosedAfterEach(defaults: SimulatorOptions = {}): (options?: SimulatorOptions) => SimulatedMicroscope {
   let sims: SimulatedMicroscope[] = [];
   afterEach(async () => {
     await Promise.all(sims.map((s) => s.close()));
     sims = [];
   });
   return (options = {}) => {
-    const sim = new SimulatedMicroscope({ timeScale: 1000, ...options });
+    const sim = new SimulatedMicroscope({ timeScale: 1000, ...defaults, ...options });
     sims.push(sim);
     return sim;
   };
