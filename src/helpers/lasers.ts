@@ -9,6 +9,9 @@ import { checkFinite, checkLaser } from './validate.js';
 
 /** Laser power levels, built on request only. */
 export class LaserHelper {
+  /** The last setLevel of each laser: a set and its read-back must not interleave with another set of that laser. */
+  private readonly pending = new Map<number, Promise<unknown>>();
+
   constructor(private readonly client: FlamingoClient) {}
 
   /**
@@ -26,8 +29,18 @@ export class LaserHelper {
     const tolerance = options.tolerance ?? DEFAULT_LEVEL_TOLERANCE;
     checkFinite('tolerance', tolerance, 'LASER_LEVEL_SET');
     if (tolerance < 0) throw new ArgumentError(`tolerance must be >= 0, got ${tolerance}`, 'LASER_LEVEL_SET');
-    await this.client.send(Command.LASER_LEVEL_SET, { int32Data0: laser, data: percent.toFixed(2), cmdDataBits0: Flags.TRIGGER_CALL_BACK });
-    const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
+    const before = this.pending.get(laser) ?? Promise.resolve();
+    const turn = before.catch(() => undefined).then(async () => {
+      await this.client.send(Command.LASER_LEVEL_SET, { int32Data0: laser, data: percent.toFixed(2), cmdDataBits0: Flags.TRIGGER_CALL_BACK });
+      return this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
+    });
+    this.pending.set(laser, turn);
+    let reply: Packet;
+    try {
+      reply = await turn;
+    } finally {
+      if (this.pending.get(laser) === turn) this.pending.delete(laser);
+    }
     const level = levelOf(reply, laser);
     if (Math.abs(level - percent) > tolerance) {
       throw new ProtocolError(`laser ${laser} reads ${level} % after being set to ${percent} % (tolerance ${tolerance})`, reply, {
