@@ -19,3 +19,7 @@ export * from './image.js';
 export * from './text-format.js';
 export * from './workflow-text.js';
 export * from './system-state.js';
+export * from './laser-level.js';
+export * from './tile-grid.js';
+export * from './domain.js';
+export * from './bytes.js';

@@ -1,4 +1,5 @@
-import { Command, commandSpec } from './commands.js';
+import { commandSpec } from './commands.js';
+import { systemStateOf } from './domain.js';
 
 /** What a SYSTEM_STATE_GET answer says, read as the instrument writes it. */
 export interface SystemStateReading {
@@ -18,6 +19,5 @@ export interface SystemStateReading {
  */
 export function readSystemState(int32Data0: number): SystemStateReading {
   const code = int32Data0 >>> 0;
-  const idle = code === Command.SYSTEM_STATE_IDLE || code === 0;
-  return { state: idle ? 'idle' : 'busy', code, name: commandSpec(code)?.name };
+  return { state: systemStateOf(code), code, name: commandSpec(code)?.name };
 }

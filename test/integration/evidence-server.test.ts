@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, FlamingoClient, INSTRUMENT_SETTINGS_TEXT, WorkflowRunningError } from 'flamingo-protocol';
-import { runConformance } from '../../src/conformance/index.js';
+import { buildWorkflowText, Command, FlamingoClient, WorkflowRunningError } from 'flamingo-protocol';
+import { INSTRUMENT_SETTINGS_TEXT } from 'flamingo-protocol/sim';
+import { runConformance } from '../../src/apps/conformance/index.js';
 import { startEvidenceServer, type EvidenceServer } from '../support/evidence-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

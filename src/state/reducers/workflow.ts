@@ -1,11 +1,10 @@
+import { systemStateOf } from '../../../protocol/domain.js';
 import { Command } from '../../../protocol/commands.js';
 import { STATUS_OK } from '../../../protocol/constants.js';
-import { readSystemState } from '../../../protocol/system-state.js';
 import { finite } from '../fields.js';
 import { patchWorkflow, withPart } from '../snapshot.js';
-import type { InstrumentSnapshot, SystemState, WorkflowSnapshot } from '../types.js';
+import type { InstrumentSnapshot, WorkflowSnapshot } from '../types.js';
 import type { Reducer } from './context.js';
-
 
 /** The system became idle: no workflow runs any more. The last run's figures stay visible. */
 function becameIdle(s: InstrumentSnapshot): InstrumentSnapshot {
@@ -32,7 +31,7 @@ function inRun(s: InstrumentSnapshot, changes: Partial<WorkflowSnapshot>): Instr
 
 /** SYSTEM_STATE_GET reply: int32Data0 0xA002 idle, any other state code busy (protocol/system-state.ts). */
 const systemStateReply: Reducer = (s, packet) => {
-  const state: SystemState = readSystemState(packet.int32Data0).state;
+  const state = systemStateOf(packet.int32Data0);
   return state === 'idle' ? becameIdle(s) : withPart(s, 'system', state);
 };
 
