@@ -107,8 +107,11 @@ describe.each([
     const { client: raw } = await stack.raw();
     const moverEvents = recordEvents(mover);
     const watcherEvents = recordEvents(watcher);
-    const watcherIdle = watcher.waitFor('SYSTEM_STATE_IDLE', { timeoutMs: 10_000 });
-    const rawIdle = raw.next((p) => p.code === Command.SYSTEM_STATE_IDLE);
+    // The run's end is the second idle push: the first is the stale one right after the start.
+    let watcherIdles = 0;
+    let rawIdles = 0;
+    const watcherIdle = watcher.waitFor((p) => p.code === Command.SYSTEM_STATE_IDLE && ++watcherIdles === 2, { timeoutMs: 10_000 });
+    const rawIdle = raw.next((p) => p.code === Command.SYSTEM_STATE_IDLE && ++rawIdles === 2);
 
     const moved = await mover.stage.moveTo(1, 9.25);
     expect([moved.axis, moved.position, moved.reached]).toEqual([1, 9.25, true]);
