@@ -8,6 +8,9 @@ import type { OptionsSchema } from '../src/options-schema.js';
  */
 export const SIMULATOR_OPTIONS_SCHEMA = {
   echoSequence: { kind: 'boolean' },
+  settingsFraming: { kind: 'enum', values: ['counted', 'bare'] },
+  staleIdlePush: { kind: 'boolean' },
+  stackComplete: { kind: 'boolean' },
   seed: { kind: 'integer', min: 0, max: 0xffffffff },
   // Text is parsed by the constructor itself (FaultSpecError names the bad item).
   faults: { kind: 'typeof', types: ['object', 'string', 'function'], what: 'a fault spec object, its text, or a function of the connection id' },
