@@ -34,3 +34,4 @@ export * from './conformance/index.js';
 export * from './upload.js';
 export * from './gateway/index.js';
 export type { CommandRef } from './fields.js';
+export * from './apps/capture/index.js';

@@ -7,6 +7,8 @@ import { registerWatch } from './watch.js';
 import { registerDemo } from './demo.js';
 import { registerSim } from './sim.js';
 import { registerGateway } from './gateway.js';
+import { registerCapture } from './capture.js';
+import { registerReplay } from './replay.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
@@ -17,6 +19,8 @@ const commands: Array<(program: CliProgram) => void> = [
   registerDemo,
   registerSim,
   registerGateway,
+  registerCapture,
+  registerReplay,
 ];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;

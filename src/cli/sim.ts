@@ -4,6 +4,7 @@ import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
 import { portOption } from './format.js';
+import { addReplayOptions, runReplaySim } from './sim-replay.js';
 
 interface SimOptions {
   port: number;
@@ -14,6 +15,8 @@ interface SimOptions {
   timeScale: number;
   workflowMs?: number;
   quiet?: boolean;
+  replay?: string;
+  strict?: boolean;
 }
 
 function positive(text: string): number {
@@ -57,6 +60,7 @@ export function formatCommandLine(info: CommandInfo): string {
 }
 
 async function runSim(options: SimOptions): Promise<void> {
+  if (options.replay !== undefined) return runReplaySim({ ...options, replay: options.replay });
   const sim = new SimulatedMicroscope({
     echoSequence: options.legacy !== true,
     seed: options.seed,
@@ -93,8 +97,7 @@ async function runSim(options: SimOptions): Promise<void> {
 
 /** `flamingo sim`: run the simulated microscope on a TCP port. */
 export function registerSim(program: CliProgram): void {
-  program
-    .command('sim')
+  addReplayOptions(program.command('sim'))
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
     .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
