@@ -35,3 +35,4 @@ export * from './upload.js';
 export * from './gateway/index.js';
 export type { CommandRef } from './fields.js';
 export * from './apps/capture/index.js';
+export * from './apps/bridge/index.js';

@@ -1,8 +1,10 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
 import { portOption } from './format.js';
+import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
+import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './bridge.js';
 
-interface GatewayCliOptions {
+interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   upstream: { host: string; port: number };
   upstreamLivePort?: number;
   listen: { host: string; port: number };
@@ -24,7 +26,9 @@ export function parseHostPort(text: string): { host: string; port: number } {
 
 async function runGateway(options: GatewayCliOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  const tls = gatewayTlsFromOptions(options);
   const gateway = await FlamingoGateway.start({
+    ...(tls !== undefined ? { tls } : {}),
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
     ...(options.upstreamLivePort !== undefined ? { upstreamLivePort: options.upstreamLivePort } : {}),
@@ -40,13 +44,16 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
   if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
   if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
   if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
+  if (tls !== undefined) out(`TLS${tls.ca !== undefined ? ', client certificates required' : ''}`);
+  for (const warning of gateway.warnings) process.stderr.write(`flamingo gateway: warning: ${warning}\n`);
   if (options.quiet !== true) gateway.on('log', out);
+  const bridge = await startGatewayBridge(gateway.upstream, options, out);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       out(`${signal}: closing`);
-      void gateway.close().then(resolve);
+      void Promise.resolve(bridge?.close()).then(() => gateway.close()).then(resolve);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
@@ -58,8 +65,7 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
 
 /** `flamingo gateway`: share one microscope connection among many apps. */
 export function registerGateway(program: CliProgram): void {
-  program
-    .command('gateway')
+  addMqttOptions(addGatewayTlsOptions(program.command('gateway')))
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
     .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", portOption)

@@ -9,6 +9,7 @@ import { registerSim } from './sim.js';
 import { registerGateway } from './gateway.js';
 import { registerCapture } from './capture.js';
 import { registerReplay } from './replay.js';
+import { registerBridge } from './bridge.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
@@ -21,6 +22,7 @@ const commands: Array<(program: CliProgram) => void> = [
   registerGateway,
   registerCapture,
   registerReplay,
+  registerBridge,
 ];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
