@@ -7,7 +7,7 @@ export type { CaptureWriterOptions } from './capture-writer.js';
 export { CaptureProxy } from './capture-proxy.js';
 export type { CaptureProxyOptions, CaptureProxyEvents } from './capture-proxy.js';
 export { loadCapture } from './capture-file.js';
-export { buildReplayScript, requestKey, replyCodeFor, adaptFollower } from './replay-script.js';
+export { buildReplayScript, requestKey, replyCodeFor, adaptFollower, answers } from './replay-script.js';
 export type { ReplayScript, RecordedExchange, Follower } from './replay-script.js';
 export { ReplayServer } from './replay-server.js';
 export type { ReplayServerOptions, ReplayServerEvents } from './replay-server.js';

@@ -3,7 +3,7 @@ import { Deframer } from '../../../protocol/deframer.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { connectTcp } from '../../../transports/tcp.js';
 import { compareReply, type RequestComparison } from './replay-compare.js';
-import { replyCodeFor, type ReplayScript } from './replay-script.js';
+import { answers, type ReplayScript } from './replay-script.js';
 
 /** Options of {@link replayAgainst}. */
 export interface ReplayAgainstOptions {
@@ -43,10 +43,10 @@ export async function replayAgainst(script: ReplayScript, options: ReplayAgainst
         wake?.();
       },
     });
-    const take = async (code: number, waitMs: number): Promise<Packet | undefined> => {
+    const take = async (request: Packet, waitMs: number): Promise<Packet | undefined> => {
       const deadline = performance.now() + waitMs;
       for (;;) {
-        const at = inbox.findIndex((p) => p.code === code);
+        const at = inbox.findIndex((p) => answers(request, p));
         if (at >= 0) return inbox.splice(0, at + 1).at(-1);
         const left = deadline - performance.now();
         if (closed || left <= 0) return undefined;
@@ -66,7 +66,7 @@ export async function replayAgainst(script: ReplayScript, options: ReplayAgainst
         if (closed) break;
         await transport.write(e.requestBytes);
         const waitMs = e.reply !== undefined ? (options.replyTimeoutMs ?? 5000) : (options.graceMs ?? 200);
-        const now = await take(replyCodeFor(e.request.code), waitMs);
+        const now = await take(e.request, waitMs);
         // Pushes that came meanwhile are not compared: they depend on timing, not the request.
         inbox.length = 0;
         const result = compareReply(index, conn, commandName(e.request.code), e.reply, now);

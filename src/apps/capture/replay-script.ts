@@ -1,4 +1,4 @@
-import { Command } from '../../../protocol/commands.js';
+import { Command, commandSpec } from '../../../protocol/commands.js';
 import { Offset } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { ReadRecord } from './capture-format.js';
@@ -49,10 +49,29 @@ export function requestKey(p: Packet): string {
   return `${p.code}|${p.int32Data0}|${p.int32Data1}|${p.int32Data2}|${Object.is(p.value, -0) ? 0 : p.value}|${hex(p.data)}|${hex(p.payload)}`;
 }
 
+/**
+ * Is `packet` the reply to `request`? Its code is the reply code, it carries the request's
+ * sequence fields when the request had any (the sequenced extension), and it agrees in the
+ * command's lease matcher fields (spec/commands.json), so pipelined requests of one code
+ * each get their own reply.
+ */
+export function answers(request: Packet, packet: Packet): boolean {
+  if (packet.code !== replyCodeFor(request.code)) return false;
+  const stamped = (request.hardwareId | request.subsystemId | request.clientId) !== 0;
+  if (stamped && (packet.hardwareId !== request.hardwareId || packet.subsystemId !== request.subsystemId || packet.clientId !== request.clientId)) {
+    // A server that echoes nothing answers with zeros: still this request's reply.
+    if ((packet.hardwareId | packet.subsystemId | packet.clientId) !== 0) return false;
+  }
+  for (const field of commandSpec(request.code)?.matcher ?? []) if (!Object.is(packet[field], request[field])) return false;
+  return true;
+}
+
 /** Build the replay script of a capture's records. */
 export function buildReplayScript(records: readonly ReadRecord[]): ReplayScript {
   const exchanges: RecordedExchange[] = [];
   const last = new Map<number, RecordedExchange>();
+  /** Per connection, the requests still waiting for their reply, oldest first. */
+  const waiting = new Map<number, RecordedExchange[]>();
   const initialByConn = new Map<number, Follower[]>();
   const openOrder: number[] = [];
   const openedAt = new Map<number, number>();
@@ -69,11 +88,18 @@ export function buildReplayScript(records: readonly ReadRecord[]): ReplayScript 
       const exchange: RecordedExchange = { conn: r.conn, t: r.t, request: r.packet, requestBytes: r.bytes, followers: [], reply: undefined };
       exchanges.push(exchange);
       last.set(r.conn, exchange);
+      const list = waiting.get(r.conn) ?? [];
+      // Bounded: a request that never got a reply stops being a candidate after 64 more.
+      if (list.length >= 64) list.shift();
+      list.push(exchange);
+      waiting.set(r.conn, list);
       continue;
     }
     const bytes = r.type === 'packet' ? r.bytes : new Uint8Array(Buffer.from(r.hex, 'hex'));
     const packet = r.type === 'packet' ? r.packet : undefined;
-    const owner = last.get(r.conn);
+    const pending = waiting.get(r.conn) ?? [];
+    const answered = packet === undefined ? -1 : pending.findIndex((e) => answers(e.request, packet));
+    const owner = answered >= 0 ? pending.splice(answered, 1)[0] : last.get(r.conn);
     if (owner === undefined) {
       const list = initialByConn.get(r.conn) ?? [];
       initialByConn.set(r.conn, list);
@@ -81,7 +107,7 @@ export function buildReplayScript(records: readonly ReadRecord[]): ReplayScript 
       continue;
     }
     owner.followers.push({ delayMs: r.t - owner.t, bytes, packet });
-    if (owner.reply === undefined && packet !== undefined && packet.code === replyCodeFor(owner.request.code)) owner.reply = packet;
+    if (answered >= 0) owner.reply = packet;
   }
   return { exchanges, initial: openOrder.map((c) => initialByConn.get(c) ?? []) };
 }
