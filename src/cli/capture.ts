@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { CaptureProxy } from '../apps/capture/capture-proxy.js';
 import { abortOnSignals, exitWithUsageCode } from './exit.js';
-import { ExitCode } from './format.js';
+import { ExitCode } from './options.js';
 import { parseHostPort } from './gateway.js';
 
 interface CaptureCliOptions {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import type { GatewayTlsOptions } from '../gateway/tls.js';
+import type { GatewayTlsOptions } from '../apps/gateway/tls.js';
 
 /** The TLS options of `flamingo gateway`. */
 export interface GatewayTlsCliOptions {

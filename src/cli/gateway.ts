@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
-import { portOption } from './format.js';
+import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { portOption } from './options.js';
 import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
-import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './bridge.js';
+import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
 
 interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   upstream: { host: string; port: number };

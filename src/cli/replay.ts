@@ -6,7 +6,7 @@ import { formatComparison } from '../apps/capture/replay-compare.js';
 import { buildReplayScript } from '../apps/capture/replay-script.js';
 import { ConnectError } from '../../transports/tcp.js';
 import { exitWithUsageCode } from './exit.js';
-import { ExitCode, integerOption, serverAddressOptions } from './format.js';
+import { ExitCode, integerOption, serverAddressOptions } from './options.js';
 
 interface ReplayCliOptions {
   host: string;

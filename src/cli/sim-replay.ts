@@ -3,6 +3,7 @@ import { loadCapture } from '../apps/capture/capture-file.js';
 import { ReplayServer } from '../apps/capture/replay-server.js';
 import { buildReplayScript } from '../apps/capture/replay-script.js';
 import { abortOnSignals } from './exit.js';
+import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 
 /** The options `flamingo sim` gains for replay. */
 export function addReplayOptions(command: CliProgram): CliProgram {
@@ -15,7 +16,7 @@ export function addReplayOptions(command: CliProgram): CliProgram {
 export async function runReplaySim(o: { replay: string; strict?: boolean; port: number; host: string; quiet?: boolean; seed: number }): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const script = buildReplayScript((await loadCapture(o.replay)).records);
-  const server = new ReplayServer(script, { strict: o.strict === true, model: { seed: o.seed } });
+  const server = new ReplayServer(script, { strict: o.strict === true, model: new SimulatedMicroscope({ seed: o.seed }) });
   const address = await server.listen(o.port, o.host);
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${address.host}:${address.port}`);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, FlamingoClient, SimulatedMicroscope } from '../../src/index.js';
+import { Command, FlamingoClient } from '../../src/index.js';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { CaptureProxy } from '../../src/apps/capture/capture-proxy.js';
 import { loadCapture } from '../../src/apps/capture/capture-file.js';
 import { buildReplayScript } from '../../src/apps/capture/replay-script.js';
@@ -41,7 +42,7 @@ describe('replay of a capture', () => {
     expect(script.exchanges.map((e) => e.request.code)).toEqual([Command.STAGE_POSITION_GET, Command.STAGE_POSITION_GET, Command.SYSTEM_STATE_GET]);
     expect(script.exchanges.every((e) => e.reply !== undefined)).toBe(true);
 
-    const server = new ReplayServer(script, { model: { echoSequence: false } });
+    const server = new ReplayServer(script, { model: new SimulatedMicroscope({ echoSequence: false }) });
     const { port } = await server.listen(0);
     cleanups.push(() => server.close());
     const client = await FlamingoClient.connect({ port, mode: 'lease' });

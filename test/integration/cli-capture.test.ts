@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Command, FlamingoClient, SimulatedMicroscope } from '../../src/index.js';
+import { Command, FlamingoClient } from '../../src/index.js';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { parseCapture } from '../../src/apps/capture/capture-format.js';
 import { ensureBuilt } from '../support/build.js';
 import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';

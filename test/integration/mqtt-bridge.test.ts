@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, createMemoryPair, encodePacket, FlamingoClient, SimulatedMicroscope } from '../../src/index.js';
+import { Command, createMemoryPair, encodePacket, FlamingoClient } from '../../src/index.js';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { MqttBridge } from '../../src/apps/bridge/mqtt-bridge.js';
 import { toolAvailable, which } from '../support/capture-helpers.js';
 import { aedesBroker, mosquittoBroker, Subscriber, type TestBroker } from '../support/mqtt-brokers.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Command, commandName } from '../../../protocol/commands.js';
 import type { Packet } from '../../../protocol/packet.js';
-import type { FlamingoClient } from '../../client.js';
+import type { FlamingoClient } from '../../client/client.js';
 import { LatestPerInterval } from './rate-limit.js';
 import { bridgeTopics, packetMessage, parseBridgeRequest, replyAddressInBody, type BridgePolicy, type BridgeTopics } from './topics.js';
 

@@ -2,7 +2,7 @@ import { dataText, payloadText } from '../../../protocol/codec.js';
 import { commandName, commandSpec, parseCommand, Command } from '../../../protocol/commands.js';
 import { DATA_SIZE } from '../../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
-import { readOnlyAllows } from '../../gateway/access.js';
+import { readOnlyAllows } from '../gateway/access.js';
 
 /**
  * Topic layout and request rules of the MQTT bridge (docs/deployment.md, README §MQTT

@@ -10,7 +10,7 @@ export { loadCapture } from './capture-file.js';
 export { buildReplayScript, requestKey, replyCodeFor, adaptFollower, answers } from './replay-script.js';
 export type { ReplayScript, RecordedExchange, Follower } from './replay-script.js';
 export { ReplayServer } from './replay-server.js';
-export type { ReplayServerOptions, ReplayServerEvents } from './replay-server.js';
+export type { ReplayServerOptions, ReplayServerEvents, ReplayModel } from './replay-server.js';
 export { replayAgainst } from './replay-client.js';
 export type { ReplayAgainstOptions } from './replay-client.js';
 export { compareReply, replyDifferences, formatComparison } from './replay-compare.js';

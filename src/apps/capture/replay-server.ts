@@ -6,15 +6,25 @@ import { Deframer } from '../../../protocol/deframer.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { createMemoryPair } from '../../../transports/memory.js';
 import type { Transport } from '../../../transports/transport.js';
-import { SimulatedMicroscope, type SimulatorOptions } from '../../../mocks/simulated-microscope.js';
 import { adaptFollower, requestKey, type RecordedExchange, type ReplayScript } from './replay-script.js';
 
 /** Options of {@link ReplayServer}. */
 export interface ReplayServerOptions {
   /** Refuse what the recording lacks (close that client) instead of asking the model. */
   strict?: boolean;
-  /** Options of the fallback simulator (not strict). */
-  model?: SimulatorOptions;
+  /**
+   * What answers requests the recording lacks (not strict): something that serves the
+   * protocol over a transport, such as the simulator (`flamingo sim --replay` passes a
+   * SimulatedMicroscope; the package root does not load the simulator itself). Without
+   * one, such a request is refused as in strict mode.
+   */
+  model?: ReplayModel;
+}
+
+/** A protocol server the replay falls back to: one attach per client connection. */
+export interface ReplayModel {
+  attach(transport: Transport): unknown;
+  close(): Promise<void>;
 }
 
 /** Events of {@link ReplayServer}. */
@@ -37,7 +47,6 @@ export class ReplayServer extends EventEmitter<ReplayServerEvents> {
   private readonly sockets = new Set<net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly server = net.createServer((s) => this.accept(s));
-  private model: SimulatedMicroscope | null = null;
   private accepted = 0;
   /** Requests answered from the recording, and not. */
   readonly counts = { replayed: 0, missed: 0 };
@@ -71,7 +80,7 @@ export class ReplayServer extends EventEmitter<ReplayServerEvents> {
     this.timers.clear();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
-    await this.model?.close();
+    await this.options.model?.close();
   }
 
   private later(ms: number, fn: () => void): void {
@@ -102,10 +111,10 @@ export class ReplayServer extends EventEmitter<ReplayServerEvents> {
         return;
       }
       this.counts.missed++;
-      const strict = this.options.strict === true;
+      const strict = this.options.strict === true || this.options.model === undefined;
       this.emit('miss', { conn, name, packet, strict });
       if (strict) {
-        this.emit('log', `#${conn} ${name}: not in the recording (--strict): closing the connection`);
+        this.emit('log', `#${conn} ${name}: not in the recording${this.options.strict === true ? ' (--strict)' : ', and no model to ask'}: closing the connection`);
         socket.destroy();
         return;
       }
@@ -124,9 +133,8 @@ export class ReplayServer extends EventEmitter<ReplayServerEvents> {
 
   /** A connection to the fallback model whose output goes to `send`. */
   private connectModel(send: (bytes: Uint8Array) => void): Transport {
-    this.model ??= new SimulatedMicroscope(this.options.model ?? {});
     const [ours, theirs] = createMemoryPair();
-    this.model.attach(theirs);
+    (this.options.model as ReplayModel).attach(theirs);
     ours.attach({ data: (bytes) => send(new Uint8Array(bytes)), close: () => undefined });
     return ours;
   }
