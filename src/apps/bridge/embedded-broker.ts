@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { Aedes } from 'aedes';
 
 /** An in-process MQTT broker (aedes) for one machine with nothing to install. */
 export interface EmbeddedBroker {
@@ -11,6 +10,8 @@ export interface EmbeddedBroker {
 
 /** Start aedes on host:port (default 127.0.0.1, port 1883; 0 picks a free one). */
 export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+  // Loaded on use: importing the package must not load a broker nobody asked for.
+  const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { Command, commandName } from '../../../protocol/commands.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../../client/client.js';
@@ -82,7 +82,9 @@ export class MqttBridge extends EventEmitter<MqttBridgeEvents> {
 
   private static async connectWith(client: FlamingoClient, options: MqttBridgeOptions, protocolVersion: 4 | 5): Promise<MqttBridge> {
     const topics = bridgeTopics(options.name, options.prefix);
-    const connection = mqtt.connect(options.url, {
+    // Loaded on use: importing the package must not load an MQTT client nobody asked for.
+    const { connect } = await import('mqtt');
+    const connection = connect(options.url, {
       protocolVersion,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
