@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
 import { connectAdvice } from '../format/format.js';
-import { connectErrorIn, stopQuietlyOnBrokenPipe } from './exit.js';
+import { connectErrorIn, stopQuietlyOnBrokenPipe, usageError } from './exit.js';
 import { ExitCode, portOption } from './options.js';
 import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
 import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
@@ -78,10 +78,12 @@ export function registerGateway(program: CliProgram): void {
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
     .option('--quiet', 'print only the startup lines')
-    .action(async (options: GatewayCliOptions) => {
+    .action(async (options: GatewayCliOptions, command: CliProgram) => {
       try {
         await runGateway(options);
       } catch (error) {
+        // A half-given TLS pair is a bad command line (exit 64), found only once the action runs.
+        if (error instanceof InvalidArgumentError) usageError(command, error.message);
         // A runtime failure, not a usage error: no help. Unreachable instrument: 69 with advice.
         const unreachable = connectErrorIn(error);
         if (unreachable !== undefined) {

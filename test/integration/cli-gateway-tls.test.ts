@@ -31,7 +31,8 @@ describe('flamingo gateway --tls-cert --tls-key --tls-ca', () => {
     cleanups.push(() => client.close());
     expect((await client.request(Command.SYSTEM_STATE_GET)).code).toBe(Command.SYSTEM_STATE_GET);
     const half = await run(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--tls-cert', path.join(dir, 'cert.pem')], cleanups);
-    expect(half.code).toBe(1);
-    expect(half.stderr).toBe('flamingo gateway: --tls-cert and --tls-key go together\n');
+    // A half-given pair is a bad command line: exit 64 with the usage line, as the README's table says.
+    expect(half.code).toBe(64);
+    expect(half.stderr).toBe('error: --tls-cert and --tls-key go together\nUsage: flamingo gateway [options]\n(run with --help for usage)\n');
   });
 });
