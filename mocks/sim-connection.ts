@@ -4,7 +4,8 @@ import { Deframer } from '../protocol/deframer.js';
 import type { FrameError } from '../protocol/errors.js';
 import type { Packet } from '../protocol/packet.js';
 import { fragment, SeededRandom } from '../transports/random.js';
-import type { Transport } from '../transports/transport.js';
+import { WRITE_ACCEPTED, type Transport } from '../transports/transport.js';
+import { RingQueue } from './ring-queue.js';
 import type { FaultSpec } from './fault-spec.js';
 import type { TimerSet } from './timers.js';
 
@@ -13,8 +14,8 @@ export interface ConnectionHost {
   readonly timers: TimerSet;
   /** A packet was deframed (called synchronously, in stream order, before it is queued). */
   received(connection: SimConnection, packet: Packet): void;
-  /** Handle one command; the next one waits until this settles. */
-  process(connection: SimConnection, packet: Packet): Promise<void>;
+  /** Handle one command; the next one waits until the returned promise settles (undefined: handled already). */
+  process(connection: SimConnection, packet: Packet): Promise<void> | undefined;
   frameError(connection: SimConnection, error: FrameError): void;
   resync(connection: SimConnection, skippedBytes: number): void;
   closed(connection: SimConnection, error: Error | undefined): void;
@@ -63,9 +64,9 @@ export class SimConnection {
   private hangingUp = false;
   /** Bytes handed to the transport and not yet accepted by it. */
   private pendingBytes = 0;
-  private readonly writeSizes: number[] = [];
+  private readonly writeSizes = new RingQueue<number>();
   private readonly deframer: Deframer;
-  private inbox: Packet[] = [];
+  private inbox = new RingQueue<Packet>();
   private draining = false;
   private outQueue: Uint8Array[] = [];
   private pumping = false;
@@ -158,7 +159,7 @@ export class SimConnection {
   hangUp(): void {
     if (this.isClosed || this.hangingUp) return;
     this.hangingUp = true;
-    this.inbox = [];
+    this.inbox.clear();
     if (!this.pumping) void this.transport.close();
   }
 
@@ -196,7 +197,10 @@ export class SimConnection {
       while (!this.isClosed && !this.hangingUp && this.inbox.length > 0) {
         const packet = this.inbox.shift() as Packet;
         this.processedPackets++;
-        await this.host.process(this, packet);
+        // Await only a command that has to wait: a synchronous one returns undefined, and the
+        // loop goes on to the next packet of the same chunk without a promise turn.
+        const pending = this.host.process(this, packet);
+        if (pending !== undefined) await pending;
         if (this.pausedByInbox && this.inbox.length <= INBOX_LOW) {
           this.pausedByInbox = false;
           if (!this.pausedBySlow) this.transport.resume();
@@ -227,8 +231,16 @@ export class SimConnection {
       this.destroy(new Error(`connection ${this.id}: client is not reading (${this.pendingBytes} bytes pending); dropped`));
       return;
     }
+    const accepted = this.transport.write(bytes);
+    // The TCP transport returns its shared WRITE_ACCEPTED when the socket took the bytes at
+    // once (the common case): release them now, without a promise reaction per packet.
+    // Otherwise the size waits in writeSizes until the transport accepts (in write order).
+    if (accepted === WRITE_ACCEPTED) {
+      this.pendingBytes -= n;
+      return;
+    }
     this.writeSizes.push(n);
-    this.transport.write(bytes).then(this.written, this.writeFailed);
+    accepted.then(this.written, this.writeFailed);
   }
 
   /**
@@ -289,7 +301,7 @@ export class SimConnection {
     this.isClosed = true;
     this.host.timers.clear(this.floodTimer);
     this.floodTimer = undefined;
-    this.inbox = [];
+    this.inbox.clear();
     this.outQueue = [];
     this.host.closed(this, error);
   }
