@@ -185,3 +185,22 @@ export class RawDriver {
     this.socket.destroy();
   }
 }
+
+/**
+ * CPU time (user + system, µs) a process has used so far, from Linux /proc; NaN elsewhere.
+ * CPU time per request is far less sensitive to a neighbour's load than wall time.
+ */
+export function cpuMicros(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ on Linux: 100 on every mainstream build. */
+const CLOCK_TICKS_PER_SECOND = 100;

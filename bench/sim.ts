@@ -10,7 +10,7 @@
  * `node dist/bench/run.js sim` runs it alone; SIM_AGE_REQUESTS shortens the age run.
  */
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
-import { ECHO_SERVER, median, RawDriver, residentBytes, startProcess, stopProcess, type Started } from './processes.js';
+import { cpuMicros, ECHO_SERVER, median, RawDriver, residentBytes, startProcess, stopProcess, type Started } from './processes.js';
 
 const SERIAL = 3000;
 const PIPELINED = 30_000;
@@ -23,19 +23,29 @@ const MB = 1024 * 1024;
 const SIM_ARGS = ['sim', '--port', '0', '--time-scale', '1000'];
 
 /** Serial µs per request and pipelined requests/s of one server, `ROUNDS` alternating rounds each. */
-async function versusEcho(sim: RawDriver, echo: RawDriver): Promise<BenchFigures> {
+async function versusEcho(sim: RawDriver, echo: RawDriver, simPid: number | undefined, echoPid: number | undefined): Promise<BenchFigures> {
   const simSerial: number[] = [];
   const echoSerial: number[] = [];
   const simPiped: number[] = [];
   const echoPiped: number[] = [];
   await sim.run(2000, WINDOW);
   await echo.run(2000, WINDOW);
+  // CPU time each server spent in the pipelined rounds (µs per request): the cost of the
+  // request path itself, whatever the wall clock did meanwhile.
+  let simCpu = 0;
+  let echoCpu = 0;
   for (let r = 0; r < ROUNDS; r++) {
     simSerial.push(((await sim.run(SERIAL, 1)) * 1000) / SERIAL);
     echoSerial.push(((await echo.run(SERIAL, 1)) * 1000) / SERIAL);
+    let before = cpuMicros(simPid);
     simPiped.push((PIPELINED * 1000) / (await sim.run(PIPELINED, WINDOW)));
+    simCpu += cpuMicros(simPid) - before;
+    before = cpuMicros(echoPid);
     echoPiped.push((PIPELINED * 1000) / (await echo.run(PIPELINED, WINDOW)));
+    echoCpu += cpuMicros(echoPid) - before;
   }
+  const simCpuUs = simCpu / (ROUNDS * PIPELINED);
+  const echoCpuUs = echoCpu / (ROUNDS * PIPELINED);
   const s = median(simSerial);
   const e = median(echoSerial);
   const sp = median(simPiped);
@@ -46,6 +56,7 @@ async function versusEcho(sim: RawDriver, echo: RawDriver): Promise<BenchFigures
       ['serial round trip (µs)', s.toFixed(1), e.toFixed(1), ''],
       ['serial requests/s', (1e6 / s).toFixed(0), (1e6 / e).toFixed(0), (e / s).toFixed(2)],
       [`requests/s, ${WINDOW} in flight`, sp.toFixed(0), ep.toFixed(0), (sp / ep).toFixed(2)],
+      [`server CPU µs per request, ${WINDOW} in flight`, simCpuUs.toFixed(2), echoCpuUs.toFixed(2), ''],
     ],
   );
   return {
@@ -55,6 +66,8 @@ async function versusEcho(sim: RawDriver, echo: RawDriver): Promise<BenchFigures
     sim_pipelined_rps: Math.round(sp),
     sim_echo_pipelined_rps: Math.round(ep),
     sim_vs_echo_pipelined: round(sp / ep, 3),
+    sim_cpu_us_per_request: round(simCpuUs, 2),
+    sim_echo_cpu_us_per_request: round(echoCpuUs, 2),
   };
 }
 
@@ -115,7 +128,7 @@ async function runSimBench(): Promise<BenchFigures> {
     const simDriver = await RawDriver.connect(sim.port);
     const echoDriver = await RawDriver.connect(echo.port);
     drivers.push(simDriver, echoDriver);
-    const figures = await versusEcho(simDriver, echoDriver);
+    const figures = await versusEcho(simDriver, echoDriver, sim.child.pid, echo.child.pid);
     const ageDriver = await RawDriver.connect(sim.port);
     drivers.push(ageDriver);
     Object.assign(figures, await age(sim, ageDriver));
