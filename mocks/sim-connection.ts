@@ -69,6 +69,9 @@ export class SimConnection {
   private inbox = new RingQueue<Packet>();
   private draining = false;
   private outQueue: Uint8Array[] = [];
+  /** Packets sent during the current synchronous stretch of drain(), or null outside one. */
+  private batch: Uint8Array[] | null = null;
+  private batchBytes = 0;
   private pumping = false;
   private pausedByInbox = false;
   private pausedBySlow = false;
@@ -145,6 +148,11 @@ export class SimConnection {
   send(bytes: Uint8Array): void {
     if (this.isClosed || this.hangingUp) return;
     if (this.faults.fragment === undefined && this.faults.garbage === undefined && this.outQueue.length === 0 && !this.pumping) {
+      if (this.batch !== null) {
+        this.batch.push(bytes);
+        this.batchBytes += bytes.length;
+        return;
+      }
       this.write(bytes);
       return;
     }
@@ -158,6 +166,8 @@ export class SimConnection {
    */
   hangUp(): void {
     if (this.isClosed || this.hangingUp) return;
+    // Replies already made for earlier commands of this chunk go out before the close.
+    this.flushBatch();
     this.hangingUp = true;
     this.inbox.clear();
     if (!this.pumping) void this.transport.close();
@@ -166,6 +176,9 @@ export class SimConnection {
   /** Drop the connection at once (oversize claim, slow consumer, shutdown). */
   destroy(reason?: Error): void {
     if (this.isClosed) return;
+    // As the TCP transport hands corked bytes over before a destroy: what was already
+    // answered reaches the peer, then the drop.
+    this.flushBatch();
     this.transport.destroy(reason);
     // The transport reports the close through onClose; make sure it happened even if not.
     this.onClose(reason);
@@ -193,6 +206,10 @@ export class SimConnection {
   /** The per-connection serial queue: one command at a time, in arrival order. */
   private async drain(): Promise<void> {
     this.draining = true;
+    // What the commands handled in one synchronous stretch send (replies, and the events
+    // they cause, in order) leaves as ONE write: the echo floor writes once per chunk read,
+    // and a write per reply made the simulator pay two system calls per chunk or more.
+    this.batch = [];
     try {
       while (!this.isClosed && !this.hangingUp && this.inbox.length > 0) {
         const packet = this.inbox.shift() as Packet;
@@ -200,15 +217,42 @@ export class SimConnection {
         // Await only a command that has to wait: a synchronous one returns undefined, and the
         // loop goes on to the next packet of the same chunk without a promise turn.
         const pending = this.host.process(this, packet);
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) {
+          // Nothing may sit in the batch while the loop yields: others write meanwhile.
+          this.flushBatch();
+          this.batch = null;
+          await pending;
+          this.batch = [];
+        }
         if (this.pausedByInbox && this.inbox.length <= INBOX_LOW) {
           this.pausedByInbox = false;
           if (!this.pausedBySlow) this.transport.resume();
         }
       }
     } finally {
+      this.flushBatch();
+      this.batch = null;
       this.draining = false;
     }
+  }
+
+  /** Write what the current stretch batched, as one write. */
+  private flushBatch(): void {
+    const batch = this.batch;
+    if (batch === null || batch.length === 0) return;
+    let bytes: Uint8Array;
+    if (batch.length === 1) bytes = batch[0] as Uint8Array;
+    else {
+      bytes = new Uint8Array(this.batchBytes);
+      let at = 0;
+      for (const part of batch) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+    }
+    this.batch = [];
+    this.batchBytes = 0;
+    if (!this.isClosed) this.write(bytes);
   }
 
   private pauseFor(ms: number): void {
