@@ -1,5 +1,5 @@
 import { Command } from '../protocol/commands.js';
-import { FlamingoClient } from '../src/client.js';
+import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
 import { cpuMicros, median, PIPE_PROXY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
 

@@ -3,20 +3,7 @@ import { dataText } from '../protocol/codec.js';
 import { commandName } from '../protocol/commands.js';
 import type { Packet } from '../protocol/packet.js';
 import { RingQueue } from './ring-queue.js';
-
-/** One packet the simulator received: its header fields, data as text, a payload hash. */
-export interface SimRecord extends Omit<Packet, 'data' | 'payload'> {
-  connectionId: number;
-  /** 0-based position among this connection's packets. */
-  index: number;
-  /** 0-based position among every packet the simulator received. */
-  sequence: number;
-  name: string;
-  /** The data field as text. */
-  data: string;
-  /** SHA-256 (hex) of the trailing payload, or null when there was none. */
-  payloadHash: string | null;
-}
+import type { SimRecord } from './sim-types.js';
 
 /**
  * The simulator's record of received packets: at most `max` records (oldest dropped first

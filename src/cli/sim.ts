@@ -2,10 +2,10 @@ import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
+import { portOption } from './options.js';
 import { attachSimLog, BatchedLog } from './sim-log.js';
 
 export { formatCommandLine } from './sim-line.js';
-import { portOption } from './format.js';
 
 interface SimOptions {
   port: number;
