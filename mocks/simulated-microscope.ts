@@ -1,4 +1,5 @@
 import { reportListenerError, type ErrorReporter } from '../transports/safe-emitter.js';
+import { validateSimulatorOptions } from './simulator-options-schema.js';
 import { EventEmitter } from 'eventemitter3';
 import { encodePacket } from '../protocol/codec.js';
 import { BARE_TEXT_REPLY_CODES, commandProfile, replyCodeOf } from '../protocol/command-profile.js';
@@ -60,6 +61,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
 
   constructor(options: SimulatorOptions = {}) {
     super();
+    validateSimulatorOptions(options);
     this.options = options;
     this.echoSequence = options.echoSequence ?? false;
     this.settingsFraming = options.settingsFraming ?? 'counted';
