@@ -89,6 +89,12 @@ export interface RequestOptions {
    * transport; the last call has sent === total. The request's reply timeout starts after it.
    */
   onUploadProgress?: UploadProgressListener;
+  /**
+   * Told once, synchronously, when the request has been handed to the transport whole (the
+   * instrument may execute it from then on); never when it fails before that. The gateway
+   * uses it to keep each app's packets in that app's order (spec/protocol.md, gateway).
+   */
+  onWritten?: () => void;
 }
 
 /** Options of {@link FlamingoClient.send}. */
@@ -452,6 +458,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       signal: options.signal,
       insideExclusive: inside !== null,
       onUploadProgress: options.onUploadProgress,
+      onWritten: options.onWritten,
     });
     request.registry = this.open;
     this.open.add(request);

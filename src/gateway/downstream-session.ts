@@ -6,7 +6,7 @@ import { FlamingoError } from '../../protocol/errors.js';
 import { Flags } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import type { Transport } from '../../transports/transport.js';
-import type { ExclusiveTx, FlamingoClient } from '../client.js';
+import type { ExclusiveTx, FlamingoClient, RequestOptions } from '../client.js';
 import type { RequestFields } from '../correlation/pending.js';
 import { matcherFields } from '../correlation/matcher.js';
 import { helloCarriesToken, readOnlyAllows } from './access.js';
@@ -41,6 +41,29 @@ export type SessionEnd =
   | { kind: 'gateway' };
 
 const NO_OPTIONS = {};
+
+/**
+ * Tells when a forwarded request has been written upstream. Usually that happens inside
+ * `request()` itself (a free link), and then nothing is allocated to wait for it.
+ */
+class WriteTurn {
+  private done = false;
+  private wake: (() => void) | null = null;
+
+  readonly written = (): void => {
+    this.done = true;
+    this.wake?.();
+  };
+
+  /** undefined when written already; else a promise that settles once written or `settled` settles. */
+  wait(settled: Promise<void>): Promise<void> | undefined {
+    if (this.done) return undefined;
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void settled.then(resolve, resolve);
+    });
+  }
+}
 const HEADER_IDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 
 /** The text a failure reply carries in its data field (at most 72 bytes). */
@@ -231,9 +254,17 @@ export class DownstreamSession {
     if (code === GatewayCommand.LEASE_ACQUIRE) {
       return this.host.leases.acquire(this).then((granted) => this.answer(packet, granted ? STATUS_OK : STATUS_FAILED));
     }
+    const spec = commandSpec(code);
+    if (spec?.kind === 'event') {
+      // A code the instrument only pushes (SYSTEM_STATE_IDLE, STAGE_MOTION_STOPPED, UI_*):
+      // whatever came back would look like the push to every app (a workflow.start ending
+      // early), so it is not forwarded; the sender gets a failure reply (spec/protocol.md).
+      this.fail(packet, `gateway: ${spec.name} is an event, not a command`);
+      return undefined;
+    }
     const tx = this.host.leases.txFor(this);
     const target: FlamingoClient | ExclusiveTx = tx ?? this.host.upstream;
-    if (!wantsReply || commandSpec(code)?.replies === false) {
+    if (!wantsReply || spec?.replies === false) {
       // Fire-and-forget (or a command the instrument never answers): later packets wait
       // until it is written, so the instrument sees this client's commands in order.
       return target.send(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).catch(() => undefined);
@@ -241,7 +272,10 @@ export class DownstreamSession {
     this.outstanding++;
     const inLease = tx !== null;
     if (inLease) this.inLease++;
-    const done = target.request(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).then(
+    const turn = new WriteTurn();
+    const options: RequestOptions = { onWritten: turn.written };
+    if (packet.payload !== undefined) options.payload = packet.payload;
+    const done = target.request(code, fieldsOf(packet), options).then(
       (reply) => {
         this.settledOne(inLease);
         this.requests++;
@@ -253,7 +287,11 @@ export class DownstreamSession {
       },
     );
     const legacy = packet.hardwareId === 0 && packet.subsystemId === 0 && packet.clientId === 0;
-    return legacy ? done : undefined;
+    if (legacy) return done;
+    // Pipelined: the next packet may go once this one is on the wire (at once when the link
+    // is free), not before: a request waiting in the upstream queue must not be overtaken
+    // by this app's next packet (a STAGE_HALT behind a STAGE_POSITION_SET, issue 18).
+    return turn.wait(done);
   }
 
   private settledOne(inLease: boolean): void {
