@@ -193,9 +193,11 @@ export class DownstreamSession {
       this.checkHello(packet);
       return;
     }
-    // A release withdraws an acquire that is still waiting (and holds this queue): at once.
-    // Releasing a held lease waits its turn in the queue, like any command.
-    if (packet.code === GatewayCommand.LEASE_RELEASE && this.host.leases.isWaiting(this)) this.host.leases.release(this);
+    // A release right behind an acquire that is still waiting (and holds this queue)
+    // withdraws it at once. With packets between them it is the end of a section the app
+    // wrote ahead (acquire, commands, release): it waits its turn, so those commands still
+    // run under the lease rather than without it (issue 18's gateway model found this).
+    if (packet.code === GatewayCommand.LEASE_RELEASE && this.ops.length === 0 && this.host.leases.isWaiting(this)) this.host.leases.release(this);
     if (this.ops.length + this.outstanding >= this.host.maxPendingPerSession) {
       this.fail(packet, 'gateway: too many requests pending');
       return;

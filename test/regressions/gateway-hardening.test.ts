@@ -3,7 +3,7 @@
  * before its fix (see the issue's closing note).
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, buildWorkflowText, Command, Flags, FlamingoGateway, GatewayCommand, SimulatedMicroscope, withGatewayLease, type Packet } from 'flamingo-protocol';
+import { ArgumentError, buildWorkflowText, Command, encodePacket, Flags, FlamingoGateway, GatewayCommand, SimulatedMicroscope, withGatewayLease, type Packet } from 'flamingo-protocol';
 import { recordEvents, stacksCleanedUpAfterEach, upstreamConnection } from '../support/gateway-harness.js';
 import { until } from '../support/wait.js';
 
@@ -70,6 +70,41 @@ describe.each([
     await raw.next((p: Packet) => p.code === Command.SYSTEM_STATE_IDLE);
     const result = await started;
     expect(result.acquired).toBe(5);
+  });
+});
+
+describe('lease sections written ahead', () => {
+  it('gateway model counterexample [lease(app0: move1→1!), …]: acquire, commands, release in one write run the commands under the lease', async () => {
+    const stack = await startStack();
+    // Another app holds the lease, so the acquire has to wait (in the model: a busy upstream).
+    const holder = await stack.client();
+    await holder.request(GatewayCommand.LEASE_ACQUIRE, undefined, { expectOk: true });
+    const { client: raw } = await stack.raw();
+    const chunk = [
+      encodePacket({ code: GatewayCommand.LEASE_ACQUIRE, cmdDataBits0: CB, clientId: 1 }),
+      encodePacket({ code: Command.STAGE_POSITION_SET, int32Data0: 1, value: 1 }),
+      encodePacket({ code: GatewayCommand.LEASE_RELEASE, cmdDataBits0: CB, clientId: 2 }),
+    ];
+    raw.writeRaw(Buffer.concat(chunk));
+    await until(() => stack.gateway.leases.waitingCount === 1, 5000, 'the acquire waits');
+    await holder.request(GatewayCommand.LEASE_RELEASE);
+    const acquired = await raw.next((p: Packet) => p.code === GatewayCommand.LEASE_ACQUIRE);
+    const released = await raw.next((p: Packet) => p.code === GatewayCommand.LEASE_RELEASE);
+    expect([acquired.status, acquired.clientId, released.status, released.clientId]).toEqual([1, 1, 1, 2]);
+    expect(stack.gateway.leases.holder).toBeNull();
+  });
+
+  it('a release right behind a waiting acquire still withdraws it at once', async () => {
+    const stack = await startStack();
+    const holder = await stack.client();
+    await holder.request(GatewayCommand.LEASE_ACQUIRE, undefined, { expectOk: true });
+    const { client: raw } = await stack.raw();
+    raw.send({ code: GatewayCommand.LEASE_ACQUIRE, cmdDataBits0: CB, clientId: 1 });
+    await until(() => stack.gateway.leases.waitingCount === 1, 5000, 'the acquire waits');
+    raw.send({ code: GatewayCommand.LEASE_RELEASE, cmdDataBits0: CB, clientId: 2 });
+    const acquired = await raw.next((p: Packet) => p.code === GatewayCommand.LEASE_ACQUIRE);
+    expect([acquired.status, acquired.clientId]).toEqual([0, 1]);
+    expect(stack.gateway.leases.holder).not.toBeNull();
   });
 });
 
