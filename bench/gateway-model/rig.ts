@@ -117,12 +117,14 @@ export class GatewayRig {
     }
   }
 
-  /** Resume paused apps, wait until everything owed has arrived, and check the end state. */
+  /** Let motion end, resume paused apps, wait until everything owed has arrived, and check the end state. */
   async quiesce(): Promise<void> {
+    // Motion over: the reply comes after the last STAGE_MOTION_STOPPED on the upstream link.
+    // Asked before paused apps read again, so that a paused app meets every event.
+    await this.gateway.upstream.request(Command.STAGE_WAIT_FOR_MOTION, undefined, { timeoutMs: SETTLE_MS });
     for (const app of this.apps) if (app.paused) app.resume();
     const live = () => this.everyApp.filter((a) => !a.gone);
     await until(() => live().every((a) => a.owed === 0), SETTLE_MS, 'every reply');
-    // Motion over: the reply comes after the last STAGE_MOTION_STOPPED on the upstream link.
     await this.gateway.upstream.request(Command.STAGE_WAIT_FOR_MOTION, undefined, { timeoutMs: SETTLE_MS });
     await until(() => live().every((a) => a.events.length >= this.upstreamEvents.length - a.eventsFrom), SETTLE_MS, 'every event');
     this.checkStep();

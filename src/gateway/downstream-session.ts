@@ -89,13 +89,14 @@ function failureText(error: unknown): string {
  * One downstream client of the gateway: its own deframer (one reader per connection), its
  * bounded outbox, and its commands forwarded in the order it sent them.
  *
- * Ordering: a request with 0 in all three sequence fields (a legacy client) holds the
- * session's later packets back until its reply has been sent, so such a client gets its
- * replies in its own order. A request with a nonzero sequence field is pipelined (its
- * reply goes back with the client's own hardwareId/subsystemId/clientId, whatever the
- * upstream sequence was). Packets without TRIGGER_CALL_BACK are forwarded once the
- * earlier ones have been handed upstream, so the instrument sees each client's commands
- * in the client's order.
+ * Ordering (spec/protocol.md, "Per-connection order at the instrument"): the session has
+ * at most one packet handed upstream and not yet written, so the instrument sees each
+ * client's packets in the client's order. A request with 0 in all three sequence fields (a
+ * legacy client) holds the later packets back until its reply has been sent, so such a
+ * client gets its replies in its own order. A request with a nonzero sequence field is
+ * pipelined: the next packet goes once it is written (its reply goes back with the
+ * client's own hardwareId/subsystemId/clientId, whatever the upstream sequence was). A
+ * packet without TRIGGER_CALL_BACK holds the later ones back until it is written.
  */
 export class DownstreamSession {
   readonly id: number;
