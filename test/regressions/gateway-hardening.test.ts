@@ -3,7 +3,7 @@
  * before its fix (see the issue's closing note).
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, buildWorkflowText, Command, encodePacket, Flags, FlamingoGateway, GatewayCommand, SimulatedMicroscope, withGatewayLease, type Packet } from 'flamingo-protocol';
+import { ArgumentError, buildWorkflowText, Command, dataText, encodePacket, Flags, FlamingoGateway, GatewayCommand, SimulatedMicroscope, withGatewayLease, type Packet } from 'flamingo-protocol';
 import { recordEvents, stacksCleanedUpAfterEach, upstreamConnection } from '../support/gateway-harness.js';
 import { until } from '../support/wait.js';
 
@@ -58,6 +58,9 @@ describe.each([
     expect((await raw.next((p: Packet) => p.code === Command.SYSTEM_STATE_GET)).clientId).toBe(78);
     expect(seen.filter((p) => p.code === code)).toEqual([]);
     expect(raw.received.filter((p) => p.code === code)).toHaveLength(1);
+    expect(dataText(reply)).toMatch(/^gateway: .* is an event, not a command$/);
+    // Not forwarded: nothing the instrument could answer exists.
+    expect(stack.sim.records.filter((r) => r.code === code)).toEqual([]);
   });
 
   it("defect 2: another app's workflow.start does not end early on an app's SYSTEM_STATE_IDLE request", async () => {
