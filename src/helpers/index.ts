@@ -4,6 +4,8 @@ export type { MoveByResult } from './stage.js';
 export { LaserHelper } from './lasers.js';
 export { SystemHelper } from './system.js';
 export { readSettings } from './settings.js';
+export { moveRange, readFilterWheel, readLedSettings, readScopeType, readStageSettings, stageAxisList } from './settings.js';
+export type { AxisSettings, FilterWheelSettings, LedSettings, ScopeType, StageSettings } from './settings.js';
 export { WorkflowHelper } from './workflow.js';
 export type { WorkflowOptions, WorkflowProgress, WorkflowResult } from './workflow.js';
 export { Axis, checkAxis, checkLaser, checkFinite } from './validate.js';
