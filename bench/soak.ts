@@ -14,9 +14,9 @@
  *
  * Exit code 1 when any cell failed.
  */
-import { GATEWAY_MODEL_CELLS, runGatewayModel, type GatewayModelStats } from './gateway-model/run.js';
-import { runCell, type CellStats } from './matrix/cell.js';
-import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from './matrix/profiles.js';
+import { GATEWAY_MODEL_CELLS, runGatewayModel, type GatewayModelStats } from '../test/model/gateway/run.js';
+import { runCell, type CellStats } from '../test/model/cell.js';
+import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from '../test/model/profiles.js';
 import { printTable } from './suite.js';
 
 function argument(name: string): string | undefined {

@@ -1,10 +1,10 @@
 /**
  * The gateway model in CI (issue 18): several raw apps through one gateway, on a legacy
  * (lease) and an echoing (sequenced) instrument, under the fixed fast-check seed;
- * FC_NUM_RUNS widens it, `npm run soak` runs it longer. Invariants: bench/gateway-model/rig.ts.
+ * FC_NUM_RUNS widens it, `npm run soak` runs it longer. Invariants: test/model/gateway/rig.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_MODEL_CELLS, runGatewayModel } from '../../bench/gateway-model/run.js';
+import { GATEWAY_MODEL_CELLS, runGatewayModel } from './gateway/run.js';
 
 /** Runs per cell in CI: about a second each on 2 cores. */
 const CI_RUNS = 30;
