@@ -3,7 +3,8 @@
  * test/model-*.test.ts, with many runs and longer command sequences, bounded in time; then
  * the gateway model (several apps through one gateway, test/model/gateway-model.test.ts)
  * on each upstream kind, with a second table. `--profile gateway` runs only the gateway model.
- * Prints one row per cell: fault profile × transport × mode → runs, commands, events,
+ * Prints one row per cell: fault profile × transport × mode → runs, commands, API-misuse
+ * commands (test/model/misuse.ts), events,
  * faults that struck (replies dropped + links lost + garbage runs skipped), failures, worst
  * step latency; then the report of each failure (seed, path, shrunk
  * counterexample) so it can be replayed and turned into a regression test.
@@ -63,11 +64,12 @@ async function main(): Promise<void> {
 
   console.log('');
   if (rows.length > 0) printTable(
-    ['profile/transport/mode', 'runs', 'commands', 'events', 'faults hit', 'failures', 'worst ms'],
+    ['profile/transport/mode', 'runs', 'commands', 'misuse', 'events', 'faults hit', 'failures', 'worst ms'],
     rows.map((r) => [
       r.cell,
       String(r.runs),
       String(r.commands),
+      String(r.misuse),
       String(r.events),
       String(r.droppedReplies + r.disconnects + r.resyncs),
       String(r.failures),

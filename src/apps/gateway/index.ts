@@ -8,4 +8,4 @@ export { LeaseBroker } from './lease-broker.js';
 export { LiveRelay } from './live-relay.js';
 export type { LiveRelayOptions, LiveRelayEvents } from './live-relay.js';
 export { GATEWAY_OPTION_RULES, checkGatewayOptions } from './gateway-options.js';
-export type { OptionRule, OptionRules } from './gateway-options.js';
+export type { OptionRule as GatewayOptionRule, OptionRules as GatewayOptionRules } from './gateway-options.js';
