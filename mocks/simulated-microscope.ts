@@ -153,8 +153,8 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
         pixelSizeMm: options.pixelSizeMm ?? 0.000406,
       },
       this.timers,
-      (init) => this.broadcast(init),
-      (on) => this.safeEmit('liveView', on),
+      (init, except) => this.broadcast(init, except),
+      (on) => (on === 'snapshot' ? this.liveServer?.broadcastFrame() : this.safeEmit('liveView', on)),
     );
     this.host = {
       timers: this.timers,
@@ -308,11 +308,11 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     if (listener !== null) await listener.close();
   }
 
-  /** Send an unsolicited event to every connected client (events carry 0 in the sequence fields). */
-  broadcast(init: PacketInit): void {
+  /** Send an unsolicited event to every connected client but `except` (events carry 0 in the sequence fields). */
+  broadcast(init: PacketInit, except?: number): void {
     if (this.closing || this.open.size === 0) return;
     const bytes = encodePacket(init);
-    for (const c of this.open.values()) c.send(bytes);
+    for (const c of this.open.values()) if (c.id !== except) c.send(bytes);
   }
 
   private encodeFloodEvent(code: number, n: number): Uint8Array {
@@ -360,7 +360,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   /** Handle one command of one connection; the connection's next command waits for this. */
   private async process(c: SimConnection, p: Packet): Promise<void> {
     if (this.closing) return;
-    const outcome: Outcome = this.instrument.execute(p);
+    const outcome: Outcome = this.instrument.execute(p, c.id);
     const wantsReply = (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) !== 0 && outcome.silent !== true;
     let reply: SimReply | undefined;
     if (wantsReply) reply = this.buildReply(p, outcome);

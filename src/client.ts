@@ -19,7 +19,11 @@ import { EventWaiters, selectEvents } from './event-waiters.js';
 import type { EventSelector, SelectedEvents, WaitOptions } from './event-waiters.js';
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
+import { CameraHelper } from './helpers/camera.js';
+import { IlluminationHelper, LedHelper } from './helpers/illumination.js';
 import { LaserHelper } from './helpers/lasers.js';
+import { StorageHelper } from './helpers/storage.js';
+import { attachSemanticEvents, type SemanticEvents } from './state/semantic-events.js';
 import { readSettings } from './helpers/settings.js';
 import { openLiveStream } from './live/live-stream.js';
 import type { LiveStream } from './live/live-stream.js';
@@ -124,7 +128,7 @@ export interface ExclusiveTx {
 }
 
 /** Every event a client emits. */
-export type ClientEvents = DispatcherEvents & {
+export type ClientEvents = DispatcherEvents & SemanticEvents & {
   /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
   close: [error: Error | undefined];
   /** The link was lost; requests on the wire were rejected with maybeExecuted: true. */
@@ -157,8 +161,16 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly lasers: LaserHelper;
   /** System state. */
   readonly system: SystemHelper;
-  /** Workflow (acquisition) start and progress. */
+  /** Workflow (acquisition) start, progress and stop. */
   readonly workflow: WorkflowHelper;
+  /** Camera: image size, pixel size, exposure, crop, live view, snapshot. */
+  readonly camera: CameraHelper;
+  /** The transmitted-light LED. */
+  readonly led: LedHelper;
+  /** Illumination paths and the preparation for live view. */
+  readonly illumination: IlluminationHelper;
+  /** Storage drives. */
+  readonly storage: StorageHelper;
   /**
    * Mirror of the instrument kept by this connection's reader from every reply and event
    * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
@@ -257,6 +269,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.lasers = new LaserHelper(this);
     this.system = new SystemHelper(this);
     this.workflow = new WorkflowHelper(this);
+    this.camera = new CameraHelper(this);
+    this.led = new LedHelper(this);
+    this.illumination = new IlluminationHelper(this);
+    this.storage = new StorageHelper(this);
+    attachSemanticEvents(this.state, (name, value) => this.emit(name, value as never));
   }
 
   /**

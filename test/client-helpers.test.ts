@@ -130,7 +130,7 @@ describe.each(MATRIX)('domain helpers over %s, %s mode', (kind, mode) => {
     };
     const progress: string[] = [];
     const result = await client.workflow.start(workflow, { onProgress: (p) => progress.push(`${p.value}/${p.max}`) });
-    expect(result).toEqual({ acquired: 3, expected: 3, errors: 0, durationUs: 1500, stacks: 1 });
+    expect(result).toEqual({ acquired: 3, expected: 3, errors: 0, durationUs: 1500, stacks: 1, stopped: false });
     expect(progress).toEqual(['0/3', '1/3', '3/3']);
     const start = server.received.find((p) => p.code === Command.CAMERA_WORKFLOW_START) as Packet;
     expect(start.cmdDataBits0).toBe(0);

@@ -3,6 +3,7 @@ import { Command } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ProtocolError } from '../errors.js';
+import { issue } from './reply-rule.js';
 import { checkFinite, checkLaser } from './validate.js';
 
 /** Laser power levels, built on request only. */
@@ -35,5 +36,20 @@ export class LaserHelper {
     const level = Number(text);
     if (text === '' || !Number.isFinite(level)) throw new ProtocolError(`laser ${laser} level is not a number: "${text}"`, reply, { command: 'LASER_LEVEL_GET' });
     return level;
+  }
+
+  /**
+   * LASER_PREVIEW_ENABLE (0x2004) for laser 1..4: the instrument switches the other lines off,
+   * puts this one on external trigger and moves the filter wheel to its slot. Never
+   * acknowledged: resolves once written.
+   */
+  async preview(laser: number): Promise<void> {
+    checkLaser(laser, 'LASER_PREVIEW_ENABLE');
+    await issue(this.client, Command.LASER_PREVIEW_ENABLE, { int32Data0: laser });
+  }
+
+  /** LASER_ALL_DISABLE (0x2007) once per laser 1..4, as the public client does. Never acknowledged. */
+  async allOff(): Promise<void> {
+    for (let laser = 1; laser <= 4; laser++) await issue(this.client, Command.LASER_ALL_DISABLE, { int32Data0: laser });
   }
 }

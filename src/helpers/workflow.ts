@@ -24,6 +24,8 @@ export interface WorkflowResult {
   durationUs: number;
   /** CAMERA_STACK_COMPLETE events seen. */
   stacks: number;
+  /** True when {@link WorkflowHelper.stop} was called on this client while the run went on: it ended early. */
+  stopped: boolean;
 }
 
 /** Options of {@link WorkflowHelper.start}. */
@@ -48,7 +50,21 @@ const utf8 = new TextEncoder();
 
 /** Workflow (acquisition) control, built on send, request and waitFor. */
 export class WorkflowHelper {
+  /** Stops requested through this helper; a run that sees the count grow was stopped. */
+  private stops = 0;
+
   constructor(private readonly client: FlamingoClient) {}
+
+  /**
+   * CAMERA_WORKFLOW_STOP (0x3005). The instrument answers it whether or not a workflow runs;
+   * resolves with the reply's status. A `start()` that is running then resolves with
+   * `stopped: true` when the instrument reports idle.
+   */
+  async stop(): Promise<number> {
+    this.stops++;
+    const reply = await this.client.request(Command.CAMERA_WORKFLOW_STOP);
+    return reply.status;
+  }
 
   /**
    * Upload `text` (a `<Workflow Settings>` file) as CAMERA_WORKFLOW_START's trailing
@@ -71,7 +87,8 @@ export class WorkflowHelper {
     });
     idle.catch(() => undefined);
 
-    const result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0 };
+    const result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0, stopped: false };
+    const stopsBefore = this.stops;
     const progress: WorkflowProgress = { value: 0, max: 0 };
     let markStarted: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
@@ -135,6 +152,7 @@ export class WorkflowHelper {
       await Promise.race([started, idle, startTimeout, lostEnd]);
       clearTimeout(startTimer);
       await Promise.race([idle, lostEnd]);
+      result.stopped = this.stops > stopsBefore;
       return result;
     } finally {
       clearTimeout(startTimer);

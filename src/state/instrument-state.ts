@@ -4,7 +4,7 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import { FlamingoError } from '../../protocol/errors.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { MoveTracker } from './moves.js';
-import { REDUCERS, allLasersDisabled, type ReduceContext } from './reducers/index.js';
+import { REDUCERS, allLasersDisabled, previewOnly, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
 import { EMPTY_SNAPSHOT, patch, withPart, type SnapshotDraft } from './snapshot.js';
 import type {
@@ -87,9 +87,12 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
    */
   noteRequestSent(request: PacketInit): boolean {
     this.ctx.moves.noteSent(request);
-    if (request.code !== Command.LASER_ALL_DISABLE) return false;
     const prev = this.current;
-    const draft = allLasersDisabled(prev);
+    let draft: InstrumentSnapshot;
+    if (request.code === Command.LASER_ALL_DISABLE) draft = allLasersDisabled(prev);
+    // Never acknowledged either: the instrument switches the other lines off and this one on.
+    else if (request.code === Command.LASER_PREVIEW_ENABLE) draft = previewOnly(prev, request.int32Data0);
+    else return false;
     return draft !== prev && this.publish(prev, draft, Object.freeze({ kind: 'sent', request }));
   }
 
