@@ -29,6 +29,8 @@ export interface RoiOptions {
 export interface SnapshotOptions {
   /** How long to wait for the frame on the live port (default 5000 ms, as the public client). */
   timeoutMs?: number;
+  /** Live-image port (default: the client's, i.e. the command port + 1). */
+  livePort?: number;
 }
 
 /**
@@ -112,7 +114,7 @@ export class CameraHelper {
    */
   async snapshot(options: SnapshotOptions = {}): Promise<ImageFrame> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const live = await this.client.live();
+    const live = await this.client.live(options.livePort === undefined ? {} : { port: options.livePort });
     try {
       const deadline = Date.now() + timeoutMs;
       await this.client.request(Command.CAMERA_SNAPSHOT, undefined, { expectOk: true });

@@ -71,6 +71,13 @@ async function far(answer: (p: Packet) => Uint8Array | undefined = () => undefin
 const u32 = (b: Uint8Array, n: number, offset: number): number => new DataView(b.buffer, b.byteOffset + n * 128 + offset, 4).getUint32(0, true);
 const i32 = (b: Uint8Array, n: number, offset: number): number => new DataView(b.buffer, b.byteOffset + n * 128 + offset, 4).getInt32(0, true);
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** Acknowledge everything with status 1 (echoing the code). */
 const ackAll = (p: Packet): Uint8Array => encodePacket({ code: p.code, status: 1, int32Data0: p.int32Data0 });
 
@@ -156,9 +163,18 @@ describe('vocabulary field layouts on the wire', () => {
     await f.client.illumination.left(false);
     await f.client.illumination.right(true);
     await f.client.illumination.right(false);
+    expect(await f.client.workflow.stop()).toBe(1);
+    const drives = await far((p) =>
+      p.code === Command.STORAGE_PATH_GET
+        ? concat(encodePacket({ code: p.code, status: 1, addDataBytes: 42 }), new TextEncoder().encode('/media/deploy/ctlsm1\n/media/deploy/MSN_LS\0'))
+        : undefined,
+    );
+    expect(await drives.client.storage.drives()).toEqual(['/media/deploy/ctlsm1', '/media/deploy/MSN_LS']);
     const p = f.packets();
-    expect(p.map((x) => x.code)).toEqual([0x7004, 0x7005, 0x7006, 0x7007]);
-    expect(p.every((x) => x.cmdDataBits0 === FLAG)).toBe(true);
+    expect(p.map((x) => x.code)).toEqual([0x7004, 0x7005, 0x7006, 0x7007, 0x3005]);
+    expect(p.every((x) => x.cmdDataBits0 === FLAG && x.int32Data0 === 0)).toBe(true);
+    const q = drives.packets();
+    expect(q.map((x) => [x.code, x.int32Data0, x.cmdDataBits0])).toEqual([[0x1013, 0, FLAG]]);
   });
 });
 
