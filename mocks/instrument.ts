@@ -208,8 +208,10 @@ export class Instrument {
         return run === null ? ok() : ok(undefined, () => run.stop());
       }
       case Command.CAMERA_SNAPSHOT:
-        // The image goes out on the live port after the reply.
-        return this.busy ? failed() : ok(undefined, () => this.onLiveView('snapshot'));
+        // The image goes out on the live port one exposure after the reply (at least a
+        // timer tick: a viewer that just connected is registered by then).
+        if (this.busy) return failed();
+        return ok(undefined, () => this.timers.timeout(() => this.onLiveView('snapshot'), Math.max(1, this.exposureUs / 1000 / this.options.timeScale)));
       case Command.CAMERA_LIVE_VIEW_START:
       case Command.CAMERA_LIVE_VIEW_STOP: {
         const on = p.code === Command.CAMERA_LIVE_VIEW_START;
