@@ -13,7 +13,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { buildWorkflowText, ConnectError, FlamingoClient, frameToPng } from 'flamingo-protocol';
+import { buildWorkflowText, ConnectError, FlamingoClient, frameToPng, parseWorkflow, tileGrid } from 'flamingo-protocol';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,9 +30,6 @@ const { values: args } = parseArgs({
   },
 });
 const [cropWidth, cropHeight] = args.crop.split('x').map(Number);
-
-/** Tiles per axis as the instrument derives them: ceil((range + FOV) / (FOV × (100 − overlap) / 100)). */
-const tilesAlong = (range, fov, overlap) => Math.max(1, Math.ceil((range + fov) / ((fov * (100 - overlap)) / 100) - 1e-9));
 
 let client;
 try {
@@ -65,19 +62,22 @@ try {
   console.log(`snapshot ${frame.header.width} x ${frame.header.height} saved to ${args.png}`);
   if (interrupted) throw new Error('interrupted');
 
-  // The instrument takes the field of view from the live crop, x and y swapped.
-  const mmPerPixel = await client.camera.pixelSizeMm();
   const overlap = Number(args.overlap);
-  const total = tilesAlong(Number(args['range-x']), mmPerPixel * size.height, overlap) * tilesAlong(Number(args['range-y']), mmPerPixel * size.width, overlap);
   const start = { x: 7, y: 15, z: 16 };
   const text = buildWorkflowText({
     stackOption: 'Tile',
-    stackOptionSettings: [overlap, overlap],
+    overlapPercent: [overlap, overlap],
     numberOfPlanes: 5,
     start,
     end: { x: start.x + Number(args['range-x']), y: start.y + Number(args['range-y']), z: start.z },
     comments: 'examples/live-and-tiles.mjs',
   });
+  // The tiles the instrument will visit: FOV from the live crop (x and y swapped, as the
+  // instrument does), each centre checked against the hard limits before anything is sent.
+  const mmPerPixel = await client.camera.pixelSizeMm();
+  const grid = tileGrid(parseWorkflow(text), { x: mmPerPixel * size.height, y: mmPerPixel * size.width }, await client.stage.limits());
+  if (grid.outside.length > 0) throw new Error(`${grid.outside.length} tiles lie outside the stage's hard limits; not sending`);
+  const total = grid.tiles.length;
   let visited = 0;
   // A tile run sends no gauge: one STAGE_MOTION_STOPPED per tile is the progress.
   const onTile = () => console.log(`tile ${++visited}/${total}`);

@@ -8,11 +8,11 @@ import {
   parseNumberValue,
   parseTextFormat,
   readStageSettings,
-  type AxisSettings,
   type TextDocument,
 } from '../protocol/text-format.js';
 import { parseWorkflow, type Workflow } from '../protocol/workflow-text.js';
-import { isAxis, StageModel, type Axis, type SimAxisSnapshot, type MotionStopped } from './stage.js';
+import { formatLaserLevel, LASER_LEVEL_ERROR_TEXT, parseLaserLevel } from '../protocol/laser-level.js';
+import { isAxis, simAxisLimits, StageModel, type Axis, type SimAxisSnapshot, type MotionStopped } from './stage.js';
 import type { TimerSet } from './timers.js';
 import { CameraStorageModel, DEFAULT_SIM_DRIVES, type SimVocabularySnapshot } from './camera-storage.js';
 import { tileRunFor } from './tile-workflow.js';
@@ -65,7 +65,6 @@ const LASERS = 4;
 const LEDS = 4;
 const FILTER_POSITIONS = 6;
 const LED_MAX = 65535;
-const LEVEL_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/;
 const ok = (fields?: PacketInit, after?: () => void): Outcome => ({ status: STATUS_OK, ...(fields && { fields }), ...(after && { after }) });
 const failed = (fields?: PacketInit): Outcome => ({ status: STATUS_FAILED, ...(fields && { fields }) });
 
@@ -111,7 +110,7 @@ export class Instrument {
     });
     const doc = parseTextFormat(options.settingsText);
     this.settingsText = options.settingsText;
-    const axes: AxisSettings[] = readStageSettings(doc);
+    const axes = simAxisLimits(readStageSettings(doc));
     this.stage = new StageModel(axes, timers, options.timeScale, (e) => this.motionStopped(e));
     const defaultLevel = settingsNumber(doc, 'Illumination settings', 'Laser default power (%)', 5);
     this.lasers = Array.from({ length: LASERS }, () => ({ level: defaultLevel, previewOn: false }));
@@ -180,7 +179,7 @@ export class Instrument {
         return this.setLaserLevel(p);
       case Command.LASER_LEVEL_GET: {
         const level = this.laserLevel(p.int32Data0);
-        return level === undefined ? failed({ data: 'getLevel error' }) : ok({ data: level.toFixed(2) });
+        return level === undefined ? failed({ data: LASER_LEVEL_ERROR_TEXT }) : ok({ data: formatLaserLevel(level) });
       }
       case Command.LASER_PREVIEW_ENABLE:
       case Command.LASER_PREVIEW_DISABLE: {
@@ -287,9 +286,8 @@ export class Instrument {
   private setLaserLevel(p: Packet): Outcome {
     const laser = this.lasers[p.int32Data0 - 1];
     const text = dataText(p);
-    if (laser === undefined || !LEVEL_TEXT.test(text)) return failed();
-    const level = Number(text);
-    if (level < 0 || level > 100) return failed();
+    const level = parseLaserLevel(text);
+    if (laser === undefined || level === undefined || level < 0 || level > 100) return failed();
     laser.level = Math.round(level * 100) / 100;
     return ok();
   }
@@ -298,7 +296,7 @@ export class Instrument {
     if (p.payload === undefined) return failed();
     const text = decodeTextPayload(p.payload);
     try {
-      const axes = readStageSettings(parseTextFormat(text));
+      const axes = simAxisLimits(readStageSettings(parseTextFormat(text)));
       this.stage.setLimits(axes);
       this.settingsText = text;
       return ok();
@@ -332,13 +330,18 @@ export class Instrument {
     const instrumentMs = this.options.workflowDurationMs ?? (workflow.numberOfPlanes * 1000) / frameRate;
     // Lasers the workflow switches on run at its power; their levels are pushed at the end.
     const used = workflow.lasers.filter((l) => l.on && this.lasers[l.index - 1] !== undefined && l.power >= 0 && l.power <= 100);
-    for (const l of used) (this.lasers[l.index - 1] as { level: number }).level = Math.round(l.power * 100) / 100;
     const finished = (): void => {
       this.workflow = null;
       this.workflowsRun++;
     };
     const fovMm = { x: this.options.pixelSizeMm * this.vocabulary.height, y: this.options.pixelSizeMm * this.vocabulary.width };
-    const tiles = tileRunFor(workflow, fovMm, { instrumentMs, timeScale: this.options.timeScale, lasers: used.map((l) => l.index), timers: this.timers, broadcast: this.broadcast, laserLevel: (i) => (this.laserLevel(i) ?? 0).toFixed(2), finished });
+    let tiles: ReturnType<typeof tileRunFor>;
+    try {
+      tiles = tileRunFor(workflow, fovMm, { instrumentMs, timeScale: this.options.timeScale, lasers: used.map((l) => l.index), timers: this.timers, broadcast: this.broadcast, laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0), finished });
+    } catch {
+      return failed(); // no grid can be derived from this Tile workflow
+    }
+    for (const l of used) (this.lasers[l.index - 1] as { level: number }).level = Math.round(l.power * 100) / 100;
     const run = tiles ?? new WorkflowRun({
       planes: workflow.numberOfPlanes,
       durationMs: instrumentMs / this.options.timeScale,
@@ -346,7 +349,7 @@ export class Instrument {
       lasers: used.map((l) => l.index),
       timers: this.timers,
       broadcast: this.broadcast,
-      laserLevel: (i) => (this.laserLevel(i) ?? 0).toFixed(2),
+      laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
       finished,
     });
     this.workflow = run;

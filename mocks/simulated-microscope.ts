@@ -7,6 +7,7 @@ import type { FrameError } from '../protocol/errors.js';
 import { Flags } from '../protocol/flags.js';
 import type { Packet, PacketInit } from '../protocol/packet.js';
 import { DEFAULT_SETTINGS_TEXT } from '../protocol/text-format.js';
+import { formatLaserLevel } from '../protocol/laser-level.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
 import { toFaultSpec, type FaultSpec } from './fault-spec.js';
@@ -318,7 +319,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   private encodeFloodEvent(code: number, n: number): Uint8Array {
     if (code === Command.LASER_LEVEL_GET) {
       const level = this.instrument.laserLevel(1) ?? 0;
-      return encodePacket({ code, status: STATUS_OK, int32Data0: 1, data: level.toFixed(2) });
+      return encodePacket({ code, status: STATUS_OK, int32Data0: 1, data: formatLaserLevel(level) });
     }
     return encodePacket({ code, status: STATUS_OK, int32Data0: n });
   }

@@ -1,8 +1,37 @@
-import type { AxisSettings } from '../protocol/text-format.js';
+import { moveRange, stageAxisList, type StageSettings } from '../protocol/text-format.js';
 import type { TimerSet } from './timers.js';
 
 /** Stage axis number on the wire: 1 X, 2 Y, 3 Z (mm), 4 R (degrees). */
 export type Axis = 1 | 2 | 3 | 4;
+
+/** What the simulated stage needs of one axis; every field filled (see {@link simAxisLimits}). */
+export interface SimAxisLimits {
+  min: number;
+  max: number;
+  home: number;
+  defaultVelocity: number;
+  maxVelocity: number;
+}
+
+// Used where the settings text leaves a value out: one real instrument's limits and default
+// velocities (spec/text-format.md "Settings"). The settings hold no maximum velocity: 10 mm/s
+// and 360 °/s are the simulator's choice (spec/protocol.md, Simulator choices, Stage).
+const FALLBACK: readonly SimAxisLimits[] = [
+  { min: 1, max: 15, home: 7.5, defaultVelocity: 1, maxVelocity: 10 },
+  { min: 5, max: 25, home: 15, defaultVelocity: 1, maxVelocity: 10 },
+  { min: 8, max: 25, home: 16.5, defaultVelocity: 1, maxVelocity: 10 },
+  { min: -720, max: 720, home: 0, defaultVelocity: 50, maxVelocity: 360 },
+];
+
+/** The simulator's limits from a settings text's `Stage limits`: soft limits (else hard), home, velocities. */
+export function simAxisLimits(settings: StageSettings): SimAxisLimits[] {
+  return stageAxisList(settings).map((a, i) => {
+    const f = FALLBACK[i] as SimAxisLimits;
+    const range = moveRange(a);
+    const defaultVelocity = a.defaultVelocity !== undefined && a.defaultVelocity > 0 ? a.defaultVelocity : f.defaultVelocity;
+    return { min: range.min ?? f.min, max: range.max ?? f.max, home: a.home ?? f.home, defaultVelocity, maxVelocity: f.maxVelocity };
+  });
+}
 
 /** Read-only view of one axis. */
 export interface SimAxisSnapshot {
@@ -26,7 +55,7 @@ export interface MotionStopped {
 }
 
 interface AxisState {
-  settings: AxisSettings;
+  settings: SimAxisLimits;
   velocity: number;
   /** Position when the current move started (or the resting position). */
   from: number;
@@ -55,7 +84,7 @@ export class StageModel {
   private motionWaiters: (() => void)[] = [];
 
   constructor(
-    settings: AxisSettings[],
+    settings: SimAxisLimits[],
     private readonly timers: TimerSet,
     private readonly timeScale: number,
     /** Called when a move started here ends by itself (status 1). */
@@ -77,7 +106,11 @@ export class StageModel {
     const a = this.state(axis);
     if (!a.moving) return a.from;
     const f = a.durationMs <= 0 ? 1 : Math.min(1, (now - a.startedAt) / a.durationMs);
-    return a.from + (a.target - a.from) * f;
+    // At the end the position is the target exactly: from + (target − from) × 1 can land an
+    // ulp beyond it (−473.299 → 169.296 gave 169.29600000000005, outside the move's range).
+    if (f >= 1) return a.target;
+    const p = a.from + (a.target - a.from) * f;
+    return Math.min(Math.max(p, Math.min(a.from, a.target)), Math.max(a.from, a.target));
   }
 
   snapshot(axis: Axis): SimAxisSnapshot {
@@ -165,7 +198,7 @@ export class StageModel {
   }
 
   /** Replace travel limits (new settings text); moves in progress keep their targets. */
-  setLimits(settings: AxisSettings[]): void {
+  setLimits(settings: SimAxisLimits[]): void {
     settings.forEach((s, i) => {
       const a = this.axes[i];
       if (a !== undefined) a.settings = s;

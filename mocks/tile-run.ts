@@ -4,30 +4,6 @@ import type { PacketInit } from '../protocol/packet.js';
 import type { TimerSet } from './timers.js';
 import type { SimWorkflowProgress } from './workflow-run.js';
 
-/** Tiles of a `Stack option = Tile` workflow, as the instrument derives them. */
-export interface TileGridInput {
-  start: { x: number; y: number };
-  end: { x: number; y: number };
-  /** Field of view in mm along x and y. */
-  fovMm: { x: number; y: number };
-  /** Overlap in percent along x and y (Stack option settings 1 and 2), clamped to 0..50. */
-  overlapPercent: [number, number];
-}
-
-/** Tiles per axis: ceil((|end − start| + FOV) / step) with step = FOV × (100 − overlap) / 100, at least 1. */
-export function tileCounts(input: TileGridInput): { nx: number; ny: number } {
-  const count = (a: number, b: number, fov: number, overlap: number): number => {
-    const o = Math.min(50, Math.max(0, overlap));
-    const step = (fov * (100 - o)) / 100;
-    if (!(step > 0)) return 1;
-    return Math.max(1, Math.ceil((Math.abs(b - a) + fov) / step - 1e-9));
-  };
-  return {
-    nx: count(input.start.x, input.end.x, input.fovMm.x, input.overlapPercent[0]),
-    ny: count(input.start.y, input.end.y, input.fovMm.y, input.overlapPercent[1]),
-  };
-}
-
 /** What a tile run needs from the instrument. */
 export interface TileRunOptions {
   tiles: number;

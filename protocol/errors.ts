@@ -24,3 +24,35 @@ export class FrameError extends FlamingoError {
     this.claimedBytes = details.claimedBytes;
   }
 }
+
+/** Which request an error is about. */
+export interface RequestErrorContext {
+  /** Command name, e.g. `STAGE_POSITION_GET` (or `UNKNOWN_0x....`). */
+  command?: string;
+  /** Sequence number stamped on the request in sequenced mode; undefined otherwise. */
+  sequence?: number;
+  cause?: unknown;
+}
+
+/** Base of the errors a client call settles with: names the command and the sequence. */
+export abstract class RequestError extends FlamingoError {
+  /** Command name the error is about, when there is one. */
+  readonly command: string | undefined;
+  /** Sequence number of the request (sequenced mode), when there is one. */
+  readonly sequence: number | undefined;
+  constructor(code: FlamingoErrorCode, message: string, context: RequestErrorContext) {
+    super(code, message, context.cause === undefined ? undefined : { cause: context.cause });
+    this.command = context.command;
+    this.sequence = context.sequence;
+  }
+}
+
+/**
+ * A call's arguments are invalid; nothing was sent. Lives in protocol/ because pure code
+ * (workflow building, text formats) refuses bad input with it before any I/O happens.
+ */
+export class ArgumentError extends RequestError {
+  constructor(message: string, command?: string) {
+    super('ARGUMENT', message, command === undefined ? {} : { command });
+  }
+}

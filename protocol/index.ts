@@ -17,3 +17,5 @@ export * from './deframer.js';
 export * from './image.js';
 export * from './text-format.js';
 export * from './workflow-text.js';
+export * from './laser-level.js';
+export * from './tile-grid.js';

@@ -1,28 +1,9 @@
-import { FlamingoError } from '../protocol/errors.js';
-import type { FlamingoErrorCode } from '../protocol/errors.js';
+import { RequestError, type RequestErrorContext } from '../protocol/errors.js';
+
+// RequestError and ArgumentError live in protocol/ so that pure code (text formats, argument
+// checks) can throw the same classes the client does; they are re-exported here unchanged.
+export { ArgumentError, RequestError, type RequestErrorContext } from '../protocol/errors.js';
 import type { Packet } from '../protocol/packet.js';
-
-/** Which request an error is about. */
-export interface RequestErrorContext {
-  /** Command name, e.g. `STAGE_POSITION_GET` (or `UNKNOWN_0x....`). */
-  command?: string;
-  /** Sequence number stamped on the request in sequenced mode; undefined otherwise. */
-  sequence?: number;
-  cause?: unknown;
-}
-
-/** Base of the errors a client call settles with: names the command and the sequence. */
-export abstract class RequestError extends FlamingoError {
-  /** Command name the error is about, when there is one. */
-  readonly command: string | undefined;
-  /** Sequence number of the request (sequenced mode), when there is one. */
-  readonly sequence: number | undefined;
-  constructor(code: FlamingoErrorCode, message: string, context: RequestErrorContext) {
-    super(code, message, context.cause === undefined ? undefined : { cause: context.cause });
-    this.command = context.command;
-    this.sequence = context.sequence;
-  }
-}
 
 /** No reply (or no awaited event) within the time allowed, counted from when the request was written. */
 export class TimeoutError extends RequestError {
@@ -85,9 +66,3 @@ export class QueueFullError extends RequestError {
   }
 }
 
-/** A call's arguments are invalid; nothing was sent. */
-export class ArgumentError extends RequestError {
-  constructor(message: string, command?: string) {
-    super('ARGUMENT', message, command === undefined ? {} : { command });
-  }
-}

@@ -41,10 +41,9 @@ describe('flamingo demo (child process)', () => {
       /^ {2}stack {2}50% 40\/80 planes$/,
       /^ {2}event {2}CAMERA_STACK_COMPLETE status=1 int32Data0=80 \[images acquired\] int32Data1=80 \[images expected\] value=\d+ \[microseconds\]$/,
       /^ {2}event {2}SYSTEM_STATE_IDLE status=1$/,
-      /^Stack complete: 80\/80 images, 0 errors, 2\.0 s of acquisition/,
-      /^Laser levels: 405 nm LBX 5\.00 %, 488 nm MLE 5\.00 %, 561 nm OBIS 5\.00 %, 640 nm MLE 5\.00 %$/,
-      /^Settings: Flamingo simulator \(SIM-0001, firmware 2\.4\.1-sim, objective 16\.4×\)$/,
-      /^ {2}camera 2,048 × 2,048 px, 0\.406 µm per pixel$/,
+      /^Stack complete: 80\/80 images, 0 errors, 2\.\d s of acquisition/,
+      /^Laser levels: laser 1 5\.00 %, laser 2 5\.00 %, laser 3 5\.00 %, laser 4 5\.00 %$/,
+      /^Settings: Flamingo simulator \(T, X, L, V SPIM, objective 16\.4×\)$/,
       /^ {2}stage limits X 1\.\.15 mm, Y 5\.\.25 mm, Z 8\.\.25 mm, R -720\.\.720°$/,
       /^Demo finished in [\d.]+ m?s\. Next: `flamingo sim`/,
     ]);

@@ -78,7 +78,7 @@ describe('flamingo send (child process)', () => {
     expect(r.code).toBe(0);
     const length = Buffer.byteLength(DEFAULT_SETTINGS_TEXT);
     expect(r.stdout).toContain(`  addDataBytes  ${length}  — length of the settings text\n`);
-    expect(r.stdout).toContain(`  payload       ${length} bytes: <Type>\\r\\n  Microscope name = Flamingo simulator\\r\\n`);
+    expect(r.stdout).toContain(`  payload       ${length} bytes: <Filter wheel encoder counts>\\r\\n  Filter wheel position 1 = 3840 7\\r\\n`);
     const json = await run(['send', 'COMMON_SCOPE_SETTINGS', '--port', port, '--json'], cleanups);
     expect((JSON.parse(json.stdout) as { reply: { payloadBytes: number; payloadText: string } }).reply).toMatchObject({ payloadBytes: length, payloadText: DEFAULT_SETTINGS_TEXT });
   });

@@ -295,7 +295,7 @@ describe('settings', () => {
     const { client } = memoryClient(sim);
     const bad = await client.request({ code: Command.COMMON_SCOPE_SETTINGS_SAVE, payload: new TextEncoder().encode('hello') });
     expect(bad.status).toBe(STATUS_FAILED);
-    const narrower = DEFAULT_SETTINGS_TEXT.replace('Soft limit max X (mm) = 15.000', 'Soft limit max X (mm) = 10.000');
+    const narrower = DEFAULT_SETTINGS_TEXT.replace('Soft limit max x-axis = 15.000', 'Soft limit max x-axis = 10.000');
     const good = await client.request({ code: Command.COMMON_SCOPE_SETTINGS_SAVE, payload: new TextEncoder().encode(narrower) });
     expect(good.status).toBe(STATUS_OK);
     expect(sim.settingsText).toBe(narrower);

@@ -15,6 +15,7 @@ import {
   parseWorkflow,
   readStageSettings,
   setEntry,
+  stageAxisList,
   TextFormatError,
   WorkflowFormatError,
   type TextSection,
@@ -88,16 +89,15 @@ describe('parseTextFormat', () => {
     expect(formatTextFormat(doc.root, { newline: doc.newline })).toBe(DEFAULT_SETTINGS_TEXT);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeGreaterThan(2500);
     expect(Buffer.byteLength(DEFAULT_SETTINGS_TEXT)).toBeLessThan(4000);
-    // The sections of the instrument's settings file (protocol-facts.md), in file order, plus Storage.
+    // The sections of a real instrument's settings file (spec/text-format.md), in file order.
     expect(doc.root.items.map((item) => (item.kind === 'section' ? item.name : `entry ${item.key}`))).toEqual([
-      'Type',
       'Filter wheel encoder counts',
       'Filter wheel position assignments',
       'Illumination settings',
       'Stage limits',
       'Camera overlap settings',
       'LED settings',
-      'Storage',
+      'Type',
     ]);
   });
 
@@ -142,15 +142,16 @@ describe('values', () => {
   });
 
   it('reads the stage limits of the default settings', () => {
-    const axes = readStageSettings(parseTextFormat(DEFAULT_SETTINGS_TEXT));
-    expect(axes.map((a) => [a.min, a.max])).toEqual([
-      [1, 15],
-      [5, 25],
-      [8, 25],
-      [-720, 720],
+    const axes = stageAxisList(readStageSettings(parseTextFormat(DEFAULT_SETTINGS_TEXT)));
+    expect(axes.map((a) => [a.softMin, a.softMax, a.hardMin, a.hardMax])).toEqual([
+      [1, 15, 1, 15],
+      [5, 25, 5, 25],
+      [8, 25, 8, 25],
+      [-720, 720, -720, 720],
     ]);
-    expect(axes.map((a) => a.defaultVelocity)).toEqual([1, 1, 1, 50]);
+    expect(axes.map((a) => a.defaultVelocity)).toEqual([0.999999, 0.999999, 0.999999, 49.999998]);
     expect(axes.map((a) => a.unload)).toEqual([7.5, 5, 8, 0]);
+    expect(axes.map((a) => a.home)).toEqual([1, 5, 8, 0]);
     expect(() => readStageSettings(parseTextFormat('<Type>\n</Type>\n'))).toThrow(TextFormatError);
   });
 });
@@ -181,7 +182,15 @@ describe('workflow text', () => {
     expect(w.frameRate).toBe(40);
     expect(w.start).toEqual({ x: 2, y: 6, z: 10, r: 45 });
     expect(w.end.z).toBeCloseTo(10 + (1233 * 2.5) / 1000, 3);
-    expect(w.lasers).toEqual([{ index: 2, name: '488 nm MLE', power: 5, on: true }]);
+    expect(w.lasers.map((l) => [l.key, l.power, l.on])).toEqual([
+      ['Laser 1', 0, false],
+      ['Laser 2 2: 488 nm MLE', 5, true],
+      ['Laser 3', 0, false],
+      ['Laser 4', 0, false],
+      ['Laser 5', 0, false],
+      ['Laser 6', 0, false],
+      ['Laser 7', 0, false],
+    ]);
     expect(Buffer.byteLength(text)).toBeGreaterThan(1000);
   });
 

@@ -3,7 +3,8 @@ import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { Command } from '../../protocol/commands.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import type { Packet } from '../../protocol/packet.js';
-import { findSection, parseNumberValue, parseTextFormat, readStageSettings, type AxisSettings, type TextDocument, type TextSection } from '../../protocol/text-format.js';
+import { formatLaserLevel } from '../../protocol/laser-level.js';
+import { moveRange, parseTextFormat, readScopeType, readStageSettings, stageAxisList, type AxisSettings, type TextDocument } from '../../protocol/text-format.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import { ConnectError } from '../../transports/tcp.js';
@@ -29,58 +30,26 @@ const SHOWN_AS_PROGRESS = new Set<number>([Command.UI_SET_GAUGE_VALUE]);
 
 const mm = (n: number) => n.toFixed(3);
 
-/** The entry `key` of a section, compared without units, or undefined. */
-function entry(section: TextSection | undefined, key: string): string | undefined {
-  if (section === undefined) return undefined;
-  for (const item of section.items) {
-    if (item.kind === 'entry' && item.key.replace(/\s*\([^)]*\)\s*$/, '') === key) return item.value;
-  }
-  return undefined;
-}
-
 /** A few lines about the instrument, from its settings text (whatever of it is there). */
 export function settingsSummary(doc: TextDocument): string[] {
-  const type = findSection(doc.root, 'Type');
-  const camera = findSection(doc.root, 'Camera overlap settings');
-  const lines: string[] = [];
-  const name = entry(type, 'Microscope name') ?? 'unnamed instrument';
-  const details = [
-    entry(type, 'Serial number'),
-    entry(type, 'Firmware version') === undefined ? undefined : `firmware ${entry(type, 'Firmware version')}`,
-    entry(type, 'Objective magnification') === undefined ? undefined : `objective ${entry(type, 'Objective magnification')}×`,
-  ].filter((d) => d !== undefined);
-  lines.push(`${name}${details.length > 0 ? ` (${details.join(', ')})` : ''}`);
-  const width = entry(camera, 'Image width');
-  const height = entry(camera, 'Image height');
-  const fov = parseNumberValue(entry(camera, 'Pixel field of view') ?? '');
-  if (width !== undefined && height !== undefined) {
-    lines.push(`camera ${width} × ${height} px${fov === undefined ? '' : `, ${(fov * 1000).toFixed(3)} µm per pixel`}`);
-  }
+  const type = readScopeType(doc);
+  const details = [type.type, type.objectiveMagnification === undefined ? undefined : `objective ${type.objectiveMagnification}×`].filter((d) => d !== undefined);
+  const lines = [`${type.name ?? 'unnamed instrument'}${details.length > 0 ? ` (${details.join(', ')})` : ''}`];
   try {
-    const axes = readStageSettings(doc);
-    lines.push(`stage limits ${axes.map((a, i) => `${AXIS_NAMES[i]} ${a.min}..${a.max}${i === 3 ? '°' : ' mm'}`).join(', ')}`);
+    const axes = stageAxisList(readStageSettings(doc)).map(moveRange);
+    lines.push(`stage limits ${axes.map((a, i) => `${AXIS_NAMES[i]} ${a.min ?? '?'}..${a.max ?? '?'}${i === 3 ? '°' : ' mm'}`).join(', ')}`);
   } catch {
     lines.push('no stage limits in the settings');
   }
   return lines;
 }
 
-/** Laser names from the settings (`Laser 2 name = 488 nm MLE`), by laser number. */
-function laserNames(doc: TextDocument): Map<number, string> {
-  const names = new Map<number, string>();
-  const section = findSection(doc.root, 'Illumination settings');
-  for (const item of section?.items ?? []) {
-    const m = item.kind === 'entry' ? /^Laser (\d+) name$/.exec(item.key) : null;
-    if (m !== null && item.kind === 'entry') names.set(Number(m[1]), item.value);
-  }
-  return names;
-}
-
 /** A target `distance` away inside the axis limits (the other way when it would leave them). */
 function targetFor(position: number, distance: number, limits: AxisSettings | undefined): number {
   if (limits === undefined) return position + distance;
-  if (position + distance <= limits.max) return position + distance;
-  return Math.max(limits.min, position - distance);
+  const { min, max } = moveRange(limits);
+  if (max === undefined || position + distance <= max) return position + distance;
+  return min === undefined ? position - distance : Math.max(min, position - distance);
 }
 
 /**
@@ -181,7 +150,7 @@ async function runDemo(o: DemoOptions): Promise<number> {
     const settings = parseTextFormat(await client.settings());
     let limits: AxisSettings[] | undefined;
     try {
-      limits = readStageSettings(settings);
+      limits = stageAxisList(readStageSettings(settings));
     } catch {
       limits = undefined;
     }
@@ -190,12 +159,11 @@ async function runDemo(o: DemoOptions): Promise<number> {
     await moveTwoAxes(client, view, targets, stop.signal, o.refreshMs);
     await runWorkflow(client, view, o.planes, stop.signal);
 
-    const names = laserNames(settings);
     const connected = client;
     const levels = await Promise.all(
       [1, 2, 3, 4].map((i) =>
         connected.lasers.level(i).then(
-          (v) => `${names.get(i) ?? `laser ${i}`} ${v.toFixed(2)} %`,
+          (v) => `laser ${i} ${formatLaserLevel(v)} %`,
           (e: Error) => `laser ${i}: ${e.message}`,
         ),
       ),

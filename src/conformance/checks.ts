@@ -4,7 +4,8 @@ import { END_MARKER, Offset, PACKET_SIZE, START_MARKER, STATUS_FAILED, STATUS_OK
 import { Flags } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { decodeTextPayload, parseTextFormat, readStageSettings } from '../../protocol/text-format.js';
-import { concatBytes, expect, type CheckContext } from './context.js';
+import { concatBytes, expect, limitsFromSettings, type CheckContext } from './context.js';
+import { parseLaserLevel } from '../../protocol/laser-level.js';
 import { describePacket, encodeWithCallback } from './probe.js';
 
 /** pass and fail count towards the verdict; info reports a property that is allowed either way. */
@@ -163,7 +164,7 @@ const settingsPayload: ConformanceCheck = {
     expect(sections > 0, 'the settings payload holds no <Section>');
     let limits = 'no readable <Stage limits>';
     try {
-      const axes = readStageSettings(doc);
+      const axes = limitsFromSettings(readStageSettings(doc));
       ctx.findings.limits = { axes, source: 'settings' };
       limits = `stage limits X ${axes[0]?.min}..${axes[0]?.max} mm`;
     } catch {
@@ -271,7 +272,7 @@ const laserLevelText: ConformanceCheck = {
     const conn = await ctx.connect();
     const laser = 1;
     const before = dataText(await ctx.requestOk(conn, laserLevel(laser)));
-    expect(Number.isFinite(Number(before)) && before.trim() !== '', `LASER_LEVEL_GET(${laser}) data is "${before}", expected a number as text`);
+    expect(parseLaserLevel(before) !== undefined, `LASER_LEVEL_GET(${laser}) data is "${before}", expected a number as text`);
     const wanted = Number(before) === 7.25 ? '6.50' : '7.25';
     try {
       const set = await ctx.requestOk(conn, { code: Command.LASER_LEVEL_SET, int32Data0: laser, data: wanted });

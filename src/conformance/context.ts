@@ -2,7 +2,8 @@ import { dataText } from '../../protocol/codec.js';
 import { Command, commandName } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
-import { decodeTextPayload, parseTextFormat, readStageSettings } from '../../protocol/text-format.js';
+import { parseLaserLevel } from '../../protocol/laser-level.js';
+import { decodeTextPayload, moveRange, parseTextFormat, readStageSettings, stageAxisList, type StageSettings } from '../../protocol/text-format.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
 import { describePacket, encodeWithCallback, isReplyTo, ProbeConnection, type Received } from './probe.js';
 
@@ -22,6 +23,15 @@ export const CONVENTION_LIMITS: readonly AxisLimits[] = [
   { min: 8, max: 25 },
   { min: -720, max: 720 },
 ];
+
+/** Move ranges from a settings text's `Stage limits` (soft, else hard, else the conventions). */
+export function limitsFromSettings(settings: StageSettings): AxisLimits[] {
+  return stageAxisList(settings).map((a, i) => {
+    const range = moveRange(a);
+    const fallback = CONVENTION_LIMITS[i] as AxisLimits;
+    return { min: range.min ?? fallback.min, max: range.max ?? fallback.max };
+  });
+}
 
 /** Tunables of a conformance run. Every one has a default that suits a real instrument. */
 export interface ConformanceTimings {
@@ -191,7 +201,7 @@ export class CheckContext {
     try {
       const reply = await this.request(conn, { code: Command.COMMON_SCOPE_SETTINGS });
       if (reply.status === STATUS_OK && reply.payload !== undefined) {
-        const axes = readStageSettings(parseTextFormat(decodeTextPayload(reply.payload)));
+        const axes = limitsFromSettings(readStageSettings(parseTextFormat(decodeTextPayload(reply.payload))));
         found = { axes, source: 'settings' };
       }
     } catch {
@@ -226,8 +236,8 @@ export class CheckContext {
   async workflowText(conn: ProbeConnection, planes: number): Promise<string> {
     const [x, y, z, r] = [await this.position(conn, 1), await this.position(conn, 2), await this.position(conn, 3), await this.position(conn, 4)];
     const laser = await this.request(conn, { code: Command.LASER_LEVEL_GET, int32Data0: 2 });
-    const level = Number(dataText(laser));
-    const power = laser.status === STATUS_OK && Number.isFinite(level) ? level : 5;
+    const level = parseLaserLevel(dataText(laser));
+    const power = laser.status === STATUS_OK && level !== undefined ? level : 5;
     const { axes } = await this.limits(conn);
     const spacingUm = 2.5;
     const depthMm = ((planes - 1) * spacingUm) / 1000;

@@ -1,6 +1,7 @@
 import { dataText } from '../../protocol/codec.js';
 import { Command } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
+import { formatLaserLevel, isLaserLevelError, parseLaserLevel } from '../../protocol/laser-level.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ProtocolError } from '../errors.js';
 import { issue } from './reply-rule.js';
@@ -18,7 +19,7 @@ export class LaserHelper {
     checkLaser(laser, 'LASER_LEVEL_SET');
     checkFinite('percent', percent, 'LASER_LEVEL_SET');
     if (percent < 0 || percent > 100) throw new ArgumentError(`percent must be 0..100, got ${percent}`, 'LASER_LEVEL_SET');
-    await this.client.request(Command.LASER_LEVEL_SET, { int32Data0: laser, data: percent.toFixed(2) }, { expectOk: true });
+    await this.client.request(Command.LASER_LEVEL_SET, { int32Data0: laser, data: formatLaserLevel(percent) }, { expectOk: true });
   }
 
   /**
@@ -30,11 +31,11 @@ export class LaserHelper {
     checkLaser(laser, 'LASER_LEVEL_GET');
     const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
     const text = dataText(reply).trim();
-    if (reply.status !== STATUS_OK || text === 'getLevel error') {
+    if (reply.status !== STATUS_OK || isLaserLevelError(text)) {
       throw new ProtocolError(`laser ${laser} level unavailable: ${text || `status ${reply.status}`}`, reply, { command: 'LASER_LEVEL_GET' });
     }
-    const level = Number(text);
-    if (text === '' || !Number.isFinite(level)) throw new ProtocolError(`laser ${laser} level is not a number: "${text}"`, reply, { command: 'LASER_LEVEL_GET' });
+    const level = parseLaserLevel(text);
+    if (level === undefined) throw new ProtocolError(`laser ${laser} level is not a number: "${text}"`, reply, { command: 'LASER_LEVEL_GET' });
     return level;
   }
 

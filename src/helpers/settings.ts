@@ -13,3 +13,8 @@ export async function readSettings(client: FlamingoClient, options: RequestOptio
   if (reply.payload === undefined) throw new ProtocolError('settings reply carried no payload', reply, { command: 'COMMON_SCOPE_SETTINGS' });
   return payloadText(reply);
 }
+
+// The readers of the settings text are pure and live in protocol/ (spec/text-format.md);
+// they are re-exported here beside the helper that fetches the text.
+export { moveRange, readFilterWheel, readLedSettings, readScopeType, readStageSettings, stageAxisList } from '../../protocol/settings-text.js';
+export type { AxisSettings, FilterWheelSettings, LedSettings, ScopeType, StageSettings } from '../../protocol/settings-text.js';

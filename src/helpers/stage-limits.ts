@@ -1,59 +1,41 @@
-import { findSection, parseNumberValue, parseTextFormat, readStageSettings, type AxisSettings, type TextSection } from '../../protocol/text-format.js';
+import { readStageSettings, type AxisSettings, type StageSettings } from '../../protocol/settings-text.js';
+import { parseTextFormat } from '../../protocol/text-format.js';
 
-/** Limits and named positions of one axis, from the instrument's `<Stage limits>` settings. */
-export interface StageAxisLimits {
-  softMin: number;
-  softMax: number;
-  hardMin: number;
-  hardMax: number;
-  home: number;
-  unload: number;
-  defaultVelocity: number;
-}
-
+/**
+ * Limits and named positions of one axis from the instrument's `<Stage limits>` settings:
+ * `{ softMin, softMax, hardMin, hardMax, home, unload, defaultVelocity }`, each undefined
+ * when the text lacks its key (spec/text-format.md).
+ */
+export type StageAxisLimits = Readonly<AxisSettings>;
 /** Axis name as used by the vocabulary: x, y, z in mm, r in degrees. */
-export type AxisKey = 'x' | 'y' | 'z' | 'r';
+export type AxisKey = keyof StageSettings;
 /** The four axes' limits. */
-export type StageLimits = Readonly<Record<AxisKey, Readonly<StageAxisLimits>>>;
+export type StageLimits = Readonly<Record<AxisKey, StageAxisLimits>>;
 /** Axis keys in protocol order (axis 1..4). */
 export const AXIS_KEYS: readonly AxisKey[] = ['x', 'y', 'z', 'r'];
 
-/** `Hard limit min|max <axis>` when the text has it (matched by words, units ignored). */
-function hardLimit(section: TextSection | undefined, bound: 'min' | 'max', letter: string): number | undefined {
-  if (section === undefined) return undefined;
-  const wanted = `hard limit ${bound} ${letter}`.toLowerCase();
-  for (const item of section.items) {
-    if (item.kind !== 'entry') continue;
-    const bare = item.key.replace(/\s*\([^)]*\)\s*$/, '').replace(/-axis$/i, '').toLowerCase();
-    if (bare === wanted) return parseNumberValue(item.value);
-  }
-  return undefined;
+/**
+ * Stage limits from a settings text, read by the settings reader and frozen.
+ * @throws TextFormatError when the text has no `<Stage limits>` section.
+ */
+export function parseStageLimits(settingsText: string): StageLimits {
+  const read = readStageSettings(parseTextFormat(settingsText));
+  return Object.freeze({
+    x: Object.freeze({ ...read.x }),
+    y: Object.freeze({ ...read.y }),
+    z: Object.freeze({ ...read.z }),
+    r: Object.freeze({ ...read.r }),
+  });
 }
 
 /**
- * Stage limits from a settings text. Soft limits, home, unload and default velocity come
- * from readStageSettings; hard limits from `Hard limit min|max` keys, or equal to the soft
- * limits when the text has none (spec/vocabulary.md "Stage").
- * @throws TextFormatError when the `<Stage limits>` section or a value is missing.
+ * The range a move target must lie in: the soft limits, or where the text lacks one the
+ * hard limit, or unbounded when it has neither (our choice: the instrument still refuses
+ * a move beyond its travel, spec/vocabulary.md "Stage").
  */
-export function parseStageLimits(settingsText: string): StageLimits {
-  const doc = parseTextFormat(settingsText);
-  const axes: AxisSettings[] = readStageSettings(doc);
-  const section = findSection(doc.root, 'Stage limits');
-  const letters = ['x', 'y', 'z', 'r'];
-  const out = {} as Record<AxisKey, StageAxisLimits>;
-  AXIS_KEYS.forEach((key, i) => {
-    const a = axes[i] as AxisSettings;
-    const letter = letters[i] as string;
-    out[key] = Object.freeze({
-      softMin: a.min,
-      softMax: a.max,
-      hardMin: hardLimit(section, 'min', letter) ?? a.min,
-      hardMax: hardLimit(section, 'max', letter) ?? a.max,
-      home: a.home,
-      unload: a.unload,
-      defaultVelocity: a.defaultVelocity,
-    });
-  });
-  return Object.freeze(out);
+export function moveBounds(limits: StageAxisLimits): { min: number; max: number } {
+  return {
+    min: limits.softMin ?? limits.hardMin ?? Number.NEGATIVE_INFINITY,
+    max: limits.softMax ?? limits.hardMax ?? Number.POSITIVE_INFINITY,
+  };
 }

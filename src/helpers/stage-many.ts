@@ -3,7 +3,8 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ProtocolError } from '../errors.js';
-import { AXIS_KEYS, parseStageLimits, type AxisKey, type StageLimits } from './stage-limits.js';
+import { TextFormatError } from '../../protocol/text-format.js';
+import { AXIS_KEYS, moveBounds, parseStageLimits, type AxisKey, type StageLimits } from './stage-limits.js';
 
 /** Targets of a multi-axis move: any of x, y, z (mm) and r (degrees). */
 export type StageTargets = Partial<Record<AxisKey, number>>;
@@ -45,9 +46,9 @@ export class StageMoves {
     const limits = await this.limits();
     for (const key of axes) {
       const target = targets[key] as number;
-      const { softMin, softMax } = limits[key];
-      if (target < softMin || target > softMax) {
-        throw new ArgumentError(`${key} target ${target} is outside the soft limits ${softMin}..${softMax}`, 'STAGE_POSITION_SET');
+      const { min, max } = moveBounds(limits[key]);
+      if (target < min || target > max) {
+        throw new ArgumentError(`${key} target ${target} is outside the soft limits ${min}..${max}`, 'STAGE_POSITION_SET');
       }
     }
     return this.client.exclusive(async (tx) => {
@@ -92,7 +93,13 @@ export class StageMoves {
   /** Move every axis to the settings' Home values, as the instrument's own GUI does (STAGE_HOME is not used). */
   async home(options: MoveManyOptions = {}): Promise<StagePositions> {
     const limits = await this.limits();
-    return this.moveToMany({ x: limits.x.home, y: limits.y.home, z: limits.z.home, r: limits.r.home }, options);
+    const targets: StageTargets = {};
+    for (const key of AXIS_KEYS) {
+      const home = limits[key].home;
+      if (home === undefined) throw new TextFormatError(`the settings text has no Home ${key}-axis`, 1);
+      targets[key] = home;
+    }
+    return this.moveToMany(targets, options);
   }
 }
 

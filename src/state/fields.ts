@@ -1,4 +1,5 @@
 import { dataText } from '../../protocol/codec.js';
+import { parseLaserLevel } from '../../protocol/laser-level.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 
 /**
@@ -9,16 +10,11 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-// A laser level is percent text with decimals, "5.00". "getLevel error" and any other text
-// is refused; so are exponents and hex, which Number() would otherwise accept.
-const LEVEL_TEXT = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
-
-/** A percent level from its text form, or undefined when the text is not a plain decimal. */
-export function parseLevelText(text: string): number | undefined {
-  if (!LEVEL_TEXT.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
-}
+/**
+ * A percent level from its text form, or undefined when the text is not a plain decimal
+ * ("getLevel error" included). The rule lives in protocol/laser-level.ts.
+ */
+export const parseLevelText: (text: string) => number | undefined = parseLaserLevel;
 
 /** The level carried in a received packet's data field. */
 export function packetLevel(packet: Packet): number | undefined {

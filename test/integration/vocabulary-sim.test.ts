@@ -3,7 +3,7 @@
  * workflow stop, tile runs, and the named events (also for changes another client makes).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArgumentError, Command, buildWorkflowText, type FlamingoClient } from 'flamingo-protocol';
+import { ArgumentError, Command, DEFAULT_SETTINGS_TEXT, buildWorkflowText, type FlamingoClient } from 'flamingo-protocol';
 import { SimClients, type Kind, type Mode } from '../support/sim-clients.js';
 
 let env: SimClients | null = null;
@@ -80,11 +80,12 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
   });
 
   it('stage: limits from the settings text, moveToMany with one command per axis and read-back, home by the Home values', async () => {
-    env = new SimClients(mode);
+    // Hard and soft limits told apart: a hard X limit beyond the soft one.
+    env = new SimClients(mode, { settingsText: DEFAULT_SETTINGS_TEXT.replace('Hard limit max x-axis = 15.000', 'Hard limit max x-axis = 16.000') });
     const client = await env.connect(kind);
     const limits = await client.stage.limits();
-    expect(limits.x).toEqual({ softMin: 1, softMax: 15, hardMin: 1, hardMax: 15, home: 1, unload: 7.5, defaultVelocity: 1 });
-    expect(limits.r).toMatchObject({ softMin: -720, softMax: 720, defaultVelocity: 50 });
+    expect(limits.x).toEqual({ softMin: 1, softMax: 15, hardMin: 1, hardMax: 16, home: 1, unload: 7.5, defaultVelocity: 0.999999 });
+    expect(limits.r).toMatchObject({ softMin: -720, softMax: 720, defaultVelocity: 49.999998 });
     expect(await client.stage.limits()).toBe(limits); // cached
     const settingsReads = env.sim.records.filter((r) => r.code === Command.COMMON_SCOPE_SETTINGS).length;
     expect(settingsReads).toBe(1);
@@ -131,7 +132,7 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
     const gauges = count(client, 'UI_SET_GAUGE_VALUE');
     // FOV 0.000406 mm × 2048 px = 0.8315 mm; overlap 10 % → step 0.7483 mm;
     // x: ceil((1.0 + 0.8315) / 0.7483) = 3 tiles, y: ceil((0.5 + 0.8315) / 0.7483) = 2 tiles.
-    const text = buildWorkflowText({ stackOption: 'Tile', stackOptionSettings: [10, 10], start: { x: 7, y: 15 }, end: { x: 8, y: 15.5, z: 16 }, numberOfPlanes: 5 });
+    const text = buildWorkflowText({ stackOption: 'Tile', overlapPercent: [10, 10], start: { x: 7, y: 15 }, end: { x: 8, y: 15.5, z: 16 }, numberOfPlanes: 5 });
     const result = await client.workflow.start(text);
     expect(result.stopped).toBe(false);
     expect(stops.n).toBe(6);
