@@ -307,7 +307,9 @@ describe('workflow', () => {
   const text = (planes: number) => new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: planes, lasers: [{ index: 2, name: '488 nm MLE', power: 10.67, on: true }, { index: 4, name: '640 nm MLE', power: 3, on: false }] }));
 
   it('runs: busy, gauge events, laser and LED pushes, STACK_COMPLETE, images saved, then SYSTEM_STATE_IDLE, to every client', async () => {
-    const sim = makeSim({ workflowDurationMs: 5000 });
+    // 200 ms of real time (timeScale 1000): a 5 ms run could end before the SYSTEM_STATE_GET below was
+    // handled on a loaded machine, and the state then read idle (seen in full runs on main).
+    const sim = makeSim({ workflowDurationMs: 200_000 });
     const a = memoryClient(sim).client;
     const b = memoryClient(sim).client;
     const started = await a.request({ code: Command.CAMERA_WORKFLOW_START, payload: text(5) });
