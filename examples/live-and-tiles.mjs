@@ -84,7 +84,8 @@ try {
   client.on('STAGE_MOTION_STOPPED', onTile);
   phase = 'tiles';
   console.log(`tile workflow sent: ${total} tiles`);
-  const result = await client.workflow.start(text, { startTimeoutMs: 10_000 });
+  // A tile run sends no gauge: its start shows only through the busy poll, every 500 ms here.
+  const result = await client.workflow.start(text, { startTimeoutMs: 10_000, pollIntervalMs: 500 });
   client.off('STAGE_MOTION_STOPPED', onTile);
   phase = 'done';
   if (result.stopped) {

@@ -23,7 +23,9 @@ import { IlluminationHelper, LedHelper } from './helpers/illumination.js';
 import { LaserHelper } from './helpers/lasers.js';
 import { StorageHelper } from './helpers/storage.js';
 import { attachSemanticEvents } from '../state/semantic-events.js';
-import { readSettings } from './helpers/settings.js';
+import { readSettings, saveSettings } from './helpers/settings.js';
+import type { SaveSettingsOptions } from './helpers/settings.js';
+import { RunGate } from './helpers/run-gate.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
@@ -67,6 +69,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly illumination: IlluminationHelper;
   /** Storage drives. */
   readonly storage: StorageHelper;
+  /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
+  readonly runGate = new RunGate();
   /**
    * Mirror of the instrument kept by this connection's reader from every reply and event
    * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
@@ -246,9 +250,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     });
   }
 
-  /** COMMON_SCOPE_SETTINGS: the instrument's settings text (from the reply's trailing payload). */
+  /**
+   * The instrument's settings text: COMMON_SCOPE_SETTINGS_LOAD (0x1009), answered by a
+   * 0x1007 packet with the text counted in addDataBytes or bare after it (both accepted).
+   */
   settings(options: RequestOptions = {}): Promise<string> {
     return readSettings(this, options);
+  }
+
+  /**
+   * Overwrite the instrument's settings file with `text` (COMMON_SCOPE_SETTINGS_SAVE,
+   * 0x1008, the file as trailing payload), then read the settings back and resolve with
+   * them. See {@link saveSettings}.
+   */
+  saveSettings(text: string | Uint8Array, options: SaveSettingsOptions = {}): Promise<string> {
+    return saveSettings(this, text, options);
   }
 
   /**
@@ -277,6 +293,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
     }
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
+    const held = this.runGate.hold(code, options.duringRun ?? 'fail');
+    if (held !== undefined) return held.then(() => this.makeRequest(command, fields, options, entry));
     const request = newRequest(code, name, fields, options, context);
     request.registry = this.open;
     this.open.add(request);
@@ -296,6 +314,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       const why = this.finished ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
+    this.correlator.noteSent(code, fields?.cmdDataBits0 ?? 0);
     try {
       await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {

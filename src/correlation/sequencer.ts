@@ -75,7 +75,7 @@ export class Sequencer implements PendingOwner {
     const sequence = packet[this.field];
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
-    if (request !== undefined && request.code === packet.code) {
+    if (request !== undefined && request.replyCode === packet.code) {
       this.options.wire.replied?.(packet, request);
       request.resolveWith(packet);
       return Claim.Reply;
@@ -90,7 +90,7 @@ export class Sequencer implements PendingOwner {
   release(request: PendingRequest): void {
     if (request.sequence !== 0 && this.inFlight.get(request.sequence) === request) {
       this.inFlight.delete(request.sequence);
-      if (request.late) this.tombstones.add(request.sequence, request.code);
+      if (request.late) this.tombstones.add(request.sequence, request.replyCode);
       this.drain();
       return;
     }

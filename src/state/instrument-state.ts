@@ -91,7 +91,8 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
     const prev = this.current;
     let draft: InstrumentSnapshot;
     if (request.code === Command.LASER_ALL_DISABLE) draft = allLasersDisabled(prev);
-    // Never acknowledged either: the instrument switches the other lines off and this one on.
+    // Never acknowledged either (spec/commands.json reply "never"): applied when written; the
+    // instrument switches the other lines off and this one on.
     else if (request.code === Command.LASER_PREVIEW_ENABLE) draft = previewOnly(prev, request.int32Data0);
     else return false;
     return draft !== prev && this.publish(prev, draft, Object.freeze({ kind: 'sent', request }));

@@ -87,7 +87,7 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
     expect(limits.x).toEqual({ softMin: 1, softMax: 15, hardMin: 1, hardMax: 16, home: 1, unload: 7.5, defaultVelocity: 0.999999 });
     expect(limits.r).toMatchObject({ softMin: -720, softMax: 720, defaultVelocity: 49.999998 });
     expect(await client.stage.limits()).toBe(limits); // cached
-    const settingsReads = env.sim.records.filter((r) => r.code === Command.COMMON_SCOPE_SETTINGS).length;
+    const settingsReads = env.sim.records.filter((r) => r.code === Command.COMMON_SCOPE_SETTINGS_LOAD).length;
     expect(settingsReads).toBe(1);
     const stageEvents = count(client, 'stage');
     expect(await client.stage.moveToMany({ x: 9, y: 17.5, z: 10 })).toEqual({ x: 9, y: 17.5, z: 10 });
@@ -126,14 +126,15 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
   });
 
   it('tile workflow: one STAGE_MOTION_STOPPED per tile, no gauge, ends idle', async () => {
-    env = new SimClients(mode);
+    // 6 tiles × 50 ms: a tile run sends no gauge, so its start shows only through the busy poll.
+    env = new SimClients(mode, { workflowDurationMs: 300_000 });
     const client = await env.connect(kind);
     const stops = count(client, 'STAGE_MOTION_STOPPED');
     const gauges = count(client, 'UI_SET_GAUGE_VALUE');
     // FOV 0.000406 mm × 2048 px = 0.8315 mm; overlap 10 % → step 0.7483 mm;
     // x: ceil((1.0 + 0.8315) / 0.7483) = 3 tiles, y: ceil((0.5 + 0.8315) / 0.7483) = 2 tiles.
     const text = buildWorkflowText({ stackOption: 'Tile', overlapPercent: [10, 10], start: { x: 7, y: 15 }, end: { x: 8, y: 15.5, z: 16 }, numberOfPlanes: 5 });
-    const result = await client.workflow.start(text);
+    const result = await client.workflow.start(text, { pollIntervalMs: 20 });
     expect(result.stopped).toBe(false);
     expect(stops.n).toBe(6);
     expect(gauges.n).toBe(0);

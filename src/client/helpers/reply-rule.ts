@@ -1,19 +1,17 @@
-import { Command } from '../../../protocol/commands.js';
+import { replyRule } from '../../../protocol/command-profile.js';
+import { COMMANDS } from '../../../protocol/commands.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { RequestFields } from '../../correlation/pending.js';
 import type { ExclusiveTx } from '../client.js';
 
 /**
- * Codes the instrument never acknowledges with a same-code reply (spec/vocabulary.md
- * "Reply rules"): laser level set, laser preview enable, laser all-disable. A helper writes
- * them and never waits; where the outcome matters it reads the state back.
+ * Codes the instrument never acknowledges with a same-code reply, from the behaviour profile
+ * (spec/commands.json `reply: "never"`; spec/vocabulary.md "Reply rules"): laser level set,
+ * laser preview enable, laser all-disable. A helper writes them and never waits; where the
+ * outcome matters it reads the state back.
  */
-export const NEVER_ACKNOWLEDGED: ReadonlySet<number> = new Set<number>([
-  Command.LASER_LEVEL_SET,
-  Command.LASER_PREVIEW_ENABLE,
-  Command.LASER_ALL_DISABLE,
-]);
+export const NEVER_ACKNOWLEDGED: ReadonlySet<number> = new Set<number>(COMMANDS.filter((c) => replyRule(c.code) === 'never').map((c) => c.code));
 
 /** What a helper issues commands through: the client itself or an `exclusive()` section. */
 export type Issuer = Pick<ExclusiveTx, 'request' | 'send'>;
