@@ -81,7 +81,8 @@ describe.each([
       [Command.STAGE_POSITION_GET, 1, 1, 0, sim.stagePosition(1), ''],
       [Command.SYSTEM_STATE_GET, 1, 0xa002, 0, 0, ''],
       [Command.LASER_LEVEL_GET, 1, 4, 0, 0, '44.00'],
-      [Command.CAMERA_IMAGE_SIZE_GET, 1, 2048, 2048, 0, ''],
+      // The reply carries the sensor pixel size (6.5 µm) in value, as the instrument's does.
+      [Command.CAMERA_IMAGE_SIZE_GET, 1, 2048, 2048, 6.5, ''],
     ]);
     for (const r of replies) expect([r.hardwareId, r.subsystemId, r.clientId]).toEqual([0, 0, 0]);
     expect(raw.received.length).toBe(legacy.length - 1);
