@@ -1,4 +1,4 @@
-import type { Transport } from './transport.js';
+import { type Transport, writeAndWaitForRoom } from './transport.js';
 
 /** Counters of one connected live-image viewer. */
 export interface LiveViewerStats {
@@ -60,9 +60,9 @@ export class FrameViewer implements LiveViewerStats {
 
   private write(frame: Uint8Array): void {
     this.writing = true;
-    // write() resolves only once the socket is below its high-water mark again: that is the
+    // The next frame waits until the socket is below its high-water mark again: that is the
     // backpressure that makes a slow viewer's frames wait in (and drop from) the queue.
-    this.transport.write(frame).then(
+    writeAndWaitForRoom(this.transport, frame).then(
       () => {
         this.framesSent++;
         const next = this.queue.shift();

@@ -2,8 +2,8 @@ import type { FrameError } from '../../protocol/errors.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
-import type { Claim } from '../correlation/claim.js';
-import type { Wire } from '../correlation/wire.js';
+import type { Match } from '../correlation/claim.js';
+import type { Wire, WriteResult } from '../correlation/wire.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
 import { ConnectionClosedError } from '../errors.js';
@@ -20,7 +20,7 @@ export interface LinkHost {
   readonly emitter: EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean };
   readonly mirror: InstrumentState;
   readonly finished: boolean;
-  correlate(packet: Packet): Claim;
+  correlate(packet: Packet): Match;
   observe(packet: Packet): void;
   /** The link is up (first connect or reconnect): waiting requests may be written. */
   onUp(): void;
@@ -68,7 +68,7 @@ export class Link {
   }
 
   /** Write a header and its payload whole on the current transport; `sent` is told to the mirror just before. */
-  write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
+  write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): WriteResult {
     const writer = this.writer;
     if (writer === null || this.dispatcher === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
     return writer.write(bytes, sent, payload, onProgress, owner);
@@ -85,9 +85,6 @@ export class Link {
         return gateClosed();
       },
       write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
-      replied: (packet, request) => {
-        this.host.mirror.apply(packet, request.init);
-      },
       whenUp: () => this.whenUp(),
     };
   }

@@ -1,5 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { Claim } from './claim.js';
+import { Claim, type Match } from './claim.js';
 import { QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
@@ -71,14 +71,12 @@ export class Sequencer implements PendingOwner {
   }
 
   /** Correlation: a reply (same sequence and code), a late reply (`Unmatched`), or an event. */
-  claim(packet: Packet): Claim {
+  claim(packet: Packet): Match {
     const sequence = packet[this.field];
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
     if (request !== undefined && request.replyCode === packet.code) {
-      this.options.wire.replied?.(packet, request);
-      request.resolveWith(packet);
-      return Claim.Reply;
+      return request;
     }
     // A nonzero sequence is an echo, never an event: a reply to a request that timed out,
     // or (code differs) a server fault. Either way nobody may take it.
