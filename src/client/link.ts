@@ -17,17 +17,15 @@ import type { UploadProgressListener, WriteOwner } from './upload.js';
 /** What a {@link Link} needs of the client that owns it. */
 export interface LinkHost {
   /** Where the dispatcher emits events (the client, so listeners survive reconnects). */
-  readonly emitter: EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean };
+  readonly emitter: EventSink;
   readonly mirror: InstrumentState;
   readonly finished: boolean;
   correlate(packet: Packet): Match;
   observe(packet: Packet): void;
   /** The link is up (first connect or reconnect): waiting requests may be written. */
   onUp(): void;
-  /** The link was lost: settle what it carried and say so; reconnect or finish follows. */
-  onLost(cause: Error, error: Error | undefined): void;
-  /** A reconnect attempt succeeded. */
-  onReconnected(attempt: number): void;
+  /** The link was lost: settle what it carried ('disconnect' is emitted next; reconnect or finish follows). */
+  onLost(cause: Error): void;
   /** No reconnect (off, or given up): the client is finished with `error`. */
   finish(error: Error | undefined): void;
   /** An error nobody awaits (a failed refresh, a throwing progress listener). */
@@ -182,7 +180,8 @@ export class Link {
     // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.
     this.writer?.abandon();
     this.writer = null;
-    this.host.onLost(cause, error);
+    this.host.onLost(cause);
+    this.host.emitter.emit('disconnect', { error });
     if (this.options.reconnect === null) {
       this.host.finish(error);
     } else {
@@ -210,7 +209,8 @@ export class Link {
         () => {
           if (!this.linkUp) return; // lost again at once; closed() scheduled the next attempt
           this.attempt = 0;
-          this.host.onReconnected(attempt);
+          this.host.mirror.setConnection('connected');
+          this.host.emitter.emit('reconnected', { attempt });
           // Values seen before the loss are only "last known": re-read them.
           this.refreshAfterReconnect();
         },
