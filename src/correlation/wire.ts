@@ -1,7 +1,7 @@
 import { encodeHeaderInto } from '../../protocol/codec.js';
-import { PACKET_SIZE } from '../../protocol/constants.js';
+import { Offset, PACKET_SIZE } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
-import type { PacketInit, SequenceField } from '../../protocol/packet.js';
+import type { SequenceField } from '../../protocol/packet.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { PendingRequest } from './pending.js';
 
@@ -35,17 +35,16 @@ export interface Wire {
  * the same fields (test/unit/client-encode.test.ts).
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
-  const f = request.fields;
-  const init: PacketInit = {
-    ...f,
-    code: request.code,
-    cmdDataBits0: ((f?.cmdDataBits0 ?? 0) | Flags.TRIGGER_CALL_BACK) >>> 0,
-    // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
-    addDataBytes: request.payload?.length ?? 0,
-  };
-  if (sequenceField !== undefined && sequence !== undefined) init[sequenceField] = sequence;
   const out = new Uint8Array(PACKET_SIZE);
-  encodeHeaderInto(init, out);
+  // The caller's fields and code (`request.init`, already built for the state mirror) go
+  // through the one encoder, which checks every field; the three fields correlation owns are
+  // then set in place by the one offset table, without a per-request copy of the fields.
+  encodeHeaderInto(request.init, out);
+  const view = new DataView(out.buffer, out.byteOffset, PACKET_SIZE);
+  view.setUint32(Offset.cmdDataBits0, (view.getUint32(Offset.cmdDataBits0, true) | Flags.TRIGGER_CALL_BACK) >>> 0, true);
+  // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
+  view.setUint32(Offset.addDataBytes, request.payload?.length ?? 0, true);
+  if (sequenceField !== undefined && sequence !== undefined) view.setUint32(Offset[sequenceField], sequence, true);
   return out;
 }
 
