@@ -50,8 +50,10 @@ async function runLive(options: LiveOptions): Promise<string> {
     let frame: ImageFrame | undefined;
     for (let i = 0; i < options.frames; i++) frame = await stream.nextFrame(options.timeoutMs);
     if (frame === undefined) throw new Error('no frame');
-    const { width, height, frameNumber, exposureUs } = frame.header;
-    let line = `frame ${frameNumber}: ${width}x${height}, exposure ${exposureUs} us`;
+    // The header carries no frame number (spec/protocol.md §9): the stream's own count is used.
+    // Options-only headers are not frames, so they neither count nor end the wait.
+    const { width, height, deviceIndex } = frame.header;
+    let line = `frame ${stream.received}: ${width}x${height}, camera ${deviceIndex}`;
     if (options.png !== undefined) {
       const { png, window } = frameToPng(frame, { bitDepth: options.depth });
       await writeFile(options.png, png);

@@ -48,7 +48,7 @@ describe('gateway live-image relay', () => {
     checkFrame(a, 96, 64);
     checkFrame(b, 96, 64);
     // Both viewers were connected before the live view started, so neither missed the first frame.
-    expect([a.header.frameNumber, b.header.frameNumber]).toEqual([1, 1]);
+    expect([a.header.imageIndexStart, b.header.imageIndexStart]).toEqual([1, 1]);
     const { png } = frameToPng(a);
     checkPng(png, 96, 64);
     await app.send(Command.CAMERA_LIVE_VIEW_STOP);
