@@ -256,6 +256,37 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(await stream.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('an options-only header between frames updates options and the stream goes on', async () => {
+    const fields = (n: number) => ({ width: 2, height: 1, scaleMin: 0, scaleMax: 9, deviceIndex: 3, optionsSettings1: IMAGE_OPTION_IMAGE_DATA, optionsSettings2: 0, imageIndexStart: n, imageIndexStop: n });
+    const optionsFields = { width: 2, height: 1, scaleMin: 5, scaleMax: 500, deviceIndex: 3, optionsSettings1: 0, optionsSettings2: 1, imageIndexStart: 0, imageIndexStop: 0 };
+    const bytes = Uint8Array.from([
+      ...encodeImageFrame(fields(1), Uint8Array.of(1, 0, 2, 0)),
+      ...encodeImageFrame(optionsFields, new Uint8Array(0)),
+      ...encodeImageFrame(fields(2), Uint8Array.of(3, 0, 4, 0)),
+    ]);
+    // Written in three pieces cut inside the options header, then the server closes.
+    const listener = track(
+      await listenTcp({ port: 0 }, (t) => {
+        void (async () => {
+          await t.write(bytes.subarray(0, 50));
+          await t.write(bytes.subarray(50, 70));
+          await t.write(bytes.subarray(70));
+          await t.close();
+        })();
+      }),
+    );
+    const stream = track(await openLiveStream({ port: listener.port }));
+    const events: string[] = [];
+    stream.on('frame', (f) => events.push(`frame ${f.header.imageIndexStart}`));
+    stream.on('options', (h) => events.push(`options ${h.scaleMin}..${h.scaleMax}`));
+    const seen: number[] = [];
+    for await (const frame of stream) seen.push(frame.header.imageIndexStart);
+    expect(seen).toEqual([1, 2]);
+    expect(events).toEqual(['frame 1', 'options 5..500', 'frame 2']);
+    expect(stream.options).toEqual({ imageSize: 0, ...optionsFields });
+    expect([stream.received, stream.optionsUpdates, stream.dropped]).toEqual([2, 1, 0]);
+  });
+
   it('refuses a frame over maxImageBytes without allocating it', async () => {
     const header = new Uint8Array(IMAGE_HEADER_SIZE);
     const view = new DataView(header.buffer);
