@@ -6,6 +6,7 @@ import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-mic
 import { stopQuietlyOnBrokenPipe } from './exit.js';
 import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
 import { portOption, ruleOption } from './options.js';
+import { addReplayOptions, runReplaySim } from './sim-replay.js';
 
 interface SimOptions {
   port: number;
@@ -18,6 +19,8 @@ interface SimOptions {
   timeScale: number;
   workflowMs?: number;
   quiet?: boolean;
+  replay?: string;
+  strict?: boolean;
 }
 
 // Number options take the simulator's own rules (mocks/simulator-options-schema.ts).
@@ -54,6 +57,7 @@ export function formatCommandLine(info: CommandInfo): string {
 }
 
 async function runSim(options: SimOptions): Promise<void> {
+  if (options.replay !== undefined) return runReplaySim({ ...options, replay: options.replay });
   const sim = new SimulatedMicroscope({
     // The default behaves like the instrument (no sequence echo); --legacy names that default.
     echoSequence: options.sequenced === true,
@@ -93,8 +97,7 @@ async function runSim(options: SimOptions): Promise<void> {
 
 /** `flamingo sim`: run the simulated microscope on a TCP port. */
 export function registerSim(program: CliProgram): void {
-  program
-    .command('sim')
+  addReplayOptions(program.command('sim'))
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
     .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
