@@ -57,8 +57,13 @@ export class Outbox {
       return;
     }
     // Room left (the usual case): nothing can have queued meanwhile, so the outbox is idle
-    // again without a promise reaction per packet.
-    if (roomLeft) return;
+    // again without a promise reaction per packet. Also after a wait (called from
+    // `accepted`): left marked as writing, every later packet would queue behind a write
+    // that is no longer outstanding, for ever.
+    if (roomLeft) {
+      this.writing = false;
+      return;
+    }
     this.writing = true;
     this.transport.whenWritable().then(this.accepted, this.failed);
   }
