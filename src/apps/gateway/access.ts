@@ -34,6 +34,7 @@ export function readOnlyAllows(code: number): boolean {
   return READ_ONLY_COMMANDS.has(code);
 }
 
+// Re-exported where it was first published; it lives alone so tls.ts can use it without a cycle.
 export { isLoopbackHost } from './loopback.js';
 
 const utf8 = new TextEncoder();

@@ -1,11 +1,6 @@
 /**
  * Is `host` a loopback address (where only local programs can connect, so no token is
  * needed)? Any other address, the wildcard included, requires one.
- *
- * Its own module, with no imports: tls.ts needs it, and taking it from access.ts closed the
- * cycle extension → tls → access → extension, which left GatewayCommand undefined while
- * access.ts initialised whenever extension.ts was the first of them to be imported (the
- * gateway model test).
  */
 export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
