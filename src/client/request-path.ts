@@ -132,7 +132,7 @@ export class RequestPath {
       const why = this.parts.finished() ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
-    correlator.noteSent(code, fields?.cmdDataBits0 ?? 0);
+    correlator.noteSent(code);
     try {
       await link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {
