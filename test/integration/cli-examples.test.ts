@@ -109,7 +109,8 @@ describe('examples/live-and-tiles.mjs (child process against the simulator)', ()
       const after = s.snapshot();
       expect(after.roi).toEqual({ left: 513, top: 769, width: 1024, height: 512 });
       expect(after.lasers.map((l) => l.previewOn)).toEqual([false, false, true, false]);
-      expect(after.illumination).toEqual({ left: true, right: false });
+      // prepareLive leaves the right path as it was (0x7007 is never sent, spec/vocabulary.md); the simulator starts with both on.
+      expect(after.illumination).toEqual({ left: true, right: true });
       expect(after.workflowsRun).toBe(1);
     });
   }
