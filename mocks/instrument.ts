@@ -227,7 +227,9 @@ export class Instrument {
         return this.moveAll(([1, 2, 3, 4] as Axis[]).map((axis) => [axis, this.stage.home(axis)]));
       case Command.STAGE_HALT: {
         const stopped = this.stage.halt();
-        return ok(undefined, stopped.length === 0 ? undefined : () => stopped.forEach((e) => this.motionStopped(e)));
+        return ok(undefined, stopped.length === 0 ? undefined : () => {
+                for (const e of stopped) this.motionStopped(e);
+              });
       }
       case Command.STAGE_POSITION_SET:
       case Command.STAGE_POSITION_SET_SLIDER: {
@@ -260,7 +262,7 @@ export class Instrument {
         // Known requests without state of their own (settings load/save flags, stack
         // checks, save locations, live-view update, the ROI reading of 0x3011) are
         // accepted; event-only codes and unknown codes are not commands.
-        return spec !== undefined && spec.replies ? ok() : failed();
+        return spec?.replies ? ok() : failed();
       }
     }
   }
@@ -293,7 +295,9 @@ export class Instrument {
     for (const [axis, target] of moves) {
       if (this.stage.moveTo(axis, target) === 'zero') zero.push({ axis, status: 1, position: target });
     }
-    return ok(undefined, zero.length === 0 ? undefined : () => zero.forEach((e) => this.motionStopped(e)));
+    return ok(undefined, zero.length === 0 ? undefined : () => {
+            for (const e of zero) this.motionStopped(e);
+          });
   }
 
   private motionStopped(e: MotionStopped): void {

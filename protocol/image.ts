@@ -73,7 +73,7 @@ export function encodeImageFrame(header: Omit<ImageHeader, 'imageSize'> & { imag
   }
   const out = new Uint8Array(IMAGE_HEADER_SIZE + pixels.length);
   const view = new DataView(out.buffer);
-  FIELDS.forEach((field, i) => view.setUint32(i * 4, full[field], true));
+  for (const [i, field] of FIELDS.entries()) view.setUint32(i * 4, full[field], true);
   out.set(pixels, IMAGE_HEADER_SIZE);
   return out;
 }

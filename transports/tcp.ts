@@ -61,7 +61,8 @@ export class TcpTransport extends TransportBase {
     // case (accepted) allocates nothing per write: a failure after acceptance surfaces as
     // the socket's 'error'/'close', which closes this transport.
     if (socket.write(bytes)) return ACCEPTED;
-    return this.room ?? (this.room = this.waitForRoom());
+    this.room ??= this.waitForRoom();
+    return this.room;
   }
 
   /**

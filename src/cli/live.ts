@@ -55,7 +55,8 @@ async function runLive(options: LiveOptions): Promise<string> {
     if (options.png !== undefined) {
       const { png, window } = frameToPng(frame, { bitDepth: options.depth });
       await writeFile(options.png, png);
-      line += `, saved ${options.png}` + (window === undefined ? ' (16-bit)' : ` (contrast ${window.low}..${window.high})`);
+      const depth = window === undefined ? ' (16-bit)' : ` (contrast ${window.low}..${window.high})`;
+      line += `, saved ${options.png}${depth}`;
     }
     if (stream.dropped > 0) line += `, ${stream.dropped} older frames skipped`;
     return line;

@@ -1,6 +1,6 @@
 import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
-import { Command, commandName } from '../../protocol/commands.js';
+import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { Claim } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';

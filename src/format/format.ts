@@ -4,7 +4,7 @@
  * touches process, sockets or the clock, and nothing loads the CLI's libraries.
  */
 import { dataText } from '../../protocol/codec.js';
-import { Command, commandName, commandSpec, parseCommand } from '../../protocol/commands.js';
+import { commandName, commandSpec } from '../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
 import type { Packet } from '../../protocol/packet.js';

@@ -58,7 +58,7 @@ describe('flamingo watch (child process)', () => {
     const r = await child.done;
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => [l['name'], l['int32Data0']])).toEqual([
+    expect(lines.map((l) => [l.name, l.int32Data0])).toEqual([
       ['UI_SET_GAUGE_VALUE', 1],
       ['UI_SET_GAUGE_VALUE', 2],
       ['UI_SET_GAUGE_VALUE', 3],
@@ -66,7 +66,7 @@ describe('flamingo watch (child process)', () => {
     ]);
     for (const l of lines) {
       expect(Object.keys(l)).toEqual(['time', 'elapsedMs', 'name', 'code', 'status', 'hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2', 'cmdDataBits0', 'value', 'addDataBytes', 'data']);
-      expect(new Date(l['time'] as string).toISOString()).toBe(l['time']);
+      expect(new Date(l.time as string).toISOString()).toBe(l.time);
     }
     expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 4 events in /);
   });

@@ -175,7 +175,10 @@ describe('sequenced mode', () => {
 
   it('sequence numbers wrap past 0xFFFFFFFF to 1 and skip values still pending', () => {
     const written: Uint8Array[] = [];
-    const wire: Wire = { up: true, gateClosed: false, write: (b) => (written.push(b), Promise.resolve()), whenUp: () => Promise.resolve(true) };
+    const wire: Wire = { up: true, gateClosed: false, write: (b) => {
+        written.push(b);
+        return Promise.resolve();
+      }, whenUp: () => Promise.resolve(true) };
     const sequencer = new Sequencer({ wire, field: 'clientId', maxInFlight: 8, maxQueued: 8, queueTimeoutMs: 1000 });
     const make = () =>
       new PendingRequest({

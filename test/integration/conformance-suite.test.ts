@@ -12,7 +12,7 @@ import {
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -163,7 +163,7 @@ describe('runConformance catches broken servers', () => {
     cleanups.push(() => silent.close());
     const report = await runConformance({ port: silent.port, ...FAST, replyTimeoutMs: 50, checkTimeoutMs: 2000 });
     expect(report.failed).toBe(CHECKS.length);
-    expect(byName(report)['markers']?.reason).toBe('no reply to SYSTEM_STATE_GET within 50 ms');
+    expect(byName(report).markers?.reason).toBe('no reply to SYSTEM_STATE_GET within 50 ms');
   });
 
   it('throws a ConnectError naming host:port when nothing listens', async () => {

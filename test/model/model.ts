@@ -168,6 +168,8 @@ export class ConcurrentReads extends AppCommand {
             return client.request(Command.LASER_LEVEL_GET, { int32Data0: r.laser });
           case 'state':
             return client.system.state();
+          default:
+            throw new Error(`unknown read ${JSON.stringify(r satisfies never)}`);
         }
       });
       const results = await Promise.all(calls.map((c, i) => rig.settle(`read ${i}`, c)));

@@ -6,7 +6,7 @@ import { connectTcp, listenTcp, type TcpListener } from '../../transports/tcp.js
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import type { FaultSpec } from '../../mocks/fault-spec.js';
 import { FlamingoClient } from '../../src/client/client.js';
-import { AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
+import { type AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
 import { RecordingTransport } from './recording-transport.js';
 import type { Cell, FaultProfile } from './profiles.js';
 

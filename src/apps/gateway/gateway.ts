@@ -168,7 +168,6 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     this.options = options;
     this.upstream = upstream;
     this.leases = new LeaseBroker(upstream);
-    const self = this;
     this.host = {
       upstream,
       leases: this.leases,
@@ -177,10 +176,10 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       maxPendingPerSession: options.maxPendingPerSession ?? 256,
       maxPayloadBytes: options.maxPayloadBytes ?? 16 * 1024 * 1024,
       helloTimeoutMs: options.helloTimeoutMs ?? 5000,
-      opened: (session) => self.sessionOpened(session),
-      closed: (session, end) => self.sessionClosed(session, end),
+      opened: (session) => this.sessionOpened(session),
+      closed: (session, end) => this.sessionClosed(session, end),
       refusedReadOnly: () => {
-        self.counters.readOnlyRefused++;
+        this.counters.readOnlyRefused++;
       },
     };
     upstream.on('event', this.fanOut);
