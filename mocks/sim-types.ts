@@ -22,7 +22,7 @@ export interface SimulatorOptions {
   timeScale?: number;
   /** Instrument time every workflow takes; default planes / frame rate of the workflow. */
   workflowDurationMs?: number;
-  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. */
+  /** The settings text (default: `DEFAULT_SETTINGS_TEXT` of `flamingo-protocol`); stage limits are read from it. */
   settingsText?: string;
   /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. */
   maxPayloadBytes?: number;

@@ -1,6 +1,9 @@
 /**
  * flamingo-protocol: the Flamingo light-sheet microscope's TCP control protocol.
  * Everything public is exported from here, except the simulator: `flamingo-protocol/sim`.
+ *
+ * @packageDocumentation
+ * @module flamingo-protocol
  */
 export * from '../protocol/index.js';
 export * from '../transports/index.js';

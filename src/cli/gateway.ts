@@ -12,7 +12,7 @@ interface GatewayCliOptions {
 }
 
 /** `HOST:PORT`, `[v6]:PORT`, or just `PORT` (host 127.0.0.1). */
-export function parseHostPort(text: string): { host: string; port: number } {
+function parseHostPort(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {

@@ -37,7 +37,7 @@ function faults(text: string): FaultSpec {
 }
 
 /** One log line: connection, command, the fields that are set, and what the reply said. */
-export function formatCommandLine(info: CommandInfo): string {
+function formatCommandLine(info: CommandInfo): string {
   const p = info.packet;
   const parts = [`#${info.connectionId}`, info.name];
   if (p.int32Data0 !== 0) parts.push(`i0=${p.int32Data0}`);

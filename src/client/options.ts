@@ -75,7 +75,6 @@ export interface SendOptions {
   onUploadProgress?: UploadProgressListener;
 }
 
-export type { EventSelector, WaitOptions };
 
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {

@@ -19,7 +19,7 @@ export interface Model {
 }
 
 /** What the model knows of one stage axis: its resting position and any move still awaiting its stop event. */
-export interface AxisModel {
+interface AxisModel {
   /** Where the axis rests, exactly, or undefined when unknown. */
   position: number | undefined;
   /** A move was written whose STAGE_MOTION_STOPPED has not been consumed: stop events seen before it. */
@@ -27,7 +27,7 @@ export interface AxisModel {
 }
 
 /** Travel limits from the default settings text (spec/simulator.md §Stage). */
-export const LIMITS: readonly (readonly [number, number])[] = [
+const LIMITS: readonly (readonly [number, number])[] = [
   [0, 0],
   [1, 15],
   [5, 25],
@@ -508,7 +508,7 @@ export class TimedOutRead extends AppCommand {
  * issued right behind it: the read waits for the section and is exact; the move starts
  * from the model's position exactly, or is refused (ProtocolError) outside the limits.
  */
-export class MoveBy extends AppCommand {
+class MoveBy extends AppCommand {
   constructor(
     readonly axis: number,
     readonly delta: number,
@@ -560,7 +560,7 @@ export class MoveBy extends AppCommand {
 }
 
 /** stage.moveTo aborted at some point: the exact result, or AbortError and the axis re-learnt. */
-export class AbortedMove extends AppCommand {
+class AbortedMove extends AppCommand {
   constructor(
     readonly axis: number,
     readonly target: number,
