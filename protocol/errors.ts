@@ -1,5 +1,5 @@
 /** Stable machine-readable error codes, one per error class. */
-export type FlamingoErrorCode = 'FRAME' | 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'ABORTED' | 'QUEUE' | 'ARGUMENT';
+export type FlamingoErrorCode = 'FRAME' | 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'ABORTED' | 'QUEUE' | 'ARGUMENT' | 'BUSY';
 
 /** Base of every error this library throws or emits. */
 export class FlamingoError extends Error {
@@ -54,5 +54,18 @@ export abstract class RequestError extends FlamingoError {
 export class ArgumentError extends RequestError {
   constructor(message: string, command?: string) {
     super('ARGUMENT', message, command === undefined ? {} : { command });
+  }
+}
+
+/**
+ * A packet field of the wrong type (e.g. `data: 5`, `payload: 'text'`): the encoder refuses
+ * it instead of writing a zeroed field. A RangeError, like every other field the encoder
+ * refuses, with the library's `code` for arguments.
+ */
+export class PacketFieldError extends RangeError {
+  readonly code = 'ARGUMENT' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PacketFieldError';
   }
 }

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
-import { portOption } from './options.js';
+import { connectAdvice } from '../format/format.js';
+import { connectErrorIn, stopQuietlyOnBrokenPipe } from './exit.js';
+import { ExitCode, portOption } from './options.js';
 
 interface GatewayCliOptions {
   upstream: { host: string; port: number };
@@ -24,6 +26,8 @@ function parseHostPort(text: string): { host: string; port: number } {
 
 async function runGateway(options: GatewayCliOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  let stopOnBrokenPipe = async (): Promise<void> => undefined;
+  stopQuietlyOnBrokenPipe(() => stopOnBrokenPipe());
   const gateway = await FlamingoGateway.start({
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
@@ -33,6 +37,7 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.readOnlyPort !== undefined ? { readOnlyPort: options.readOnlyPort } : {}),
   });
+  stopOnBrokenPipe = () => gateway.close();
   const { host, port: listenPort, livePort, readOnlyPort } = gateway.address;
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${host}:${listenPort}`);
@@ -71,9 +76,15 @@ export function registerGateway(program: CliProgram): void {
       try {
         await runGateway(options);
       } catch (error) {
-        // A runtime failure (instrument unreachable, port taken), not a usage error: no help.
+        // A runtime failure, not a usage error: no help. Unreachable instrument: 69 with advice.
+        const unreachable = connectErrorIn(error);
+        if (unreachable !== undefined) {
+          process.stderr.write(`flamingo gateway: ${connectAdvice(unreachable, options.upstream.host, options.upstream.port)}\n`);
+          process.exitCode = ExitCode.UNAVAILABLE;
+          return;
+        }
         process.stderr.write(`flamingo gateway: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = 1;
+        process.exitCode = ExitCode.FAILURE;
       }
     });
 }

@@ -1,7 +1,9 @@
+import { replyRule } from '../../protocol/command-profile.js';
 import { readFile } from 'node:fs/promises';
+import { TIMER_RULE } from '../options-schema.js';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
-import { commandName, commandSpec } from '../../protocol/commands.js';
+import { commandName } from '../../protocol/commands.js';
 import { DATA_SIZE, STATUS_OK } from '../../protocol/constants.js';
 import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
@@ -9,7 +11,7 @@ import { ConnectError } from '../../transports/tcp.js';
 import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
 import { exitWithUsageCode, usageError } from './exit.js';
 import { closeMatches, connectAdvice, formatMs, formatPacket, hexCode, packetJson, packetLine } from '../format/format.js';
-import { commandFromArgument, ExitCode, integerOption, numberOption, serverAddressOptions, UsageError } from './options.js';
+import { commandFromArgument, ExitCode, integerOption, numberOption, ruleOption, serverAddressOptions, UsageError } from './options.js';
 
 interface SendCliOptions {
   host: string;
@@ -111,11 +113,11 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
     throw error;
   }
   const name = commandName(code);
-  const spec = commandSpec(code);
-  // LASER_ALL_DISABLE and the like are never acknowledged: waiting would only time out.
-  const neverAnswered = spec !== undefined && !spec.replies;
+  // LASER_LEVEL_SET, WORKFLOW_START and the like are never acknowledged (spec/commands.json
+  // reply "never"): they go out as the vendor GUI sends them (flag set), and waiting would only time out.
+  const neverAnswered = replyRule(code) === 'never';
   const wait = o.wait && !neverAnswered;
-  const init = wait ? withCallback(request) : request;
+  const init = wait || (neverAnswered && o.wait) ? withCallback(request) : request;
 
   let conn: ProbeConnection;
   try {
@@ -133,7 +135,9 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
     const started = performance.now();
     await conn.write(encodePacket(init));
     if (!wait) {
-      const why = neverAnswered ? `${name} is never acknowledged by the instrument; not waiting for a reply` : 'sent without TRIGGER_CALL_BACK (--no-wait): no reply expected';
+      const why = neverAnswered
+        ? `${name} is not acknowledged by the instrument (spec/commands.json reply "never"); not waiting for a reply`
+        : 'sent without TRIGGER_CALL_BACK (--no-wait): no reply expected';
       print(o, sent, undefined, undefined, why);
       return ExitCode.OK;
     }
@@ -183,7 +187,7 @@ export function registerSend(program: CliProgram): void {
     .option('--payload-file <file>', 'send this file as the trailing payload (e.g. a workflow for CAMERA_WORKFLOW_START)')
     .option('--flag <names...>', `extra cmdDataBits0 flags: ${Object.keys(Flags).filter((f) => f !== 'TRIGGER_CALL_BACK').join(', ')}`)
     .option('--no-wait', 'send without TRIGGER_CALL_BACK and do not wait for a reply')
-    .option('--timeout-ms <ms>', 'how long to wait for the reply', integerOption(1, 3_600_000), 5000)
+    .option('--timeout-ms <ms>', 'how long to wait for the reply', ruleOption(TIMER_RULE), 5000)
     .option('--json', 'print the request and reply as one JSON object')
     .addHelpText(
       'after',

@@ -1,4 +1,7 @@
 import { encodePacket } from '../../protocol/codec.js';
+import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
+import { LIVE_OPTIONS_SCHEMA } from './options-schema.js';
+import { validateOptions } from '../options-schema.js';
 import { commandName } from '../../protocol/commands.js';
 import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
@@ -19,7 +22,9 @@ import { checkFields, resolveCode } from './fields.js';
 import { checkRequest, newRequest, rejectAll } from './requests.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
-import { readSettings } from './helpers/settings.js';
+import { readSettings, saveSettings } from './helpers/settings.js';
+import type { SaveSettingsOptions } from './helpers/settings.js';
+import { RunGate } from './helpers/run-gate.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
@@ -55,6 +60,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly system: SystemHelper;
   /** Workflow (acquisition) start and progress. */
   readonly workflow: WorkflowHelper;
+  /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
+  readonly runGate = new RunGate();
   /**
    * Mirror of the instrument kept by this connection's reader from every reply and event
    * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
@@ -69,6 +76,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private finished = false;
   private closePromise: Promise<void> | null = null;
   private closeEmitted = false;
+  /** Sections waiting or running; close() rejects them all. */
+  private readonly sections = new SectionRegistry();
 
   private constructor(options: ClientOptions) {
     super();
@@ -89,8 +98,9 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       observe: this.hub.observe,
       onUp: () => this.correlator.drain(),
       onLost: (cause, error) => {
-        this.correlator.linkLost(cause);
-        if (this.options.reconnect?.whileDown !== 'queue') this.rejectOpen(cause);
+        const keepQueued = this.options.reconnect?.whileDown === 'queue';
+        this.correlator.linkLost(cause, keepQueued);
+        if (!keepQueued) this.rejectOpen(cause);
         this.emit('disconnect', { error });
       },
       onReconnected: (attempt) => {
@@ -159,6 +169,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * QueueTimeoutError/QueueFullError, or ArgumentError (nothing sent).
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.request(code, fields, options);
     return this.makeRequest(code, fields, options, null);
   }
 
@@ -168,6 +180,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
    */
   async send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.send(code, fields, options);
     await this.sendPacket(code, fields, options, false);
   }
 
@@ -191,25 +205,41 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /**
    * Hold the whole connection for `fn` (arm → move → wait sequences): nothing else is
-   * written until `fn` settles; other callers wait their turn. `fn` must use `tx`, not the
-   * client: a `client.request` inside waits for the section to end. A throwing `fn`
-   * releases the connection and rejects with its error.
+   * written until `fn` settles; other callers wait their turn. Re-entrant: calls made from
+   * inside `fn` (through `tx`, or through the client itself: `client.request`,
+   * `client.stage.moveBy`, `client.state.refresh()`, a nested `exclusive`) run inside this
+   * section instead of waiting for it to end (spec/exclusive.md). A throwing `fn` releases
+   * the connection and rejects with its error. `close()` rejects every section, running or
+   * queued, with ConnectionClosedError.
    */
   exclusive<T>(fn: (tx: ExclusiveTx) => Promise<T>): Promise<T> {
     if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false));
-    return this.correlator.exclusive(async (entry) => {
-      let active = true;
-      const tx: ExclusiveTx = {
-        request: (code, fields, options = {}) => (active ? this.makeRequest(code, fields, options, entry) : this.request(code, fields, options)),
-        send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
-        waitFor: (selector, options) => this.waitFor(selector, options),
-      };
+    // Called from inside one of this client's sections (a helper that opens its own, or
+    // state.refresh()): the link is held already, so run in it instead of queuing behind it.
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) {
       try {
-        return await fn(tx);
-      } finally {
-        active = false;
+        return Promise.resolve(fn(holding.tx));
+      } catch (error) {
+        return Promise.reject(error as Error);
       }
-    });
+    }
+    return this.sections.track((cancelled) =>
+      this.correlator.exclusive(async (entry) => {
+        if (cancelled() || this.finished) throw new ConnectionClosedError('the client was closed before the exclusive section began', false);
+        let active = true;
+        const tx: ExclusiveTx = {
+          request: (code, fields, options = {}) => (active ? this.makeRequest(code, fields, options, entry) : this.request(code, fields, options)),
+          send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
+          waitFor: (selector, options) => this.waitFor(selector, options),
+        };
+        try {
+          return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
+        } finally {
+          active = false;
+        }
+      }),
+    );
   }
 
   /**
@@ -218,6 +248,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * itself is switched with CAMERA_LIVE_VIEW_START / STOP. Close the stream when done.
    */
   live(options: LiveOptions = {}): Promise<LiveStream> {
+    try {
+      validateOptions(LIVE_OPTIONS_SCHEMA, options, 'live()');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const port = options.port ?? (this.options.transport === undefined ? this.options.port + LIVE_PORT_OFFSET : undefined);
     if (port === undefined) return Promise.reject(new ArgumentError('live(): a client on a custom transport needs an explicit live-image port'));
     return openLiveStream({
@@ -228,9 +263,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     });
   }
 
-  /** COMMON_SCOPE_SETTINGS: the instrument's settings text (from the reply's trailing payload). */
+  /**
+   * The instrument's settings text: COMMON_SCOPE_SETTINGS_LOAD (0x1009), answered by a
+   * 0x1007 packet with the text counted in addDataBytes or bare after it (both accepted).
+   */
   settings(options: RequestOptions = {}): Promise<string> {
     return readSettings(this, options);
+  }
+
+  /**
+   * Overwrite the instrument's settings file with `text` (COMMON_SCOPE_SETTINGS_SAVE,
+   * 0x1008, the file as trailing payload), then read the settings back and resolve with
+   * them. See {@link saveSettings}.
+   */
+  saveSettings(text: string | Uint8Array, options: SaveSettingsOptions = {}): Promise<string> {
+    return saveSettings(this, text, options);
   }
 
   /**
@@ -259,6 +306,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
     }
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
+    const held = this.runGate.hold(code, options.duringRun ?? 'fail');
+    if (held !== undefined) return held.then(() => this.makeRequest(command, fields, options, entry));
     const request = newRequest(code, name, fields, options, context);
     request.registry = this.open;
     this.open.add(request);
@@ -278,6 +327,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       const why = this.finished ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
+    this.correlator.noteSent(code, fields?.cmdDataBits0 ?? 0);
     try {
       await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {
@@ -297,6 +347,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.finished = true;
     const transport = this.link.stop();
     this.rejectOpen(error);
+    this.sections.rejectAll(() => new ConnectionClosedError('the client was closed', false, { cause: error }));
     this.correlator.close(error);
     this.hub.end(error);
     this.correlator.openGate();

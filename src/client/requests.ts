@@ -1,9 +1,11 @@
-import { commandName, commandSpec } from '../../protocol/commands.js';
+import { lostWithLink } from '../correlation/wire.js';
+import { replyRule } from '../../protocol/command-profile.js';
+import { commandName } from '../../protocol/commands.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
-import { ArgumentError, ConnectionClosedError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import type { RequestOptions } from './options.js';
@@ -28,7 +30,7 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   checkFields(code, fields);
   checkTimeout('timeoutMs', options.timeoutMs, name);
   if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', name);
-  if (commandSpec(code)?.replies === false) throw new ArgumentError(`${name} is never answered by the instrument; use send()`, name);
+  if (replyRule(code) === 'never') throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
   const field = context.sequenceField;
   if (context.mode === 'sequenced' && (fields?.[field] ?? 0) !== 0) {
     throw new ArgumentError(`${field} carries the sequence number in sequenced mode; leave it unset`, name);
@@ -53,8 +55,5 @@ export function newRequest(code: number, name: string, fields: RequestFields | u
 
 /** The link is gone: every open request fails with ConnectionClosedError, saying whether it was on the wire. */
 export function rejectAll(open: ReadonlySet<PendingRequest>, cause: Error | undefined): void {
-  for (const request of [...open]) {
-    const message = request.written ? `connection lost while ${request.name} was in flight` : `${request.name} was not sent: the connection closed`;
-    request.fail(new ConnectionClosedError(message, request.written, { command: request.name, ...request.context(), cause }));
-  }
+  for (const request of [...open]) request.fail(lostWithLink(request, cause));
 }

@@ -1,5 +1,7 @@
+import { replyCodeOf } from '../../protocol/command-profile.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { onAbort } from '../abort-listeners.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
@@ -47,6 +49,8 @@ export interface PendingInit {
  */
 export class PendingRequest implements Expiring {
   readonly code: number;
+  /** The code its answer carries (spec/commands.json `replyCode`: 0x1009 is answered by 0x1007). */
+  readonly replyCode: number;
   readonly name: string;
   readonly fields: RequestFields | undefined;
   readonly payload: Uint8Array | undefined;
@@ -65,6 +69,15 @@ export class PendingRequest implements Expiring {
   sequence = 0;
   /** Handed to the transport (the instrument may execute it from now on). */
   written = false;
+  /**
+   * Its first byte was handed to the transport: from then on the instrument may have it
+   * (even when the link drops mid-payload). A request that was never started cannot have
+   * been executed: `maybeExecuted: false`, and with `whileDown: 'queue'` it waits for the
+   * next link instead of failing.
+   */
+  started = false;
+  /** Counts hand-overs to a link; a write that settles for an older one is ignored (the request moved on). */
+  writeAttempt = 0;
   outcome: Outcome = 'pending';
   /** Correlation bookkeeping (sequencer or lease) and the client's registry of open requests. */
   owner: PendingOwner | null = null;
@@ -80,6 +93,7 @@ export class PendingRequest implements Expiring {
 
   constructor(init: PendingInit) {
     this.code = init.code;
+    this.replyCode = replyCodeOf(init.code);
     this.name = init.name;
     this.fields = init.fields;
     this.payload = init.payload;
@@ -93,10 +107,7 @@ export class PendingRequest implements Expiring {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    if (init.signal !== undefined) {
-      this.abortListener = () => this.abort();
-      init.signal.addEventListener('abort', this.abortListener, { once: true });
-    }
+    if (init.signal !== undefined) this.abortListener = onAbort(init.signal, () => this.abort());
   }
 
   get settled(): boolean {
@@ -121,6 +132,11 @@ export class PendingRequest implements Expiring {
   queueExpired(ms: number): void {
     this.queueTimer = null;
     if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
+  }
+
+  /** WriteOwner: the first byte is about to be handed to the transport. */
+  markStarted(): void {
+    this.started = true;
   }
 
   /** The request was handed to the transport: its reply timeout starts now. */
@@ -197,7 +213,7 @@ export class PendingRequest implements Expiring {
       this.queueTimer = null;
     }
     if (this.abortListener !== null) {
-      this.signal?.removeEventListener('abort', this.abortListener);
+      this.abortListener(); // unsubscribe
       this.abortListener = null;
     }
     this.registry?.delete(this);
