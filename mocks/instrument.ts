@@ -64,7 +64,7 @@ export interface SimulatorSnapshot {
 }
 
 /** The state code the simulator answers while a workflow runs (not recorded on the instrument: our choice). */
-export const SIM_BUSY_STATE = 0xa004;
+const SIM_BUSY_STATE = 0xa004;
 const LASERS = 4;
 const LEDS = 4;
 const FILTER_POSITIONS = 6;

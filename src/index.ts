@@ -33,5 +33,5 @@ export * from './apps/conformance/index.js';
 export * from './client/upload.js';
 export * from './apps/gateway/index.js';
 export type { CommandRef } from './client/fields.js';
-export * from './options-schema.js';
+export * from '../protocol/options-schema.js';
 export * from './client/options-schema.js';

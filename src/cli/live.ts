@@ -7,7 +7,7 @@ import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../live/png.js';
 import { connectErrorIn } from './exit.js';
-import { TIMER_RULE } from '../options-schema.js';
+import { TIMER_RULE } from '../../protocol/options-schema.js';
 import { ExitCode, integerOption, ruleOption } from './options.js';
 
 interface LiveOptions {

@@ -1,6 +1,6 @@
 import { replyRule } from '../../protocol/command-profile.js';
 import { readFile } from 'node:fs/promises';
-import { TIMER_RULE } from '../options-schema.js';
+import { TIMER_RULE } from '../../protocol/options-schema.js';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
 import { commandName } from '../../protocol/commands.js';

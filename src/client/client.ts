@@ -1,7 +1,7 @@
 import { encodePacket } from '../../protocol/codec.js';
 import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
 import { LIVE_OPTIONS_SCHEMA } from './options-schema.js';
-import { validateOptions } from '../options-schema.js';
+import { validateOptions } from '../../protocol/options-schema.js';
 import { commandName } from '../../protocol/commands.js';
 import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { CorrelationMode } from '../../protocol/domain.js';

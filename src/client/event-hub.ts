@@ -1,6 +1,6 @@
 import type { Packet } from '../../protocol/packet.js';
 import { EVENT_STREAM_OPTIONS_SCHEMA } from './options-schema.js';
-import { validateOptions } from '../options-schema.js';
+import { validateOptions } from '../../protocol/options-schema.js';
 import type { DispatcherEvents } from '../dispatch/dispatcher.js';
 import { AbortError, ConnectionClosedError } from '../errors.js';
 import { EventStream } from './event-stream.js';
