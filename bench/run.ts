@@ -13,6 +13,7 @@ import { clientSuite } from './client.js';
 import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
 import { memorySuite } from './memory.js';
+import { simSuite } from './sim.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
@@ -20,6 +21,7 @@ const SUITES: readonly BenchSuite[] = [
   codecSuite,
   liveSuite,
   clientSuite,
+  simSuite,
   gatewaySuite,
   uploadSuite,
   memorySuite,

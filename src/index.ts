@@ -35,3 +35,5 @@ export * from './apps/gateway/index.js';
 export type { CommandRef } from './client/fields.js';
 export * from '../protocol/options-schema.js';
 export * from './client/options-schema.js';
+export * from './apps/capture/index.js';
+export * from './apps/bridge/index.js';

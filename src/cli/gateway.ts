@@ -1,10 +1,12 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
 import { connectAdvice } from '../format/format.js';
-import { connectErrorIn, stopQuietlyOnBrokenPipe } from './exit.js';
+import { connectErrorIn, stopQuietlyOnBrokenPipe, usageError } from './exit.js';
 import { ExitCode, portOption } from './options.js';
+import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
+import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
 
-interface GatewayCliOptions {
+interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   upstream: { host: string; port: number };
   upstreamLivePort?: number;
   listen: { host: string; port: number };
@@ -14,7 +16,7 @@ interface GatewayCliOptions {
 }
 
 /** `HOST:PORT`, `[v6]:PORT`, or just `PORT` (host 127.0.0.1). */
-function parseHostPort(text: string): { host: string; port: number } {
+export function parseHostPort(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -28,7 +30,9 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   let stopOnBrokenPipe = async (): Promise<void> => undefined;
   stopQuietlyOnBrokenPipe(() => stopOnBrokenPipe());
+  const tls = gatewayTlsFromOptions(options);
   const gateway = await FlamingoGateway.start({
+    ...(tls !== undefined ? { tls } : {}),
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
     ...(options.upstreamLivePort !== undefined ? { upstreamLivePort: options.upstreamLivePort } : {}),
@@ -45,13 +49,16 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
   if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
   if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
   if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
+  if (tls !== undefined) out(`TLS${tls.ca !== undefined ? ', client certificates required' : ''}`);
+  for (const warning of gateway.warnings) process.stderr.write(`flamingo gateway: warning: ${warning}\n`);
   if (options.quiet !== true) gateway.on('log', out);
+  const bridge = await startGatewayBridge(gateway.upstream, options, out);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       out(`${signal}: closing`);
-      void gateway.close().then(resolve);
+      void Promise.resolve(bridge?.close()).then(() => gateway.close()).then(resolve);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
@@ -63,8 +70,7 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
 
 /** `flamingo gateway`: share one microscope connection among many apps. */
 export function registerGateway(program: CliProgram): void {
-  program
-    .command('gateway')
+  addMqttOptions(addGatewayTlsOptions(program.command('gateway')))
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
     .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", portOption)
@@ -72,10 +78,12 @@ export function registerGateway(program: CliProgram): void {
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
     .option('--quiet', 'print only the startup lines')
-    .action(async (options: GatewayCliOptions) => {
+    .action(async (options: GatewayCliOptions, command: CliProgram) => {
       try {
         await runGateway(options);
       } catch (error) {
+        // A half-given TLS pair is a bad command line (exit 64), found only once the action runs.
+        if (error instanceof InvalidArgumentError) usageError(command, error.message);
         // A runtime failure, not a usage error: no help. Unreachable instrument: 69 with advice.
         const unreachable = connectErrorIn(error);
         if (unreachable !== undefined) {

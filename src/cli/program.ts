@@ -8,6 +8,9 @@ import { registerDemo } from './demo.js';
 import { registerSim } from './sim.js';
 import { registerGateway } from './gateway.js';
 import { exitWithUsageCode } from './exit.js';
+import { registerCapture } from './capture.js';
+import { registerReplay } from './replay.js';
+import { registerBridge } from './bridge.js';
 
 // One line per subcommand: each file exports a register function and owns its options.
 const commands: Array<(program: CliProgram) => void> = [
@@ -18,6 +21,9 @@ const commands: Array<(program: CliProgram) => void> = [
   registerDemo,
   registerSim,
   registerGateway,
+  registerCapture,
+  registerReplay,
+  registerBridge,
 ];
 
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;

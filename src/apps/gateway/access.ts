@@ -3,6 +3,9 @@ import { Command } from '../../../protocol/commands.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { GatewayCommand } from './extension.js';
 
+// Its own module so that tls.ts can use it without importing access.ts (access → extension → tls → access was a cycle).
+export { isLoopbackHost } from './hosts.js';
+
 /**
  * Commands a read-only client may send: queries that change nothing on the instrument,
  * plus the gateway's own hello. An explicit allow-list, not "everything named *_GET": a
@@ -34,14 +37,6 @@ export function readOnlyAllows(code: number): boolean {
   return READ_ONLY_COMMANDS.has(code);
 }
 
-/**
- * Is `host` a loopback address (where only local programs can connect, so no token is
- * needed)? Any other address, the wildcard included, requires one.
- */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host);
-}
 
 const utf8 = new TextEncoder();
 
