@@ -83,8 +83,8 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
         ...(options.stackComplete !== undefined ? { stackComplete: options.stackComplete } : {}),
       },
       this.timers,
-      (init) => this.broadcast(init),
-      (on) => this.safeEmit('liveView', on),
+      (init, except) => this.broadcast(init, except),
+      (on) => (on === 'snapshot' ? this.liveServer?.broadcastFrame() : this.safeEmit('liveView', on)),
     );
     this.host = {
       timers: this.timers,
@@ -243,11 +243,11 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     if (listener !== null) await listener.close();
   }
 
-  /** Send an unsolicited event to every connected client (events carry 0 in the sequence fields). */
-  broadcast(init: PacketInit): void {
+  /** Send an unsolicited event to every connected client but `except` (events carry 0 in the sequence fields). */
+  broadcast(init: PacketInit, except?: number): void {
     if (this.closing || this.open.size === 0) return;
     const bytes = encodePacket(init);
-    for (const c of this.open.values()) c.send(bytes);
+    for (const c of this.open.values()) if (c.id !== except) c.send(bytes);
   }
 
   private encodeFloodEvent(code: number, n: number): Uint8Array {
@@ -267,7 +267,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   private process(c: SimConnection, p: Packet): Promise<void> | undefined {
     if (this.closing) return undefined;
     const busyBefore = this.instrument.busy;
-    const outcome: Outcome = this.instrument.execute(p);
+    const outcome: Outcome = this.instrument.execute(p, c.id);
     const wantsReply = answers(p, busyBefore) && outcome.silent !== true;
     const reply = wantsReply ? this.buildReply(p, outcome) : undefined;
     const delay = wantsReply ? c.nextReplyDelay() : 0;
