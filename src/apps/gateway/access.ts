@@ -3,9 +3,6 @@ import { Command } from '../../../protocol/commands.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { GatewayCommand } from './extension.js';
 
-// Its own module so that tls.ts can use it without importing access.ts (access → extension → tls → access was a cycle).
-export { isLoopbackHost } from './hosts.js';
-
 /**
  * Commands a read-only client may send: queries that change nothing on the instrument,
  * plus the gateway's own hello. An explicit allow-list, not "everything named *_GET": a
@@ -37,6 +34,8 @@ export function readOnlyAllows(code: number): boolean {
   return READ_ONLY_COMMANDS.has(code);
 }
 
+// Re-exported where it was first published; it lives alone so tls.ts can use it without a cycle.
+export { isLoopbackHost } from './loopback.js';
 
 const utf8 = new TextEncoder();
 
