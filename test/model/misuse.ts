@@ -34,7 +34,7 @@ function known(model: Model, axis: number): number | undefined {
 type ReentrantKind = 'nestedExclusive' | 'clientCallsInside' | 'refreshInside' | 'moveByInside';
 
 /** Calls that open their own section, made from inside a section: they run in it and settle (no deadlock). */
-class ReentrantSection extends MisuseCommand {
+export class ReentrantSection extends MisuseCommand {
   constructor(
     readonly axis: number,
     readonly kind: ReentrantKind,
@@ -166,7 +166,7 @@ type CloseWhen = 'sync' | 'microtask' | 'afterFirstReply' | 'insideSection';
  * running and a queued section, a wait and an event stream are open: every one settles at
  * once (nothing hangs), with its reply or ConnectionClosedError; 'close' is emitted once.
  */
-class CloseAtAnyPoint extends MisuseCommand {
+export class CloseAtAnyPoint extends MisuseCommand {
   constructor(
     readonly axis: number,
     readonly when: CloseWhen,
@@ -225,7 +225,7 @@ class CloseAtAnyPoint extends MisuseCommand {
 }
 
 /** Eleven reads share one AbortSignal, aborted at some point: each is answered exactly or aborted. */
-class SharedSignalAbort extends MisuseCommand {
+export class SharedSignalAbort extends MisuseCommand {
   constructor(
     readonly axis: number,
     readonly when: 'sync' | 'microtask' | 'immediate',

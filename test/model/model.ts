@@ -563,7 +563,7 @@ class MoveBy extends AppCommand {
 }
 
 /** stage.moveTo aborted at some point: the exact result, or AbortError and the axis re-learnt. */
-class AbortedMove extends AppCommand {
+export class AbortedMove extends AppCommand {
   constructor(
     readonly axis: number,
     readonly target: number,
