@@ -26,7 +26,7 @@ interface AxisModel {
   pendingFrom: number | null;
 }
 
-/** Travel limits from the default settings text (spec/simulator.md §Stage). */
+/** Travel limits from the default settings text (spec/protocol.md "Simulator choices", Stage). */
 const LIMITS: readonly (readonly [number, number])[] = [
   [0, 0],
   [1, 15],
