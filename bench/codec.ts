@@ -74,7 +74,10 @@ function chunks(bytes: Uint8Array, size: number): Uint8Array[] {
 function measure(candidates: Record<string, () => number>): Record<string, number> {
   const samples: Record<string, number[]> = {};
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, run] of Object.entries(candidates)) (samples[name] ??= []).push(run());
+    for (const [name, run] of Object.entries(candidates)) {
+      samples[name] ??= [];
+      samples[name].push(run());
+    }
   }
   const out: Record<string, number> = {};
   for (const [name, values] of Object.entries(samples)) {

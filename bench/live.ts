@@ -3,6 +3,7 @@ import { renderPattern } from '../mocks/image-pattern.js';
 import { LiveImageServer } from '../mocks/live-image.js';
 import { openLiveStream } from '../src/live/live-stream.js';
 import { frameToPng } from '../src/live/png.js';
+import { comparePngEncoders } from './png-encoders.js';
 
 /**
  * Live-image figures: how fast the simulator renders, how quickly one frame crosses
@@ -84,6 +85,7 @@ export async function runLiveBench(options: { size?: number; streamMs?: number }
         }
         results[`png_encode_ms_${size}`] = round(median(pngTimes));
         results[`png_bytes_${size}`] = bytes;
+        Object.assign(results, comparePngEncoders(last, size));
       }
     } finally {
       await stream.close();

@@ -66,7 +66,7 @@ export interface SimulatorSnapshot extends SimVocabularySnapshot {
 }
 
 /** The state code the simulator answers while a workflow runs (not recorded on the instrument: our choice). */
-export const SIM_BUSY_STATE = 0xa004;
+const SIM_BUSY_STATE = 0xa004;
 const LASERS = 4;
 const LEDS = 4;
 const FILTER_POSITIONS = 6;
@@ -255,7 +255,9 @@ export class Instrument {
         return this.moveAll(([1, 2, 3, 4] as Axis[]).map((axis) => [axis, this.stage.home(axis)]));
       case Command.STAGE_HALT: {
         const stopped = this.stage.halt();
-        return ok(undefined, stopped.length === 0 ? undefined : () => stopped.forEach((e) => this.motionStopped(e)));
+        return ok(undefined, stopped.length === 0 ? undefined : () => {
+                for (const e of stopped) this.motionStopped(e);
+              });
       }
       case Command.STAGE_POSITION_SET:
       case Command.STAGE_POSITION_SET_SLIDER: {
@@ -292,7 +294,7 @@ export class Instrument {
         // Known requests without state of their own (settings load/save flags, stack
         // checks, save locations, live-view update, the ROI reading of 0x3011) are
         // accepted; event-only codes and unknown codes are not commands.
-        return spec !== undefined && spec.replies ? ok() : failed();
+        return spec?.replies ? ok() : failed();
       }
     }
   }
@@ -325,7 +327,9 @@ export class Instrument {
     for (const [axis, target] of moves) {
       if (this.stage.moveTo(axis, target) === 'zero') zero.push({ axis, status: 1, position: target });
     }
-    return ok(undefined, zero.length === 0 ? undefined : () => zero.forEach((e) => this.motionStopped(e)));
+    return ok(undefined, zero.length === 0 ? undefined : () => {
+            for (const e of zero) this.motionStopped(e);
+          });
   }
 
   private motionStopped(e: MotionStopped): void {

@@ -38,7 +38,7 @@ const FLOOD_TICK_MS = 10;
 const Stream = { Fragment: 1, Garbage: 2, Delay: 3, Drop: 4, Disconnect: 5 } as const;
 
 /** A well-mixed 32-bit seed from (simulator seed, connection id, stream). */
-export function deriveSeed(seed: number, connectionId: number, stream: number): number {
+function deriveSeed(seed: number, connectionId: number, stream: number): number {
   let h = (seed ^ Math.imul(connectionId, 0x9e3779b1) ^ Math.imul(stream, 0x85ebca6b)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
@@ -364,7 +364,7 @@ const MARKER_FIRST = START_MARKER_BYTES[0] as number;
  * Random bytes without the start marker's first byte (0x54): garbage then can never
  * contain a start marker, whole or partial, so a resyncing client loses only the garbage.
  */
-export function garbageBytes(random: SeededRandom, n: number): Uint8Array {
+function garbageBytes(random: SeededRandom, n: number): Uint8Array {
   const out = random.bytes(n);
   for (let i = 0; i < n; i++) if (out[i] === MARKER_FIRST) out[i] = MARKER_FIRST + 1;
   return out;

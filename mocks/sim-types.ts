@@ -35,7 +35,7 @@ export interface SimulatorOptions {
   timeScale?: number;
   /** Instrument time every workflow takes; default planes / frame rate of the workflow. Range: `1 … 2147483647 ms`. */
   workflowDurationMs?: number;
-  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. Range: `text`. */
+  /** The settings text (default: `DEFAULT_SETTINGS_TEXT` of `flamingo-protocol`); stage limits are read from it. Range: `text`. */
   settingsText?: string;
   /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. Range: `integer 1 … 4294967295 bytes`. */
   maxPayloadBytes?: number;

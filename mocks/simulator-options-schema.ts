@@ -1,5 +1,5 @@
-import { SIZE_RULE, TIMER_RULE, validateOptions } from '../src/options-schema.js';
-import type { OptionsSchema } from '../src/options-schema.js';
+import { SIZE_RULE, TIMER_RULE, validateOptions } from '../protocol/options-schema.js';
+import type { OptionsSchema } from '../protocol/options-schema.js';
 
 /**
  * Every option of `new SimulatedMicroscope(...)` and its range (spec/options.md): checked

@@ -168,7 +168,10 @@ export function encodeImageFrame(header: ImageHeaderFields | LegacyImageHeaderFi
   }
   const out = new Uint8Array(IMAGE_HEADER_SIZE + pixels.length);
   const view = new DataView(out.buffer);
-  values.forEach(([, v, signed], i) => (signed ? view.setInt32(i * 4, v, true) : view.setUint32(i * 4, v, true)));
+  for (const [i, [, v, signed]] of values.entries()) {
+    if (signed) view.setInt32(i * 4, v, true);
+    else view.setUint32(i * 4, v, true);
+  }
   out.set(pixels, IMAGE_HEADER_SIZE);
   return out;
 }

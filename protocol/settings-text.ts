@@ -142,8 +142,10 @@ export function readFilterWheel(doc: TextDocument): FilterWheelSettings {
   const counts = findSection(doc.root, 'Filter wheel encoder counts');
   const byPosition = new Map<number, FilterPosition>();
   const at = (n: number): FilterPosition => {
-    let p = byPosition.get(n);
-    if (p === undefined) byPosition.set(n, (p = { position: n, encoder: undefined, index: undefined, description: undefined }));
+    const known = byPosition.get(n);
+    if (known !== undefined) return known;
+    const p: FilterPosition = { position: n, encoder: undefined, index: undefined, description: undefined };
+    byPosition.set(n, p);
     return p;
   };
   for (const item of counts?.items ?? []) {

@@ -1,6 +1,9 @@
 /**
  * flamingo-protocol: the Flamingo light-sheet microscope's TCP control protocol.
  * Everything public is exported from here, except the simulator: `flamingo-protocol/sim`.
+ *
+ * @packageDocumentation
+ * @module flamingo-protocol
  */
 export * from '../protocol/index.js';
 export * from '../transports/index.js';
@@ -30,7 +33,7 @@ export * from './apps/conformance/index.js';
 export * from './client/upload.js';
 export * from './apps/gateway/index.js';
 export type { CommandRef } from './client/fields.js';
-export * from './options-schema.js';
+export * from '../protocol/options-schema.js';
 export * from './client/options-schema.js';
 export * from './apps/capture/index.js';
 export * from './apps/bridge/index.js';

@@ -32,7 +32,7 @@ const SHOWN_AS_PROGRESS = new Set<number>([Command.UI_SET_GAUGE_VALUE]);
 const mm = (n: number) => n.toFixed(3);
 
 /** A few lines about the instrument, from its settings text (whatever of it is there). */
-export function settingsSummary(doc: TextDocument): string[] {
+function settingsSummary(doc: TextDocument): string[] {
   const type = readScopeType(doc);
   const details = [type.type, type.objectiveMagnification === undefined ? undefined : `objective ${type.objectiveMagnification}×`].filter((d) => d !== undefined);
   const lines = [`${type.name ?? 'unnamed instrument'}${details.length > 0 ? ` (${details.join(', ')})` : ''}`];

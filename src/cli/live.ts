@@ -7,7 +7,7 @@ import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../live/png.js';
 import { connectErrorIn } from './exit.js';
-import { TIMER_RULE } from '../options-schema.js';
+import { TIMER_RULE } from '../../protocol/options-schema.js';
 import { ExitCode, integerOption, ruleOption } from './options.js';
 
 interface LiveOptions {
@@ -61,7 +61,8 @@ async function runLive(options: LiveOptions): Promise<string> {
     if (options.png !== undefined) {
       const { png, window } = frameToPng(frame, { bitDepth: options.depth });
       await writeFile(options.png, png);
-      line += `, saved ${options.png}` + (window === undefined ? ' (16-bit)' : ` (contrast ${window.low}..${window.high})`);
+      const depth = window === undefined ? ' (16-bit)' : ` (contrast ${window.low}..${window.high})`;
+      line += `, saved ${options.png}${depth}`;
     }
     if (stream.dropped > 0) line += `, ${stream.dropped} older frames skipped`;
     return line;

@@ -3,7 +3,7 @@
  * the same in every `flamingo` command.
  */
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import { cliNumberParser, type OptionRule } from '../options-schema.js';
+import { cliNumberParser, type OptionRule } from '../../protocol/options-schema.js';
 import { Command, parseCommand } from '../../protocol/commands.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { closeMatches } from '../format/format.js';
@@ -53,7 +53,7 @@ export function serverAddressOptions(command: CliProgram): CliProgram {
 
 /** Commander parser for an integer option within [min, max]. */
 /**
- * Commander parser for a number option checked by a library option's rule (src/options-schema.ts),
+ * Commander parser for a number option checked by a library option's rule (protocol/options-schema.ts),
  * so the command line and the library accept exactly the same values (spec/options.md).
  */
 export function ruleOption(rule: OptionRule): (text: string) => number {

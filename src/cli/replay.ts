@@ -20,7 +20,7 @@ interface ReplayCliOptions {
 const DATA_ERROR = 65;
 
 async function runReplay(file: string, o: ReplayCliOptions): Promise<number> {
-  let script;
+  let script: ReturnType<typeof buildReplayScript>;
   try {
     script = buildReplayScript((await loadCapture(file)).records);
   } catch (error) {

@@ -1,9 +1,9 @@
 import { replyRule } from '../../protocol/command-profile.js';
 import { readFile } from 'node:fs/promises';
-import { TIMER_RULE } from '../options-schema.js';
+import { TIMER_RULE } from '../../protocol/options-schema.js';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
-import { commandName, commandSpec } from '../../protocol/commands.js';
+import { commandName } from '../../protocol/commands.js';
 import { DATA_SIZE, STATUS_OK } from '../../protocol/constants.js';
 import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';

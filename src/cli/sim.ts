@@ -8,8 +8,6 @@ import { portOption, ruleOption } from './options.js';
 import { addReplayOptions, runReplaySim } from './sim-replay.js';
 import { attachSimLog, BatchedLog } from './sim-log.js';
 
-export { formatCommandLine } from './sim-line.js';
-
 interface SimOptions {
   port: number;
   host: string;

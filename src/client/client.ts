@@ -41,8 +41,8 @@ export type { ClientOptions, EventSelector, EventStreamOptions, ExclusiveTx, Liv
  * ```
  *
  * A facade (docs/ARCHITECTURE.md): options are resolved once (options.ts), the connection
- * and its reconnects are the {@link Link}, correlation and the exclusive gate the
- * {@link Correlator}, waiters and event streams the {@link EventHub}. One reader per
+ * and its reconnects are the `Link` (link.ts), correlation and the exclusive gate the
+ * `Correlator` (correlator.ts), waiters and event streams the `EventHub` (event-hub.ts). One reader per
  * connection (the dispatcher); every request settles exactly once.
  */
 export class FlamingoClient extends SafeEmitter<ClientEvents> {

@@ -1,9 +1,9 @@
 import type { Packet } from '../../protocol/packet.js';
 import { EVENT_STREAM_OPTIONS_SCHEMA } from './options-schema.js';
-import { validateOptions } from '../options-schema.js';
+import { validateOptions } from '../../protocol/options-schema.js';
 import type { DispatcherEvents } from '../dispatch/dispatcher.js';
 import type { SemanticEvents } from '../state/semantic-events.js';
-import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
+import { AbortError, ConnectionClosedError } from '../errors.js';
 import { EventStream } from './event-stream.js';
 import { EventWaiters, selectEvents } from './event-waiters.js';
 import type { EventSelector, SelectedEvents, WaitOptions } from './event-waiters.js';

@@ -3,7 +3,7 @@ import { commandName, parseCommand } from '../../protocol/commands.js';
 import type { CommandName } from '../../protocol/commands.js';
 import { ArgumentError } from '../errors.js';
 import type { RequestFields } from '../correlation/pending.js';
-import { TIMER_RULE, ruleViolation } from '../options-schema.js';
+import { TIMER_RULE, ruleViolation } from '../../protocol/options-schema.js';
 
 const U32_FIELDS = ['status', 'hardwareId', 'subsystemId', 'clientId', 'cmdDataBits0'] as const;
 const I32_FIELDS = ['int32Data0', 'int32Data1', 'int32Data2'] as const;

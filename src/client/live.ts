@@ -1,7 +1,7 @@
 import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import { ArgumentError } from '../errors.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
-import { validateOptions } from '../options-schema.js';
+import { validateOptions } from '../../protocol/options-schema.js';
 import type { LiveOptions, ResolvedOptions } from './options.js';
 import { LIVE_OPTIONS_SCHEMA } from './options-schema.js';
 

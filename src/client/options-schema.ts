@@ -1,5 +1,5 @@
-import { LISTEN_PORT_RULE, PORT_RULE, SIZE_RULE, TIMER_RULE, validateOptions } from '../options-schema.js';
-import type { OptionsSchema } from '../options-schema.js';
+import { LISTEN_PORT_RULE, PORT_RULE, SIZE_RULE, TIMER_RULE, validateOptions } from '../../protocol/options-schema.js';
+import type { OptionsSchema } from '../../protocol/options-schema.js';
 
 /** Options of `reconnect: { ... }` (ReconnectOptions). */
 export const RECONNECT_OPTIONS_SCHEMA = {

@@ -89,7 +89,6 @@ export interface SendOptions {
   onUploadProgress?: UploadProgressListener;
 }
 
-export type { EventSelector, WaitOptions };
 
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {

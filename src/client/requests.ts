@@ -5,7 +5,7 @@ import type { CorrelationMode } from '../../protocol/domain.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
-import { ArgumentError, ConnectionClosedError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import type { RequestOptions } from './options.js';

@@ -1,4 +1,4 @@
-import { timerDelay } from '../options-schema.js';
+import { timerDelay } from '../../protocol/options-schema.js';
 
 /** Something with a deadline (ms on the `performance.now()` clock) that can be told it passed. */
 export interface Expiring {

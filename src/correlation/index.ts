@@ -1,5 +1,6 @@
 export { PendingRequest, Tombstones } from './pending.js';
 export type { RequestFields, PendingOwner, PendingInit, Outcome } from './pending.js';
+export type { Expiring } from './deadlines.js';
 export { Sequencer } from './sequencer.js';
 export type { SequencerOptions } from './sequencer.js';
 export { Lease } from './lease.js';

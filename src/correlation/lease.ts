@@ -1,7 +1,7 @@
 import { replyCodeOf, replyRule } from '../../protocol/command-profile.js';
 import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
-import { Command, commandName } from '../../protocol/commands.js';
+import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { Claim, type Match } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';

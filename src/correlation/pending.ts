@@ -188,7 +188,13 @@ export class PendingRequest implements Expiring {
     if (this.settled) return Promise.resolve();
     return new Promise((resolve) => {
       const previous = this.settledWaiter;
-      this.settledWaiter = previous === null ? resolve : () => (previous(), resolve());
+      this.settledWaiter =
+        previous === null
+          ? resolve
+          : () => {
+              previous();
+              resolve();
+            };
     });
   }
 

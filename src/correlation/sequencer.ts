@@ -1,7 +1,7 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
 import { Claim, type Match } from './claim.js';
 import { QueueFullError } from '../errors.js';
-import { PendingRequest, Tombstones } from './pending.js';
+import { type PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
 import { encodeOrFail, lostWithLink, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';

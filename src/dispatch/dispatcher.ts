@@ -63,7 +63,7 @@ export interface DispatcherOptions {
 }
 
 /** Default of {@link DispatcherOptions.bareTextQuietMs}. */
-export const DEFAULT_BARE_TEXT_QUIET_MS = 100;
+const DEFAULT_BARE_TEXT_QUIET_MS = 100;
 
 /**
  * The one reader of a connection: bytes → Deframer → packets; each packet is offered to

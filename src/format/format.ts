@@ -4,7 +4,7 @@
  * touches process, sockets or the clock, and nothing loads the CLI's libraries.
  */
 import { dataText } from '../../protocol/codec.js';
-import { Command, commandName, commandSpec, parseCommand } from '../../protocol/commands.js';
+import { commandName, commandSpec } from '../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
 import type { Packet } from '../../protocol/packet.js';
@@ -56,7 +56,7 @@ export function closeMatches(input: string, candidates: readonly string[], max =
 }
 
 /** `0x0000A007`. */
-export function hex32(n: number): string {
+function hex32(n: number): string {
   return `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
@@ -86,7 +86,7 @@ function statusWord(status: number): string {
 }
 
 /** Printable text: control characters (other than tab) shown as `\n`, `\r` or `\xNN`. */
-export function printable(text: string): string {
+function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';

@@ -14,7 +14,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
  * A percent level from its text form, or undefined when the text is not a plain decimal
  * ("getLevel error" included). The rule lives in protocol/laser-level.ts.
  */
-export const parseLevelText: (text: string) => number | undefined = parseLaserLevel;
+const parseLevelText: (text: string) => number | undefined = parseLaserLevel;
 
 /** The level carried in a received packet's data field. */
 export function packetLevel(packet: Packet): number | undefined {

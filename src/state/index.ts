@@ -13,6 +13,7 @@ export type {
   ConnectionSnapshot,
   ConnectionState,
   CorrelationMode,
+  IlluminationSnapshot,
   InstrumentSnapshot,
   InstrumentStateEvents,
   LaserIndex,

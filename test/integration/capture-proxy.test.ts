@@ -31,7 +31,12 @@ async function rawUpstream(): Promise<{ port: number; peers: RawPeer[]; next: ()
   return {
     port: (server.address() as net.AddressInfo).port,
     peers,
-    next: () => (peers.length > taken ? Promise.resolve(peers[taken++] as RawPeer) : new Promise((r) => waiting.push((p) => (taken++, r(p))))),
+    next: () => (peers.length > taken ? Promise.resolve(peers[taken++] as RawPeer) : new Promise((r) =>
+            waiting.push((p) => {
+              taken++;
+              r(p);
+            }),
+          )),
   };
 }
 
@@ -58,7 +63,10 @@ describe('flamingo capture proxy', () => {
     const ua = await up.next();
     const b = await connectRaw(proxy.address.port);
     const ub = await up.next();
-    cleanups.push(() => (a.socket.destroy(), b.socket.destroy()));
+    cleanups.push(() => {
+      a.socket.destroy();
+      b.socket.destroy();
+    });
     // Client A: a request, garbage, a request cut in two writes. Client B: one request.
     const aBytes = Buffer.concat([request(1), GARBAGE, request(2)]);
     a.socket.write(aBytes.subarray(0, 140));

@@ -59,7 +59,7 @@ describe('flamingo watch (child process)', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     // The stale idle the instrument pushes right after a start comes first.
-    expect(lines.map((l) => [l['name'], l['int32Data0']])).toEqual([
+    expect(lines.map((l) => [l.name, l.int32Data0])).toEqual([
       ['SYSTEM_STATE_IDLE', 0],
       ['UI_SET_GAUGE_VALUE', 1],
       ['UI_SET_GAUGE_VALUE', 2],
@@ -68,7 +68,7 @@ describe('flamingo watch (child process)', () => {
     ]);
     for (const l of lines) {
       expect(Object.keys(l)).toEqual(['time', 'elapsedMs', 'name', 'code', 'status', 'hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2', 'cmdDataBits0', 'value', 'addDataBytes', 'data']);
-      expect(new Date(l['time'] as string).toISOString()).toBe(l['time']);
+      expect(new Date(l.time as string).toISOString()).toBe(l.time);
     }
     expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 5 events in /);
   });

@@ -13,7 +13,7 @@ import {
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });

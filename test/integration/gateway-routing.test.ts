@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Command,
   Flags,
-  FlamingoClient,
+  type FlamingoClient,
   GatewayCommand,
   buildWorkflowText,
   dataText,
@@ -53,7 +53,9 @@ describe.each([
       const gets = await Promise.all(Array.from({ length: 10 }, () => client.request(Command.LASER_LEVEL_GET, { int32Data0: laser })));
       for (const g of gets) expect([g.code, g.status, g.int32Data0, dataText(g)]).toEqual([Command.LASER_LEVEL_GET, 1, laser, level]);
       const positions = await Promise.all(axes.map((axis) => client.request(Command.STAGE_POSITION_GET, { int32Data0: axis })));
-      positions.forEach((r, i) => expect([r.code, r.status, r.int32Data0, r.value]).toEqual([Command.STAGE_POSITION_GET, 1, axes[i], sim.stagePosition(axes[i] as number)]));
+      for (const [i, r] of positions.entries()) {
+        expect([r.code, r.status, r.int32Data0, r.value]).toEqual([Command.STAGE_POSITION_GET, 1, axes[i], sim.stagePosition(axes[i] as number)]);
+      }
     });
 
     // A legacy client writes seven packets at once, with no sequence: it must get a reply to

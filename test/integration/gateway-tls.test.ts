@@ -38,7 +38,12 @@ describe('gateway over TLS', () => {
     await expect(connectGateway({ port, token: 'secret', tls: { ca: pki.otherCa } })).rejects.toMatchObject({ name: 'ConnectError', message: expect.stringMatching(/TLS: .*(self.signed|unable to verify|issuer)/i) });
     const plain = FlamingoClient.connect({ mode: 'lease', requestTimeoutMs: 500, transport: () => connectGateway({ port, token: 'secret' }) });
     // The gateway closes a plain-TCP connection (a timeout would mean it kept it open).
-    await expect(plain.then((c) => (clients.push(c), c.request(Command.SYSTEM_STATE_GET)))).rejects.toMatchObject({ name: 'ConnectionClosedError' });
+    await expect(
+      plain.then((c) => {
+        clients.push(c);
+        return c.request(Command.SYSTEM_STATE_GET);
+      }),
+    ).rejects.toMatchObject({ name: 'ConnectionClosedError' });
     expect(stack.gateway.stats.requests).toBe(0);
   });
 
@@ -52,7 +57,12 @@ describe('gateway over TLS', () => {
     // then closes, so a request cannot get through either way.
     for (const tls of [{ ca: pki.ca }, { ca: pki.ca, ...pki.other }]) {
       const attempt = FlamingoClient.connect({ mode: 'lease', requestTimeoutMs: 2000, transport: () => connectGateway({ port, token: 'secret', tls }) });
-      await expect(attempt.then((c) => (clients.push(c), c.request(Command.SYSTEM_STATE_GET)))).rejects.toMatchObject({ name: expect.stringMatching(/^(ConnectError|ConnectionClosedError)$/) });
+      await expect(
+        attempt.then((c) => {
+          clients.push(c);
+          return c.request(Command.SYSTEM_STATE_GET);
+        }),
+      ).rejects.toMatchObject({ name: expect.stringMatching(/^(ConnectError|ConnectionClosedError)$/) });
     }
     expect(stack.gateway.stats.open).toBe(1);
   });

@@ -6,7 +6,7 @@ import {
   FrameError,
   IMAGE_HEADER_SIZE,
   IMAGE_OPTION_IMAGE_DATA,
-  LiveStream,
+  type LiveStream,
   connectTcp,
   encodeImageFrame,
   framePixels16,
@@ -291,7 +291,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const header = new Uint8Array(IMAGE_HEADER_SIZE);
     const view = new DataView(header.buffer);
     // 4096 × 4096 × 2 = 32 MiB, consistent but over a 1 MiB limit.
-    [32 * 1024 * 1024, 4096, 4096].forEach((v, i) => view.setUint32(i * 4, v, true));
+    for (const [i, v] of [32 * 1024 * 1024, 4096, 4096].entries()) view.setUint32(i * 4, v, true);
     const listener = track(await listenTcp({ port: 0 }, (t) => void t.write(header)));
     const stream = track(await openLiveStream({ port: listener.port, maxImageBytes: 1024 * 1024 }));
     const error = await stream.nextFrame(5000).catch((e: unknown) => e);

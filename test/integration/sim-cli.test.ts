@@ -1,5 +1,4 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, ensureBuilt, root } from '../support/build.js';
 import { Command, dataText, STATUS_FAILED, STATUS_OK } from 'flamingo-protocol';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectError, TcpTransport, TransportClosedError, connectTcp, listenTcp, type TcpListener } from 'flamingo-protocol';
+import { ConnectError, type TcpTransport, TransportClosedError, connectTcp, listenTcp, type TcpListener } from 'flamingo-protocol';
 import { turns, until } from '../support/wait.js';
 
 let listener: TcpListener | null = null;

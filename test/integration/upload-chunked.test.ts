@@ -66,7 +66,13 @@ describe('PacketWriter', () => {
     const received: Packet[] = [];
     const deframer = new Deframer({ maxPayloadBytes: 8 * 1024 * 1024 });
     let chunks = 0;
-    theirs.attach({ data: (chunk) => (chunks++, received.push(...deframer.push(chunk))), close: () => undefined });
+    theirs.attach({
+      data: (chunk) => {
+        chunks++;
+        received.push(...deframer.push(chunk));
+      },
+      close: () => undefined,
+    });
     const noted: number[] = [];
     const writer = new PacketWriter(mine, { chunkBytes: 65536, beforeWrite: (sent) => noted.push(sent.code as number) });
 
@@ -207,7 +213,7 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
 describe.each(MATRIX)('a large download through the client over %s, %s mode', (kind, mode) => {
   it('a multi-megabyte reply payload is streamed into its packet; events before and after it arrive whole and in order', async () => {
     // Settings text padded to ~8 MB: the simulator sends it as COMMON_SCOPE_SETTINGS's payload.
-    const filler = '<Padding>\n' + '  Note = the quick brown fox jumps over the lazy dog 0123456789\n'.repeat(130_000) + '</Padding>\n';
+    const filler = `<Padding>\n${'  Note = the quick brown fox jumps over the lazy dog 0123456789\n'.repeat(130_000)}</Padding>\n`;
     const settingsText = DEFAULT_SETTINGS_TEXT + filler;
     env = new SimClients(mode, { settingsText, faults: FLOOD, maxOutgoingBytes: 64 * 1024 * 1024 });
     env.fragmentMaxBytes = 16 * 1024;

@@ -8,8 +8,8 @@ import { runCell } from './cell.js';
 import { cellName, matrixCells, type TransportKind } from './profiles.js';
 
 /** Runs per cell in CI: the whole matrix must stay well under a minute on 2 cores. */
-export const CI_RUNS = 6;
-export const CI_MAX_COMMANDS = 12;
+const CI_RUNS = 6;
+const CI_MAX_COMMANDS = 12;
 
 /** Register one `it` per cell of the matrix over `transport`. */
 export function matrixTests(transport: TransportKind): void {

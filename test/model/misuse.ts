@@ -9,7 +9,7 @@ import type { Packet } from '../../protocol/packet.js';
 import { createMemoryPair } from '../../transports/memory.js';
 import { FlamingoClient } from '../../src/client/client.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../../src/errors.js';
-import { MAX_TIMER_MS } from '../../src/options-schema.js';
+import { MAX_TIMER_MS } from '../../protocol/options-schema.js';
 import { AppCommand, axisArb, axisOf, checkPositionReply, fail, step, type Cmd, type Model } from './model.js';
 import type { Rig } from './rig.js';
 
@@ -31,7 +31,7 @@ function known(model: Model, axis: number): number | undefined {
   return a.pendingFrom === null ? a.position : undefined;
 }
 
-export type ReentrantKind = 'nestedExclusive' | 'clientCallsInside' | 'refreshInside' | 'moveByInside';
+type ReentrantKind = 'nestedExclusive' | 'clientCallsInside' | 'refreshInside' | 'moveByInside';
 
 /** Calls that open their own section, made from inside a section: they run in it and settle (no deadlock). */
 export class ReentrantSection extends MisuseCommand {
@@ -84,7 +84,7 @@ export class ReentrantSection extends MisuseCommand {
 }
 
 /** Sections queued at once run one at a time, in the order they were called, and all settle. */
-export class QueuedSections extends MisuseCommand {
+class QueuedSections extends MisuseCommand {
   constructor(readonly axes: readonly number[]) {
     super();
   }
@@ -119,12 +119,12 @@ export class QueuedSections extends MisuseCommand {
   }
 }
 
-export type TimeoutEdge = 'max' | 'zero' | 'negative' | 'nan' | 'overflow' | 'farFuture';
+type TimeoutEdge = 'max' | 'zero' | 'negative' | 'nan' | 'overflow' | 'farFuture';
 
 const EDGE_VALUES: Record<TimeoutEdge, number> = { max: MAX_TIMER_MS, zero: 0, negative: -1, nan: Number.NaN, overflow: MAX_TIMER_MS + 1, farFuture: 30 * 24 * 3600 * 1000 };
 
 /** Timeouts at the edges of the timer range: the largest valid one works; anything beyond is refused before a byte is sent. */
-export class TimeoutAtEdge extends MisuseCommand {
+class TimeoutAtEdge extends MisuseCommand {
   constructor(
     readonly axis: number,
     readonly edge: TimeoutEdge,
@@ -159,7 +159,7 @@ export class TimeoutAtEdge extends MisuseCommand {
   }
 }
 
-export type CloseWhen = 'sync' | 'microtask' | 'afterFirstReply' | 'insideSection';
+type CloseWhen = 'sync' | 'microtask' | 'afterFirstReply' | 'insideSection';
 
 /**
  * A second app's client on the same simulator closes at some point while requests, a

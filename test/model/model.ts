@@ -19,7 +19,7 @@ export interface Model {
 }
 
 /** What the model knows of one stage axis: its resting position and any move still awaiting its stop event. */
-export interface AxisModel {
+interface AxisModel {
   /** Where the axis rests, exactly, or undefined when unknown. */
   position: number | undefined;
   /** A move was written whose STAGE_MOTION_STOPPED has not been consumed: stop events seen before it. */
@@ -27,7 +27,7 @@ export interface AxisModel {
 }
 
 /** Travel limits from the default settings text (spec/protocol.md "Simulator choices", Stage). */
-export const LIMITS: readonly (readonly [number, number])[] = [
+const LIMITS: readonly (readonly [number, number])[] = [
   [0, 0],
   [1, 15],
   [5, 25],
@@ -170,6 +170,8 @@ export class ConcurrentReads extends AppCommand {
             return client.request(Command.LASER_LEVEL_GET, { int32Data0: r.laser });
           case 'state':
             return client.system.state();
+          default:
+            throw new Error(`unknown read ${JSON.stringify(r satisfies never)}`);
         }
       });
       const results = await Promise.all(calls.map((c, i) => rig.settle(`read ${i}`, c)));
@@ -509,7 +511,7 @@ export class TimedOutRead extends AppCommand {
  * issued right behind it: the read waits for the section and is exact; the move starts
  * from the model's position exactly, or is refused (ProtocolError) outside the limits.
  */
-export class MoveBy extends AppCommand {
+class MoveBy extends AppCommand {
   constructor(
     readonly axis: number,
     readonly delta: number,

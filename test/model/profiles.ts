@@ -51,7 +51,7 @@ export interface Cell {
 /** Both transports: memory isolates the client's logic, TCP adds real socket chunking and backpressure. */
 export const TRANSPORTS: readonly TransportKind[] = ['memory', 'tcp'];
 /** Both correlation modes, since each fault profile stresses sequenced and lease correlation differently. */
-export const MODES: readonly CorrelationKind[] = ['sequenced', 'lease'];
+const MODES: readonly CorrelationKind[] = ['sequenced', 'lease'];
 
 /** Every cell: profile × transport × mode. */
 export function matrixCells(transports: readonly TransportKind[] = TRANSPORTS): Cell[] {

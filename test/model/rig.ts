@@ -6,7 +6,7 @@ import { connectTcp, listenTcp, type TcpListener } from '../../transports/tcp.js
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import type { FaultSpec } from '../../mocks/fault-spec.js';
 import { FlamingoClient } from '../../src/client/client.js';
-import { AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
+import { type AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
 import { RecordingTransport } from './recording-transport.js';
 import type { Cell, FaultProfile } from './profiles.js';
 
@@ -36,7 +36,7 @@ const MUTATING_CODES = [
 ] as const;
 
 /** Speed-up of the simulated stage and workflows: a 10 mm move takes 5 ms. */
-export const TIME_SCALE = 2000;
+const TIME_SCALE = 2000;
 
 /** One connection as both ends recorded it. */
 interface SimSide {
@@ -56,7 +56,7 @@ export interface RunFigures {
 }
 
 /** A field-by-field key of a packet (value compared as its exact float). */
-export function packetKey(p: Packet): string {
+function packetKey(p: Packet): string {
   return `${p.code}|${p.status}|${p.hardwareId}|${p.subsystemId}|${p.clientId}|${p.int32Data0}|${p.int32Data1}|${p.int32Data2}|${p.cmdDataBits0}|${Object.is(p.value, -0) ? '-0' : p.value}|${p.addDataBytes}|${dataText(p)}`;
 }
 

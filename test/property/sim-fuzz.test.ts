@@ -17,7 +17,7 @@ const PROBE_ID = 0xabcdef;
 
 let sim: SimulatedMicroscope;
 let healthy: WireClient;
-let frameErrors = new Set<number>();
+const frameErrors = new Set<number>();
 
 beforeAll(() => {
   sim = new SimulatedMicroscope({ timeScale: 1000, maxPayloadBytes: MAX_PAYLOAD, echoSequence: true });

@@ -10,11 +10,6 @@ const value = fc.oneof(fc.constant(''), fc.stringMatching(/^[A-Za-z0-9.,:/_-]([A
 const eol = fc.constantFrom('\n', '\r\n');
 const spaces = fc.constantFrom('', ' ', '  ', '\t');
 
-interface Line {
-  text: string;
-  eol: string;
-}
-
 const entryLine = fc.record({ key: word, value, degree: fc.boolean(), sep: fc.constantFrom(' = ', ' =', '=', ' =  '), trail: spaces });
 const sectionArb = fc.letrec<{ section: { name: string; body: ({ kind: 'e'; e: fc.RecordValue<typeof entryLine> } | { kind: 's'; s: unknown } | { kind: 'blank' } | { kind: 'stray' })[] } }>((tie) => ({
   section: fc.record({

@@ -42,12 +42,22 @@ export class RawPeer {
     if (this.bytes.length >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${this.bytes.length} of ${n} bytes within ${ms} ms`)), ms);
-      this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      this.waiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
   private check(): void {
     const have = this.bytes.length;
-    this.waiters = this.waiters.filter((w) => (have >= w.n ? (w.resolve(), false) : true));
+    this.waiters = this.waiters.filter((w) => {
+      if (have < w.n) return true;
+      w.resolve();
+      return false;
+    });
   }
 }
 

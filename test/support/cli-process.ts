@@ -25,7 +25,7 @@ export interface CliProcess {
 }
 
 /** Cleanups the test file runs in afterEach (newest first). */
-export type Cleanups = (() => Promise<unknown> | void)[];
+export type Cleanups = (() => unknown)[];
 
 /** Start `node <script> ...args` (default script: the flamingo CLI). */
 export function start(args: readonly string[], cleanups: Cleanups, options: { script?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {

@@ -35,7 +35,7 @@ export async function connectFake(kind: TransportKind, mode: Mode, options: Clie
 }
 
 export const KINDS: TransportKind[] = ['memory', 'tcp'];
-export const MODES: Mode[] = ['sequenced', 'lease'];
+const MODES: Mode[] = ['sequenced', 'lease'];
 export const MATRIX: [TransportKind, Mode][] = KINDS.flatMap((k) => MODES.map((m) => [k, m] as [TransportKind, Mode]));
 
 /** Settle a promise into a tagged result, so a test can assert on a rejection without an unhandled one. */

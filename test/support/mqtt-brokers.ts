@@ -116,7 +116,11 @@ export class Subscriber {
     client.on('message', (topic, payload, packet) => {
       const m = { topic, text: payload.toString('utf8'), retain: packet.retain, correlationData: packet.properties?.correlationData };
       this.messages.push(m);
-      this.waiters = this.waiters.filter((w) => (w.match(m) ? (w.resolve(m), false) : true));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(m)) return true;
+        w.resolve(m);
+        return false;
+      });
     });
   }
   static async connect(url: string, topics: string[], protocolVersion: 4 | 5): Promise<Subscriber> {
@@ -131,7 +135,13 @@ export class Subscriber {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no matching MQTT message within ${ms} ms; got ${JSON.stringify(this.messages.map((m) => m.topic))}`)), ms);
-      this.waiters.push({ match, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
     });
   }
   async close(): Promise<void> {

@@ -7,18 +7,18 @@ import fc from 'fast-check';
 import { DATA_SIZE, PACKET_SIZE, encodePacket } from 'flamingo-protocol';
 import type { Packet, PacketInit } from 'flamingo-protocol';
 
-export const u32 = fc.nat({ max: 0xffffffff });
-export const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
+const u32 = fc.nat({ max: 0xffffffff });
+const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 /** Every f64 bit pattern class: -0, subnormals, infinities; NaN is tested on its own. */
-export const f64 = fc.double({ noNaN: true });
+const f64 = fc.double({ noNaN: true });
 
 /** data as bytes (0..72) or as UTF-8 text whose encoding fits 72 bytes. */
-export const dataField: fc.Arbitrary<Uint8Array | string> = fc.oneof(
+const dataField: fc.Arbitrary<Uint8Array | string> = fc.oneof(
   fc.uint8Array({ minLength: 0, maxLength: DATA_SIZE }),
   fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => new TextEncoder().encode(s).length <= DATA_SIZE),
 );
 
-export const payloadBytes = fc.uint8Array({ minLength: 1, maxLength: 300 });
+const payloadBytes = fc.uint8Array({ minLength: 1, maxLength: 300 });
 
 const headerFieldArbitraries = {
   status: u32,
@@ -44,7 +44,7 @@ export const packetInit = (withPayload = true): fc.Arbitrary<PacketInit> =>
   );
 
 /** The 72-byte data field `init.data` must decode to. */
-export function expectedData(data: Uint8Array | string | undefined): Uint8Array {
+function expectedData(data: Uint8Array | string | undefined): Uint8Array {
   const out = new Uint8Array(DATA_SIZE);
   if (data !== undefined) out.set(typeof data === 'string' ? new TextEncoder().encode(data) : data);
   return out;

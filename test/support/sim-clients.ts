@@ -42,10 +42,9 @@ export class SimClients {
       }
     } else {
       const sim = this.sim;
-      const self = this;
       client = await FlamingoClient.connect({
         transport: () => {
-          const [mine, theirs] = createMemoryPair({ fragmentMaxBytes: self.fragmentMaxBytes, seed: 5 });
+          const [mine, theirs] = createMemoryPair({ fragmentMaxBytes: this.fragmentMaxBytes, seed: 5 });
           sim.attach(theirs);
           return wrap === undefined ? mine : wrap(mine);
         },

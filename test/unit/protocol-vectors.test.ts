@@ -146,7 +146,7 @@ describe('spec/vectors/streams.json', () => {
       for (const [label, chunks] of cuttings(bytes)) {
         const run = deframe(chunks, limit);
         expect(run.packets.length, label).toBe(v.expect.packets.length);
-        v.expect.packets.forEach((want, i) => expectPacket(run.packets[i], want, `${label}, packet ${i}`));
+        for (const [i, want] of v.expect.packets.entries()) expectPacket(run.packets[i], want, `${label}, packet ${i}`);
         expect(
           {
             skippedBytes: run.d.skippedBytes,

@@ -66,6 +66,7 @@ describe('InstrumentState: nothing is guessed', () => {
     const { state } = mirror();
     reply(state, { code: Command.STAGE_POSITION_GET, int32Data0: 1 }, { value: 3 });
     push(state, { code: Command.CAMERA_STACK_COMPLETE, int32Data0: 5, int32Data1: 5, value: 1200 });
+    // biome-ignore lint/suspicious/noExplicitAny: the test writes through the frozen snapshot, which its types forbid on purpose
     const s = state.snapshot() as unknown as Record<string, any>;
     expect(() => {
       s.system = 'idle';

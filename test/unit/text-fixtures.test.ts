@@ -96,7 +96,7 @@ describe('exact parse results', () => {
     expect(w.led).toEqual({ rgbBoard: { value: 29.82, on: false }, selection: { value: 1, on: false }, dac: { value: 42000, on: false } });
     expect(w.paths).toEqual({ left: true, right: false });
     expect([w.stackOption, w.stackOptionSettings, w.exposureUs, w.numberOfPlanes]).toEqual(['ZStack', [0, 0], 9002, 245]);
-    expect(w.start).toEqual({ x: 6.21, y: 14.88, z: 12.4949999999999997, r: 0 });
+    expect(w.start).toEqual({ x: 6.21, y: 14.88, z: Number('12.4949999999999997'), r: 0 });
     expect(w.cameraCapture).toEqual([
       { camera: 1, percentage: 100, mode: 0 },
       { camera: 2, percentage: 60, mode: 2 },

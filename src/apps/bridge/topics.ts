@@ -22,7 +22,7 @@ export interface BridgeTopics {
 }
 
 /** A topic level must not hold MQTT wildcards or separators. */
-export function checkTopicLevel(text: string, what: string): string {
+function checkTopicLevel(text: string, what: string): string {
   if (text === '' || /[+#/\u0000]/.test(text)) throw new RangeError(`${what} must be one non-empty topic level without + # / (got ${JSON.stringify(text)})`);
   return text;
 }

@@ -29,7 +29,8 @@ export interface CaptureHeader {
   upstream: string;
 }
 
-interface Timed {
+/** When and on which connection a capture record happened (every record has both). */
+export interface CaptureRecordStamp {
   /** Milliseconds since the capture started (microsecond resolution). */
   t: number;
   /** Connection number, 1, 2, … in the order they were accepted. */
@@ -55,12 +56,12 @@ export interface PacketFields {
 }
 
 export type CaptureRecord =
-  | (Timed & { type: 'open'; client: string; server: string })
-  | (Timed & { type: 'packet'; dir: Direction; name: string; hex: string; fields: PacketFields })
-  | (Timed & { type: 'garbage'; dir: Direction; hex: string; incomplete?: boolean })
-  | (Timed & { type: 'resync'; dir: Direction; skippedBytes: number })
-  | (Timed & { type: 'frameError'; dir: Direction; message: string })
-  | (Timed & { type: 'close'; by: 'client' | 'server' | 'proxy'; error?: string })
+  | (CaptureRecordStamp & { type: 'open'; client: string; server: string })
+  | (CaptureRecordStamp & { type: 'packet'; dir: Direction; name: string; hex: string; fields: PacketFields })
+  | (CaptureRecordStamp & { type: 'garbage'; dir: Direction; hex: string; incomplete?: boolean })
+  | (CaptureRecordStamp & { type: 'resync'; dir: Direction; skippedBytes: number })
+  | (CaptureRecordStamp & { type: 'frameError'; dir: Direction; message: string })
+  | (CaptureRecordStamp & { type: 'close'; by: 'client' | 'server' | 'proxy'; error?: string })
   | { type: 'end'; t: number; reason: string };
 
 /** A packet record as read back, with its bytes and decoded packet. */

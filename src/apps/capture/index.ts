@@ -1,7 +1,9 @@
 export * from './capture-format.js';
 export { StreamRecorder } from './stream-recorder.js';
 export { pcapngPreamble, enhancedPacketBlock, tcpSegment, SyntheticTcpStream, LINKTYPE_RAW } from './pcapng.js';
+export type { Endpoint } from './pcapng.js';
 export { FileSink } from './capture-sink.js';
+export type { FileSinkOptions } from './capture-sink.js';
 export { CaptureWriter } from './capture-writer.js';
 export type { CaptureWriterOptions } from './capture-writer.js';
 export { CaptureProxy } from './capture-proxy.js';

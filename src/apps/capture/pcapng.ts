@@ -11,7 +11,7 @@ import type { Direction } from './capture-format.js';
 /** LINKTYPE_RAW: each packet starts with its IPv4 header. */
 export const LINKTYPE_RAW = 101;
 /** The largest TCP payload put into one segment (IPv4 total length must stay ≤ 65535). */
-export const MAX_SEGMENT = 65_000;
+const MAX_SEGMENT = 65_000;
 
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
@@ -164,7 +164,7 @@ export class SyntheticTcpStream {
   }
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
+function concat(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

@@ -1,6 +1,6 @@
 import { encodePacket } from '../../../protocol/codec.js';
 import { Command } from '../../../protocol/commands.js';
-import { END_MARKER, Offset, PACKET_SIZE, START_MARKER, STATUS_FAILED, STATUS_OK } from '../../../protocol/constants.js';
+import { END_MARKER, Offset, PACKET_SIZE, START_MARKER } from '../../../protocol/constants.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import { decodeTextPayload, parseTextFormat, readStageSettings } from '../../../protocol/text-format.js';

@@ -73,7 +73,7 @@ export async function connectGateway(options: ConnectGatewayOptions): Promise<Tc
 }
 
 /** Default of `withGatewayLease`'s `timeoutMs`: how long to wait for the lease. */
-export const DEFAULT_LEASE_WAIT_MS = 30_000;
+const DEFAULT_LEASE_WAIT_MS = 30_000;
 
 /**
  * Extra time the acquire's own reply timeout allows past `timeoutMs`: the gateway answers a

@@ -2,7 +2,7 @@ import { ArgumentError } from '../../errors.js';
 import { tokenBytes } from './access.js';
 
 /** Longest delay a Node.js timer honours; a longer one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * What one option may hold. The gateway's rules are data, not code, so that they can move
@@ -118,7 +118,7 @@ function violation(rule: OptionRule, value: unknown, path: string): string | nul
  * Check an options object against its rules: unknown keys, missing required ones and
  * values out of range throw ArgumentError naming the option. `undefined` means "default".
  */
-export function checkOptions(options: Record<string, unknown>, rules: OptionRules, prefix = ''): void {
+function checkOptions(options: Record<string, unknown>, rules: OptionRules, prefix = ''): void {
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(rules, key)) throw new ArgumentError(`unknown option ${prefix}${key}`);
   }

@@ -1,7 +1,6 @@
 import { encodePacket } from '../../../protocol/codec.js';
 import { LIVE_PORT_OFFSET } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
-import { listenTcp } from '../../../transports/tcp.js';
 import type { TcpListener } from '../../../transports/tcp.js';
 import type { Transport } from '../../../transports/transport.js';
 import { FlamingoClient } from '../../client/client.js';
@@ -174,7 +173,6 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     this.options = options;
     this.upstream = upstream;
     this.leases = new LeaseBroker(upstream);
-    const self = this;
     this.host = {
       upstream,
       leases: this.leases,
@@ -183,10 +181,10 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       maxPendingPerSession: options.maxPendingPerSession ?? 256,
       maxPayloadBytes: options.maxPayloadBytes ?? 16 * 1024 * 1024,
       helloTimeoutMs: options.helloTimeoutMs ?? 5000,
-      opened: (session) => self.sessionOpened(session),
-      closed: (session, end) => self.sessionClosed(session, end),
+      opened: (session) => this.sessionOpened(session),
+      closed: (session, end) => this.sessionClosed(session, end),
       refusedReadOnly: () => {
-        self.counters.readOnlyRefused++;
+        this.counters.readOnlyRefused++;
       },
     };
     upstream.on('event', this.fanOut);

@@ -11,7 +11,7 @@ export type StageTargets = Partial<Record<AxisKey, number>>;
 /** Positions read back after a multi-axis move, for the axes that were moved. */
 export type StagePositions = Partial<Record<AxisKey, number>>;
 
-/** Options of {@link StageMoves.moveToMany}. */
+/** Options of {@link StageHelper.moveToMany}. */
 export interface MoveManyOptions {
   /** Wait for every axis's STAGE_MOTION_STOPPED this long (default 120000 ms). */
   motionTimeoutMs?: number;

@@ -49,7 +49,7 @@ export class StageHelper {
     return this.many.limits(options);
   }
 
-  /** Move several axes and confirm by reading back: see {@link StageMoves.moveToMany}. */
+  /** Move several axes and confirm by reading back: see `StageMoves.moveToMany` (stage-many.ts). */
   moveToMany(targets: StageTargets, options: MoveManyOptions = {}): Promise<StagePositions> {
     return this.many.moveToMany(targets, options);
   }

@@ -3,9 +3,6 @@ import { readSystemState } from '../../../protocol/system-state.js';
 import type { SystemStateReading } from '../../../protocol/system-state.js';
 import type { FlamingoClient, RequestOptions } from '../client.js';
 
-/** What SYSTEM_STATE_GET reports: idle (int32Data0 = 0xA002) or busy (any other state code). */
-export type SystemState = 'idle' | 'busy';
-
 /** System state, built on request only. */
 export class SystemHelper {
   constructor(private readonly client: FlamingoClient) {}
@@ -15,7 +12,7 @@ export class SystemHelper {
    * SYSTEM_STATE_IDLE (0xA002), `busy` for any other state code (spec/protocol.md
    * "System state"). The answer's status is not checked (busy statuses are not recorded).
    */
-  async state(options: RequestOptions = {}): Promise<SystemState> {
+  async state(options: RequestOptions = {}): Promise<SystemStateReading['state']> {
     return (await this.reading(options)).state;
   }
 

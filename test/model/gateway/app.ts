@@ -14,7 +14,7 @@ import { writeAndWaitForRoom } from '../../../transports/transport.js';
 export const TAG_BASE = 10_000;
 
 /** Codes a legacy (unsequenced) request uses: never pushed, so a 0-sequence packet of them is its reply. */
-export const LEGACY_CODES: ReadonlySet<number> = new Set([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET]);
+const LEGACY_CODES: ReadonlySet<number> = new Set([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET]);
 
 /** The reply an app waits for. */
 export interface Expected {

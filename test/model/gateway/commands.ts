@@ -5,7 +5,7 @@ import type { ModelApp } from './app.js';
 import { APP_SLOTS, type GatewayRig } from './rig.js';
 
 /** One packet of an app's burst. */
-export type Op =
+type Op =
   /** A pipelined request (nonzero clientId): a GET with its axis or laser, or a system read. */
   | { kind: 'get'; code: number; index: number }
   /** A request with 0 in every sequence field: the app's later packets wait for its reply. */
@@ -75,6 +75,8 @@ function describeOps(ops: readonly Op[]): string {
           return `fire${op.code.toString(16)}`;
         case 'pushedCode':
           return `pushed${op.code.toString(16)}`;
+        default:
+          throw new Error(`unknown op ${JSON.stringify(op satisfies never)}`);
       }
     })
     .join(',');
@@ -109,7 +111,7 @@ abstract class GatewayCommandBase implements Cmd {
 }
 
 /** An app writes a burst of packets in one chunk. */
-export class Burst extends GatewayCommandBase {
+class Burst extends GatewayCommandBase {
   constructor(
     readonly slot: number,
     readonly ops: Op[],
@@ -127,7 +129,7 @@ export class Burst extends GatewayCommandBase {
 }
 
 /** An app takes the lease, writes a burst under it, and releases it (or hangs up holding or awaiting it). */
-export class LeaseSection extends GatewayCommandBase {
+class LeaseSection extends GatewayCommandBase {
   constructor(
     readonly slot: number,
     readonly ops: Op[],
@@ -160,7 +162,7 @@ export class LeaseSection extends GatewayCommandBase {
 }
 
 /** An app hangs up; a new app takes its slot at its next step. */
-export class Disconnect extends GatewayCommandBase {
+class Disconnect extends GatewayCommandBase {
   constructor(readonly slot: number) {
     super(1);
   }
@@ -176,7 +178,7 @@ export class Disconnect extends GatewayCommandBase {
 }
 
 /** An app stops reading (a slow reader; cut off once its backlog passes the bound) or reads again. */
-export class SlowReader extends GatewayCommandBase {
+class SlowReader extends GatewayCommandBase {
   constructor(
     readonly slot: number,
     readonly stop: boolean,
