@@ -24,7 +24,7 @@ export type {
 } from './client/client.js';
 export type { LiveOptions } from './client/client.js';
 export { Claim, Dispatcher } from './dispatch/dispatcher.js';
-export type { DispatcherEvents, DispatcherOptions, EventSink, PacketEvents } from './dispatch/dispatcher.js';
+export type { DispatcherEvents, DispatcherOptions, EventSink, Match, PacketEvents } from './dispatch/dispatcher.js';
 export * from './client/event-stream.js';
 export * from './client/reconnect.js';
 export * from './correlation/index.js';

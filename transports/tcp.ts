@@ -69,7 +69,8 @@ export class TcpTransport extends TransportBase {
     const socket = this.socket;
     if (this.isClosed || socket.destroyed) return Promise.reject(new TransportClosedError(this.description));
     if (!socket.writableNeedDrain) return Promise.resolve();
-    return this.room ?? (this.room = this.waitForRoom());
+    this.room ??= this.waitForRoom();
+    return this.room;
   }
 
   /**
