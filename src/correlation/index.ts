@@ -8,4 +8,4 @@ export type { LeaseOptions } from './lease.js';
 export { matcherFields, replyMatches, isAmbiguousReply } from './matcher.js';
 export type { MatchSource } from './matcher.js';
 export { encodeRequest } from './wire.js';
-export type { Wire } from './wire.js';
+export type { Wire, WriteResult } from './wire.js';
