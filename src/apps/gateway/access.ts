@@ -34,15 +34,6 @@ export function readOnlyAllows(code: number): boolean {
   return READ_ONLY_COMMANDS.has(code);
 }
 
-/**
- * Is `host` a loopback address (where only local programs can connect, so no token is
- * needed)? Any other address, the wildcard included, requires one.
- */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(host);
-}
-
 const utf8 = new TextEncoder();
 
 /** The token as the bytes a GATEWAY_HELLO carries (UTF-8, NUL-padded to the data field). */
@@ -63,3 +54,5 @@ export function tokenBytes(token: string): Uint8Array {
 export function helloCarriesToken(packet: Packet, expected: Uint8Array): boolean {
   return packet.code === GatewayCommand.GATEWAY_HELLO && packet.data.length === expected.length && timingSafeEqual(packet.data, expected);
 }
+
+export { isLoopbackHost } from './loopback.js';
