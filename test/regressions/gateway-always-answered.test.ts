@@ -3,6 +3,7 @@
  * instrument answers anyway (reply rule `always`, protocol/command-profile.ts) used to be
  * forwarded fire-and-forget. Its answer then reached every app as an event (sequenced
  * upstream) or no one (lease upstream: the stray fence made it unmatched), never its sender.
+ * The gateway model found the same without the fix: [burst(app0: unaskeda007,fire6002; 0)].
  */
 import { describe, expect, it } from 'vitest';
 import { Command, Flags, type Packet } from 'flamingo-protocol';
