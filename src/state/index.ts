@@ -19,6 +19,7 @@ export type {
   LaserSnapshot,
   LasersSnapshot,
   LedSnapshot,
+  RunConfirmedCause,
   SentRequestCause,
   StackCompleteSnapshot,
   StageSnapshot,

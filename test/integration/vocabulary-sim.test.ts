@@ -141,6 +141,21 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
     expect(env.sim.snapshot().workflowsRun).toBe(1);
   });
 
+  it('tile workflow started by this client: acquisitionStarted once its start is confirmed, acquisitionFinished at its end, no progress (issue 15)', async () => {
+    env = new SimClients(mode, { workflowDurationMs: 300_000 });
+    const client = await env.connect(kind);
+    const order: string[] = [];
+    for (const name of ['acquisitionStarted', 'acquisitionProgress', 'acquisitionFinished']) {
+      (client as unknown as { on(n: string, f: (v: unknown) => void): void }).on(name, (v) => order.push(`${name} ${JSON.stringify(v)}`));
+    }
+    const stops = count(client, 'STAGE_MOTION_STOPPED');
+    const text = buildWorkflowText({ stackOption: 'Tile', overlapPercent: [10, 10], start: { x: 7, y: 15 }, end: { x: 8, y: 15.5, z: 16 }, numberOfPlanes: 5 });
+    const result = await client.workflow.start(text, { pollIntervalMs: 20 });
+    expect([result.countsFrom, stops.n]).toEqual(['none', 6]);
+    expect(order).toEqual(['acquisitionStarted {}', 'acquisitionFinished {}']);
+    expect(client.state.snapshot().workflow.running).toBe(false);
+  });
+
   it('another client sees live view, LED and path changes as named events, once each', async () => {
     env = new SimClients(mode);
     const a = await env.connect(kind);
