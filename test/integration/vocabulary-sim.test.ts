@@ -180,6 +180,37 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
   });
 });
 
+describe('live frames follow the camera crop (issue 15)', () => {
+  it('at scale 1 a frame is the size CAMERA_IMAGE_SIZE_GET answers, before and after setRoi; live view keeps running', async () => {
+    // A 64 × 32 sensor with frames as large as the sensor: scale 1, so the frame is the crop itself.
+    env = new SimClients('lease', { imageWidth: 64, imageHeight: 32, liveFrameWidth: 64, liveFrameHeight: 32 });
+    const client = await env.connect('tcp');
+    const stream = await client.live({ port: env.sim.address?.livePort as number });
+    try {
+      await client.camera.startLive();
+      const full = await stream.nextFrame(10_000);
+      expect([full.header.width, full.header.height, full.pixels.length]).toEqual([64, 32, 64 * 32 * 2]);
+      const size = await client.camera.setRoi({ width: 16, height: 8 }, { sensorWidth: 64, sensorHeight: 32 });
+      expect([size.width, size.height]).toEqual([16, 8]);
+      // Frames rendered before the crop may still be on their way: the next 16 × 8 one comes.
+      let frame = await stream.nextFrame(10_000);
+      for (let i = 0; i < 8 && frame.header.width !== 16; i++) frame = await stream.nextFrame(10_000);
+      expect([frame.header.width, frame.header.height, frame.pixels.length]).toEqual([16, 8, 16 * 8 * 2]);
+      expect(frame.header.frameNumber).toBeGreaterThan(full.header.frameNumber);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('below scale 1 the crop is scaled by liveFrameWidth / imageWidth on each axis (default 256 / 2048)', async () => {
+    env = new SimClients('lease');
+    const client = await env.connect('tcp');
+    await client.camera.setRoi({ width: 1024, height: 512 });
+    const frame = await client.camera.snapshot({ livePort: env.sim.address?.livePort as number });
+    expect([frame.header.width, frame.header.height]).toEqual([128, 64]);
+  });
+});
+
 describe('camera.snapshot over TCP: the frame comes on the live port', () => {
   it('resolves with a frame carrying pixels and closes the live stream', async () => {
     env = new SimClients('lease');
