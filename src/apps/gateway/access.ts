@@ -34,6 +34,9 @@ export function readOnlyAllows(code: number): boolean {
   return READ_ONLY_COMMANDS.has(code);
 }
 
+// Re-exported where it was first published; it lives alone so tls.ts can use it without a cycle.
+export { isLoopbackHost } from './loopback.js';
+
 const utf8 = new TextEncoder();
 
 /** The token as the bytes a GATEWAY_HELLO carries (UTF-8, NUL-padded to the data field). */
@@ -54,5 +57,3 @@ export function tokenBytes(token: string): Uint8Array {
 export function helloCarriesToken(packet: Packet, expected: Uint8Array): boolean {
   return packet.code === GatewayCommand.GATEWAY_HELLO && packet.data.length === expected.length && timingSafeEqual(packet.data, expected);
 }
-
-export { isLoopbackHost } from './loopback.js';

@@ -1,7 +1,3 @@
-// Its own module, free of imports: tls.ts needs it, and taking it from access.ts made the
-// cycle extension.ts → tls.ts → access.ts → extension.ts (a module loaded through
-// extension.ts first saw GatewayCommand undefined).
-
 /**
  * Is `host` a loopback address (where only local programs can connect, so no token is
  * needed)? Any other address, the wildcard included, requires one.
