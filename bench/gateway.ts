@@ -1,7 +1,7 @@
 import { Command } from '../protocol/commands.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
-import { cpuMicros, median, PIPE_PROXY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
+import { cpuMicros, median, PIPE_PROXY, RESTAMP_RELAY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
 
 /**
  * Gateway figures. The simulator and the gateway run as their own processes (the built
@@ -11,6 +11,8 @@ import { cpuMicros, median, PIPE_PROXY, startProcess as startCli, stopProcess as
  *   through a bare byte pipe (bench/processes.ts PIPE_PROXY): alternating blocks, medians;
  *   the gateway against the pipe is the figure of issue 14 (target ≤ 1.15), and the
  *   gateway's and the pipe's CPU time per request in those blocks (less noise-sensitive);
+ *   and through a relay that only re-stamps sequence fields in the raw bytes
+ *   (RESTAMP_RELAY): what a forwarding fast path could reach at best;
  * - aggregate requests/s of 8 clients with 8 requests in flight each, through the gateway
  *   and, for comparison, direct.
  */
@@ -43,6 +45,7 @@ async function runGatewayBench(): Promise<BenchFigures> {
   const sim = await startCli(['sim', '--port', '0', '--quiet', '--time-scale', '1000']);
   let gateway: Started | undefined;
   let pipe: Started | undefined;
+  let restamp: Started | undefined;
   const clients: FlamingoClient[] = [];
   try {
     gateway = await startCli(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0', '--quiet']);
@@ -50,16 +53,21 @@ async function runGatewayBench(): Promise<BenchFigures> {
     const via = await FlamingoClient.connect({ port: gateway.port });
     pipe = await startCli(['-e', PIPE_PROXY, '127.0.0.1', String(sim.port)]);
     const piped = await FlamingoClient.connect({ port: pipe.port });
-    clients.push(direct, via, piped);
+    restamp = await startCli(['-e', RESTAMP_RELAY, '127.0.0.1', String(sim.port)]);
+    const restamped = await FlamingoClient.connect({ port: restamp.port });
+    clients.push(direct, via, piped, restamped);
     const warm: number[] = [];
     await sequential(direct, 300, warm);
     await sequential(via, 300, warm);
     await sequential(piped, 300, warm);
+    await sequential(restamped, 300, warm);
     const directUs: number[] = [];
     const viaUs: number[] = [];
     const pipedUs: number[] = [];
+    const restampUs: number[] = [];
     let viaCpu = 0;
     let pipeCpu = 0;
+    let restampCpu = 0;
     const BLOCKS = 8;
     const PER_BLOCK = 500;
     for (let block = 0; block < BLOCKS; block++) {
@@ -70,9 +78,14 @@ async function runGatewayBench(): Promise<BenchFigures> {
       before = cpuMicros(pipe.child.pid);
       await sequential(piped, PER_BLOCK, pipedUs);
       pipeCpu += cpuMicros(pipe.child.pid) - before;
+      before = cpuMicros(restamp.child.pid);
+      await sequential(restamped, PER_BLOCK, restampUs);
+      restampCpu += cpuMicros(restamp.child.pid) - before;
     }
     const viaCpuUs = viaCpu / (BLOCKS * PER_BLOCK);
     const pipeCpuUs = pipeCpu / (BLOCKS * PER_BLOCK);
+    const restampCpuUs = restampCpu / (BLOCKS * PER_BLOCK);
+    const restampLatency = median(restampUs);
     const directLatency = median(directUs);
     const viaLatency = median(viaUs);
     const pipedLatency = median(pipedUs);
@@ -95,6 +108,7 @@ async function runGatewayBench(): Promise<BenchFigures> {
       ],
     );
     console.log(`gateway vs bare byte pipe: ${(viaLatency / pipedLatency).toFixed(2)} (target <= 1.15), ${(viaLatency - pipedLatency).toFixed(1)} µs more per request`);
+    console.log(`a relay re-stamping raw bytes vs the pipe: ${(restampLatency / pipedLatency).toFixed(2)}, ${restampCpuUs.toFixed(1)} µs CPU per request`);
     console.log(`latency ratio ${(viaLatency / directLatency).toFixed(2)} (target <= 1.5); a bare byte pipe: ${(pipedLatency / directLatency).toFixed(2)}`);
     return {
       gateway_direct_latency_us: round(directLatency, 1),
@@ -106,6 +120,8 @@ async function runGatewayBench(): Promise<BenchFigures> {
       gateway_cost_over_pipe_us: round(viaLatency - pipedLatency, 1),
       gateway_cpu_us_per_request: round(viaCpuUs, 1),
       gateway_pipe_cpu_us_per_request: round(pipeCpuUs, 1),
+      gateway_restamp_floor_vs_pipe_ratio: round(restampLatency / pipedLatency, 3),
+      gateway_restamp_floor_cpu_us_per_request: round(restampCpuUs, 1),
       gateway_req_per_s_8_clients: Math.round(viaRate),
       gateway_direct_req_per_s_8_clients: Math.round(directRate),
     };
@@ -113,6 +129,7 @@ async function runGatewayBench(): Promise<BenchFigures> {
     await Promise.all(clients.map((c) => c.close()));
     if (gateway !== undefined) await stop(gateway.child);
     if (pipe !== undefined) await stop(pipe.child);
+    if (restamp !== undefined) await stop(restamp.child);
     await stop(sim.child);
   }
 }

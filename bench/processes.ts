@@ -55,6 +55,47 @@ const server = net.createServer((c) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
 
+/**
+ * The floor of a relay that parses (issue 14): frames whole 128-byte headers, replaces the
+ * three sequence fields with its own upstream sequence, hands each reply back to its
+ * sender in order of the requests (one upstream link, replies in request order, as the
+ * lease-mode simulator gives them) with the sender's fields put back. Headers only, no
+ * payloads, no timeouts, no events: it measures what re-stamping raw bytes costs over a
+ * bare pipe, i.e. what a gateway forwarding fast path could reach at best.
+ */
+export const RESTAMP_RELAY = `const net = require('node:net');
+const [host, port] = [process.argv[1], Number(process.argv[2])];
+const upstream = net.connect(port, host);
+upstream.setNoDelay(true);
+const asked = [];
+let sequence = 0;
+function wholeHeaders(state, chunk, each) {
+  const bytes = state.tail.length > 0 ? Buffer.concat([state.tail, chunk]) : chunk;
+  const whole = bytes.length - (bytes.length % 128);
+  for (let o = 0; o < whole; o += 128) each(Buffer.from(bytes.subarray(o, o + 128)));
+  state.tail = Buffer.from(bytes.subarray(whole));
+}
+const fromUpstream = { tail: Buffer.alloc(0) };
+upstream.on('data', (chunk) => wholeHeaders(fromUpstream, chunk, (reply) => {
+  const who = asked.shift();
+  if (who === undefined) return;
+  reply.writeUInt32LE(who.hardwareId, 12); reply.writeUInt32LE(who.subsystemId, 16); reply.writeUInt32LE(who.clientId, 20);
+  who.socket.write(reply);
+}));
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  const fromClient = { tail: Buffer.alloc(0) };
+  socket.on('data', (chunk) => wholeHeaders(fromClient, chunk, (request) => {
+    asked.push({ socket, hardwareId: request.readUInt32LE(12), subsystemId: request.readUInt32LE(16), clientId: request.readUInt32LE(20) });
+    sequence = (sequence + 1) >>> 0;
+    request.writeUInt32LE(0, 12); request.writeUInt32LE(0, 16); request.writeUInt32LE(sequence, 20);
+    upstream.write(request);
+  }));
+  socket.on('error', () => {});
+});
+upstream.once('connect', () => server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port)));
+process.on('SIGTERM', () => process.exit(0));`;
+
 /** A started child process and the port from its `listening on HOST:PORT` line. */
 export interface Started {
   child: ChildProcess;

@@ -47,7 +47,14 @@ export class TcpTransport extends TransportBase {
     socket.on('error', (error) => this.closed(error));
     socket.on('close', () => this.closed());
     // A peer that ends its side has nothing more to say; finish ours so the socket closes.
-    socket.on('end', () => socket.end());
+    // The transport is closed from here: the socket refuses writes at once, while its
+    // 'close' comes only in a later event-loop phase. Left "open" until then, the client's
+    // link stayed up and wrote requests into the dead socket instead of queuing them for
+    // the reconnect (test/regressions/tcp-peer-end-window.test.ts).
+    socket.on('end', () => {
+      socket.end();
+      this.closed();
+    });
   }
 
   write(bytes: Uint8Array): Promise<void> {
@@ -130,8 +137,12 @@ export class TcpTransport extends TransportBase {
       const timer = setTimeout(() => this.socket.destroy(), 2000);
       timer.unref();
       this.socket.once('close', () => clearTimeout(timer));
+      return this.whenClosed();
     }
-    return this.whenClosed();
+    // Closed by the peer's end: both sides are ended and the socket closes on its own;
+    // wait for it, so that nothing outlives close().
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
   }
 
   destroy(error?: Error): void {

@@ -51,6 +51,12 @@ export class Link {
   private attempt = 0;
   private refreshRunning = false;
   private refreshAgain = false;
+  /**
+   * The transport last lost, until the next one opens. A TCP peer's FIN closes the
+   * transport before its socket is released, so close() still waits for it: "resolves
+   * once the connection is closed" holds after a loss too.
+   */
+  private lostTransport: Transport | null = null;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -118,6 +124,7 @@ export class Link {
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
     });
     this.dispatcher = dispatcher;
+    this.lostTransport = null;
     this.writer = new PacketWriter(transport, {
       chunkBytes: this.options.uploadChunkBytes,
       beforeWrite: (sent) => {
@@ -156,7 +163,9 @@ export class Link {
     this.linkUp = false;
     this.dispatcher = null;
     this.wakeUpWaiters(false);
-    return dispatcher?.transport ?? null;
+    const lost = this.lostTransport;
+    this.lostTransport = null;
+    return dispatcher?.transport ?? lost;
   }
 
   private wakeUpWaiters(up: boolean): void {
@@ -180,6 +189,7 @@ export class Link {
     if (this.dispatcher !== dispatcher || this.host.finished) return;
     this.dispatcher = null;
     this.linkUp = false;
+    this.lostTransport = dispatcher.transport;
     const cause = error ?? new Error(`${dispatcher.transport.description} closed the connection`);
     // Packets still waiting behind an upload are given up unwritten: requests among them
     // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.

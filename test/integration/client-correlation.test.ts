@@ -219,6 +219,8 @@ describe('resources', () => {
     server.connection.drop();
     const results = await Promise.all([...requests, waiting]);
     expect(results.map((r) => (r.ok ? 'resolved' : (r.error as { code?: string }).code))).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
+    // The requests fail at the peer's FIN; close() resolves once the socket is released too.
+    await client.close();
     await server.close();
     // One turn for the sockets' already-queued close callbacks to release their handles.
     await turns(1);

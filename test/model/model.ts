@@ -121,7 +121,9 @@ export function checkPositionReply(reply: Packet, axis: number, expected: number
     fail(`GET axis ${axis} resolved with code 0x${reply.code.toString(16)} axis ${reply.int32Data0} status ${reply.status}`);
   }
   const [min, max] = LIMITS[axis] as readonly [number, number];
-  if (expected !== undefined ? !Object.is(reply.value, expected) : !(reply.value >= min && reply.value <= max)) {
+  // Unknown position: the axis may still be moving, and a moving axis reads 0.000
+  // (spec/commands.json, STAGE_POSITION_GET "whileMoving").
+  if (expected !== undefined ? !Object.is(reply.value, expected) : !((reply.value >= min && reply.value <= max) || reply.value === 0)) {
     fail(`GET axis ${axis} resolved with ${reply.value}, expected ${expected ?? `${min}..${max}`}`);
   }
 }

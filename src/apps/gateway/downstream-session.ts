@@ -1,4 +1,3 @@
-import { encodePacket } from '../../../protocol/codec.js';
 import { replyRule } from '../../../protocol/command-profile.js';
 import { commandName, commandSpec } from '../../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../../protocol/constants.js';
@@ -15,6 +14,7 @@ import { helloCarriesToken, readOnlyAllows } from './access.js';
 import { GatewayCommand } from './extension.js';
 import type { LeaseBroker } from './lease-broker.js';
 import { Outbox } from './outbox.js';
+import { ReplySlab } from './reply-slab.js';
 
 /** What a session needs from its gateway. */
 export interface SessionHost {
@@ -115,6 +115,7 @@ export class DownstreamSession {
   private readonly host: SessionHost;
   private readonly deframer: Deframer;
   private readonly outbox: Outbox;
+  private readonly replies = new ReplySlab();
   private authenticated: boolean;
   private ended = false;
   private helloTimer: NodeJS.Timeout | null = null;
@@ -347,14 +348,14 @@ export class DownstreamSession {
       data: reply.data,
     };
     if (reply.payload !== undefined) init.payload = reply.payload;
-    this.outbox.push(encodePacket(init));
+    this.outbox.push(this.replies.encode(init));
   }
 
   /** A reply the gateway makes itself (only when the client asked for one). */
   private answer(request: Packet, status: number): void {
     if (this.ended || (request.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) === 0) return;
     this.outbox.push(
-      encodePacket({ code: request.code, status, hardwareId: request.hardwareId, subsystemId: request.subsystemId, clientId: request.clientId }),
+      this.replies.encode({ code: request.code, status, hardwareId: request.hardwareId, subsystemId: request.subsystemId, clientId: request.clientId }),
     );
   }
 
@@ -370,7 +371,7 @@ export class DownstreamSession {
     const init: PacketInit = { code: request.code, status: STATUS_FAILED, data: reason };
     for (const field of HEADER_IDS) init[field] = request[field];
     for (const field of matcherFields(request.code)) (init as Record<string, unknown>)[field] = request[field];
-    this.outbox.push(encodePacket(init));
+    this.outbox.push(this.replies.encode(init));
   }
 }
 
