@@ -142,6 +142,11 @@ export class Instrument {
     return this.lasers[index - 1]?.level;
   }
 
+  /** The camera crop now, in pixels (what CAMERA_IMAGE_SIZE_GET answers). */
+  cropSize(): { width: number; height: number } {
+    return { width: this.vocabulary.width, height: this.vocabulary.height };
+  }
+
   snapshot(): SimulatorSnapshot {
     return {
       stage: ([1, 2, 3, 4] as Axis[]).map((a) => this.stage.snapshot(a)),

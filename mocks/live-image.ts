@@ -19,6 +19,8 @@ export interface LiveViewSource {
   on(event: 'liveView', fn: (on: boolean) => void): unknown;
   off?(event: 'liveView', fn: (on: boolean) => void): unknown;
   stagePosition(axis: number): number;
+  /** Size the live-port frames have now (the camera crop, scaled); absent: the server's own size. */
+  liveFrameSize?(): { width: number; height: number };
 }
 
 /** Options of {@link LiveImageServer}. */
@@ -74,8 +76,9 @@ export interface LiveImageServerEvents {
  * range during live view is not recorded; the simulator's numbers let tests tell frames apart).
  */
 export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
-  readonly width: number;
-  readonly height: number;
+  /** Size of the next frame: the constructor's, or what an attached simulator's crop gives (attachTo). */
+  width: number;
+  height: number;
   readonly frameIntervalMs: number;
   readonly deviceIndex: number;
   readonly optionsOnStart: boolean;
@@ -87,7 +90,8 @@ export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
   private timer: NodeJS.Timeout | null = null;
   private liveOn = false;
   private nextFrameNumber = 1;
-  private readonly scratch: Uint8Array;
+  private scratch: Uint8Array;
+  private sizeOf: (() => { width: number; height: number }) | null = null;
   private detachers: (() => void)[] = [];
   private closed = false;
 
@@ -167,6 +171,7 @@ export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
     const onLiveView = (on: boolean) => this.setLive(on);
     source.on('liveView', onLiveView);
     this.positionOf = (axis) => source.stagePosition(axis);
+    if (source.liveFrameSize !== undefined) this.sizeOf = () => (source.liveFrameSize as () => { width: number; height: number })();
     const detach = () => {
       source.off?.('liveView', onLiveView);
       this.detachers = this.detachers.filter((d) => d !== detach);
@@ -180,6 +185,7 @@ export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
    * (whether or not live view is on). Returns its frame number.
    */
   broadcastFrame(): number {
+    this.followSize();
     const frameNumber = this.nextFrameNumber;
     this.nextFrameNumber = (this.nextFrameNumber + 1) >>> 0 || 1;
     const rendered = renderPattern({
@@ -210,11 +216,22 @@ export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
     return frameNumber;
   }
 
+  /** Take the attached simulator's frame size (it follows the camera crop); a new size gets a new buffer. */
+  private followSize(): void {
+    if (this.sizeOf === null) return;
+    const { width, height } = this.sizeOf();
+    if (width === this.width && height === this.height) return;
+    this.width = width;
+    this.height = height;
+    this.scratch = new Uint8Array(width * height * 2);
+  }
+
   /**
    * Offer every viewer an options-only header now: image size 0, no pixels, the camera's
    * width and height and the full 16-bit display scale (0..65535).
    */
   broadcastOptions(): void {
+    this.followSize();
     const bytes = encodeImageFrame(
       {
         width: this.width,

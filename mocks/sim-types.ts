@@ -53,9 +53,10 @@ export interface SimulatorOptions {
   /** Range: `>0 … 1`. */
   pixelSizeMm?: number;
   /**
-   * Size of the synthetic live-view frames served on the live-image port (default 256 × 256:
-   * rendering the 2048² camera size 20 times a second would be far too slow for a mock).
-   * Range: `integer 1 … 8192`.
+   * Size of the synthetic live-view frames for the full sensor (default 256 × 256: rendering
+   * the 2048² camera size 20 times a second would be far too slow for a mock). A crop
+   * (setRoi) scales the frames by the same factor, liveFrameWidth / imageWidth
+   * (spec/vocabulary.md "Simulator"). Range: `integer 1 … 8192`.
    */
   liveFrameWidth?: number;
   /** Range: `integer 1 … 8192`. */

@@ -215,6 +215,20 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     return this.instrument.stage.position(axis);
   }
 
+  /**
+   * Size of the live-port frames: the camera crop scaled by liveFrameWidth / imageWidth and
+   * liveFrameHeight / imageHeight (256 / 2048 by default), at least 1 pixel each way, so the
+   * frames follow setRoi while staying cheap to render (spec/vocabulary.md "Simulator").
+   */
+  liveFrameSize(): { width: number; height: number } {
+    const crop = this.instrument.cropSize();
+    const o = this.options;
+    return {
+      width: Math.max(1, Math.round((crop.width * (o.liveFrameWidth ?? 256)) / (o.imageWidth ?? 2048))),
+      height: Math.max(1, Math.round((crop.height * (o.liveFrameHeight ?? 256)) / (o.imageHeight ?? 2048))),
+    };
+  }
+
   /** A copy of the whole instrument state. */
   snapshot(): SimulatorSnapshot {
     return this.instrument.snapshot();

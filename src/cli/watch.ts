@@ -109,7 +109,14 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
   const counts = { shown: 0 };
   let recording: WatchRecording | undefined;
   try {
-    recording = await startWatchRecording(o.record, transport, o.host, o.port);
+    try {
+      recording = await startWatchRecording(o.record, transport, o.host, o.port);
+    } catch (error) {
+      // An unusable --record file is a runtime failure (exit 1, as `flamingo capture --out`),
+      // not a usage error: the command line was well formed (README, "Exit codes").
+      process.stderr.write(`flamingo watch: recording not started: ${(error as Error).message}\n`);
+      return ExitCode.FAILURE;
+    }
     const why = await feed(transport, o, codes, stop.signal, counts, recording);
     const summary = `${counts.shown} event${counts.shown === 1 ? '' : 's'} in ${formatMs(performance.now() - started)}`;
     if (why.kind === 'closed') {

@@ -2,6 +2,7 @@ import { FlamingoError } from '../../protocol/errors.js';
 import { FrameDeframer, type ImageFrame, type ImageHeader } from '../../protocol/image.js';
 import { SafeEmitter } from '../../transports/safe-emitter.js';
 import { connectTcp } from '../../transports/tcp.js';
+import { connectTls, type ClientTlsOptions } from '../../transports/tls.js';
 import type { Transport } from '../../transports/transport.js';
 
 /** Options of {@link LiveStream} over an existing transport. */
@@ -22,6 +23,11 @@ export interface OpenLiveStreamOptions extends LiveStreamOptions {
   connectTimeoutMs?: number;
   /** Abort the connect attempt. */
   signal?: AbortSignal;
+  /**
+   * Connect with TLS (the live port of a gateway started with `tls`): the CA to trust, and a
+   * client certificate when required, as `connectGateway` takes them.
+   */
+  tls?: ClientTlsOptions;
 }
 
 /** Events of {@link LiveStream}. */
@@ -257,11 +263,15 @@ export class LiveStream extends SafeEmitter<LiveStreamEvents> implements AsyncIt
  * @throws ConnectError naming host:port when the connection cannot be made.
  */
 export async function openLiveStream(options: OpenLiveStreamOptions): Promise<LiveStream> {
-  const transport = await connectTcp({
-    host: options.host ?? '127.0.0.1',
-    port: options.port,
-    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  });
+  const host = options.host ?? '127.0.0.1';
+  const transport =
+    options.tls !== undefined
+      ? await connectTls(host, options.port, options.tls, options.connectTimeoutMs, options.signal)
+      : await connectTcp({
+          host,
+          port: options.port,
+          ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        });
   return new LiveStream(transport, options);
 }

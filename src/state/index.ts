@@ -20,6 +20,7 @@ export type {
   LaserSnapshot,
   LasersSnapshot,
   LedSnapshot,
+  RunConfirmedCause,
   SentRequestCause,
   StackCompleteSnapshot,
   StageSnapshot,

@@ -5,7 +5,7 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import { FlamingoError } from '../../protocol/errors.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { MoveTracker } from './moves.js';
-import { REDUCERS, allLasersDisabled, previewOnly, type ReduceContext } from './reducers/index.js';
+import { REDUCERS, allLasersDisabled, previewOnly, runConfirmed, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
 import { EMPTY_SNAPSHOT, patch, withPart, type SnapshotDraft } from './snapshot.js';
 import type {
@@ -15,6 +15,8 @@ import type {
   InstrumentStateEvents,
   StateChangeCause,
 } from './types.js';
+
+const RUN_CONFIRMED: StateChangeCause = Object.freeze({ kind: 'runConfirmed' });
 
 /** Runs `pass` inside one exclusive lease of the client, handing it the lease's request function. */
 export type ExclusiveRunner = <T>(pass: (request: RefreshRequestFn) => Promise<T>) => Promise<T>;
@@ -96,6 +98,18 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
     else if (request.code === Command.LASER_PREVIEW_ENABLE) draft = previewOnly(prev, request.int32Data0);
     else return false;
     return draft !== prev && this.publish(prev, draft, Object.freeze({ kind: 'sent', request }));
+  }
+
+  /**
+   * A workflow this client started is running (`workflow.start` confirmed it: the system
+   * read busy after the upload). The mirror then counts a run even when no gauge, stack or
+   * saved-images push comes (a Tile run), so `acquisitionStarted` and, at the next idle,
+   * `acquisitionFinished` fire for it. Returns whether the state changed.
+   */
+  noteRunConfirmed(): boolean {
+    const prev = this.current;
+    const draft = runConfirmed(prev);
+    return draft !== prev && this.publish(prev, draft, RUN_CONFIRMED);
   }
 
   /** Record the link state and, when given, the correlation mode (omitted keeps the last one). */

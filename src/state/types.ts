@@ -134,8 +134,16 @@ export interface ConnectionCause {
   readonly mode: CorrelationMode | undefined;
 }
 
-/** What caused a change: the received packet (the usual case), a written request, or the link. */
-export type StateChangeCause = Packet | SentRequestCause | ConnectionCause;
+/**
+ * A workflow this client started was confirmed running by `workflow.start` (the system read
+ * busy after the upload), with or without a gauge push (a Tile run has none).
+ */
+export interface RunConfirmedCause {
+  readonly kind: 'runConfirmed';
+}
+
+/** What caused a change: the received packet (the usual case), a written request, the link, or a confirmed run. */
+export type StateChangeCause = Packet | SentRequestCause | ConnectionCause | RunConfirmedCause;
 
 /** True when the cause is a received packet. */
 export function isPacketCause(cause: StateChangeCause): cause is Packet {

@@ -97,7 +97,7 @@ describe('examples/live-and-tiles.mjs (child process against the simulator)', ()
           `connected to 127.0.0.1:${port}`,
           'laser 3 at 12.5 % ready on the left path',
           'camera cropped to 1024 x 512',
-          `snapshot 256 x 256 saved to ${png}`,
+          `snapshot 128 x 64 saved to ${png}`,
           // FOV 0.000406 mm/px: x 512 px = 0.2079 mm → ceil(1.2079 / 0.1871) = 7; y 1024 px = 0.4157 mm → ceil(0.9157 / 0.3742) = 3.
           'tile workflow sent: 21 tiles',
           ...Array.from({ length: 21 }, (_, i) => `tile ${i + 1}/21`),

@@ -40,6 +40,16 @@ describe('issue 18 defect 9: CLI exit codes match the README table', () => {
     expect(result.stderr).toMatch(/EADDRINUSE|in use/);
   });
 
+  it('1: flamingo watch --record to a file that cannot be opened: a message, no stack trace (issue 16)', async () => {
+    const sim = await startSimCli(cleanups);
+    const file = '/nonexistent-flamingo-dir/watch.jsonl';
+    const result = await run(['watch', '--port', String(sim.port), '--record', file, '--count', '1'], cleanups);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`flamingo watch: recording not started: cannot write ${file}:`);
+    expect(result.stderr).toContain('ENOENT');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('2: the reply had a failure status', async () => {
     const sim = await startSimCli(cleanups);
     const result = await run(['send', 'STAGE_POSITION_SET', '--axis', '1', '--value', '1000', '--port', String(sim.port)], cleanups);

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Command, connectGateway, FlamingoClient, plaintextWarning } from '../../src/index.js';
+import { Command, connectGateway, FlamingoClient, openLiveStream, plaintextWarning } from '../../src/index.js';
 import { makeTestPki, type TestPki } from '../support/certificates.js';
 import { startStack, type Stack } from '../support/gateway-harness.js';
 
@@ -65,6 +65,27 @@ describe('gateway over TLS', () => {
       ).rejects.toMatchObject({ name: expect.stringMatching(/^(ConnectError|ConnectionClosedError)$/) });
     }
     expect(stack.gateway.stats.open).toBe(1);
+  });
+
+  it('openLiveStream({ tls }) reads frames from the TLS live port; an untrusted certificate is a ConnectError (issue 16)', async () => {
+    const stack = await startStack({ sim: { liveFrameWidth: 16, liveFrameHeight: 8 }, gateway: { tls: { cert: pki.server.cert, key: pki.server.key } } });
+    stacks.push(stack);
+    const livePort = stack.gateway.address.livePort as number;
+    await expect(openLiveStream({ port: livePort, tls: { ca: pki.otherCa } })).rejects.toMatchObject({ name: 'ConnectError', message: expect.stringMatching(/TLS: /) });
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(openLiveStream({ port: livePort, tls: { ca: pki.ca }, signal: aborted.signal })).rejects.toMatchObject({ name: 'ConnectError', code: 'ABORTED' });
+    const stream = await openLiveStream({ port: livePort, tls: { ca: pki.ca } });
+    try {
+      expect(stream.description).toBe(`127.0.0.1:${livePort} (TLS)`);
+      const app = await FlamingoClient.connect({ mode: 'lease', transport: () => connectGateway({ port: stack.gateway.address.port, tls: { ca: pki.ca } }) });
+      clients.push(app);
+      await app.send(Command.CAMERA_LIVE_VIEW_START);
+      const frame = await stream.nextFrame(10_000);
+      expect([frame.header.width, frame.header.height, frame.pixels.length]).toEqual([16, 8, 16 * 8 * 2]);
+    } finally {
+      await stream.close();
+    }
   });
 
   it('warns that a non-loopback listen without TLS exposes the token', () => {

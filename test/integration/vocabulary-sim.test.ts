@@ -141,6 +141,21 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
     expect(env.sim.snapshot().workflowsRun).toBe(1);
   });
 
+  it('tile workflow started by this client: acquisitionStarted once its start is confirmed, acquisitionFinished at its end, no progress (issue 15)', async () => {
+    env = new SimClients(mode, { workflowDurationMs: 300_000 });
+    const client = await env.connect(kind);
+    const order: string[] = [];
+    for (const name of ['acquisitionStarted', 'acquisitionProgress', 'acquisitionFinished']) {
+      (client as unknown as { on(n: string, f: (v: unknown) => void): void }).on(name, (v) => order.push(`${name} ${JSON.stringify(v)}`));
+    }
+    const stops = count(client, 'STAGE_MOTION_STOPPED');
+    const text = buildWorkflowText({ stackOption: 'Tile', overlapPercent: [10, 10], start: { x: 7, y: 15 }, end: { x: 8, y: 15.5, z: 16 }, numberOfPlanes: 5 });
+    const result = await client.workflow.start(text, { pollIntervalMs: 20 });
+    expect([result.countsFrom, stops.n]).toEqual(['none', 6]);
+    expect(order).toEqual(['acquisitionStarted {}', 'acquisitionFinished {}']);
+    expect(client.state.snapshot().workflow.running).toBe(false);
+  });
+
   it('another client sees live view, LED and path changes as named events, once each', async () => {
     env = new SimClients(mode);
     const a = await env.connect(kind);
@@ -162,6 +177,37 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
       { lasers: { 1: undefined, 2: undefined, 3: undefined, 4: undefined }, led: { colour: 1, dac: 35353, on: undefined }, left: true, right: undefined },
     ]);
     expect(b.state.snapshot().camera.live).toBe(true);
+  });
+});
+
+describe('live frames follow the camera crop (issue 15)', () => {
+  it('at scale 1 a frame is the size CAMERA_IMAGE_SIZE_GET answers, before and after setRoi; live view keeps running', async () => {
+    // A 64 × 32 sensor with frames as large as the sensor: scale 1, so the frame is the crop itself.
+    env = new SimClients('lease', { imageWidth: 64, imageHeight: 32, liveFrameWidth: 64, liveFrameHeight: 32 });
+    const client = await env.connect('tcp');
+    const stream = await client.live({ port: env.sim.address?.livePort as number });
+    try {
+      await client.camera.startLive();
+      const full = await stream.nextFrame(10_000);
+      expect([full.header.width, full.header.height, full.pixels.length]).toEqual([64, 32, 64 * 32 * 2]);
+      const size = await client.camera.setRoi({ width: 16, height: 8 }, { sensorWidth: 64, sensorHeight: 32 });
+      expect([size.width, size.height]).toEqual([16, 8]);
+      // Frames rendered before the crop may still be on their way: the next 16 × 8 one comes.
+      let frame = await stream.nextFrame(10_000);
+      for (let i = 0; i < 8 && frame.header.width !== 16; i++) frame = await stream.nextFrame(10_000);
+      expect([frame.header.width, frame.header.height, frame.pixels.length]).toEqual([16, 8, 16 * 8 * 2]);
+      expect(frame.header.imageIndexStart).toBeGreaterThan(full.header.imageIndexStart);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('below scale 1 the crop is scaled by liveFrameWidth / imageWidth on each axis (default 256 / 2048)', async () => {
+    env = new SimClients('lease');
+    const client = await env.connect('tcp');
+    await client.camera.setRoi({ width: 1024, height: 512 });
+    const frame = await client.camera.snapshot({ livePort: env.sim.address?.livePort as number });
+    expect([frame.header.width, frame.header.height]).toEqual([128, 64]);
   });
 });
 

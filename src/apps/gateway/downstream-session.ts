@@ -1,3 +1,4 @@
+import { replyRule } from '../../../protocol/command-profile.js';
 import { commandName, commandSpec } from '../../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../../protocol/constants.js';
 import { Deframer } from '../../../protocol/deframer.js';
@@ -97,7 +98,9 @@ function failureText(error: unknown): string {
  * client gets its replies in its own order. A request with a nonzero sequence field is
  * pipelined: the next packet goes once it is written (its reply goes back with the
  * client's own hardwareId/subsystemId/clientId, whatever the upstream sequence was). A
- * packet without TRIGGER_CALL_BACK holds the later ones back until it is written.
+ * packet without TRIGGER_CALL_BACK holds the later ones back until it is written, unless the
+ * instrument answers its code anyway (reply rule `always`): then it is forwarded as a
+ * request and its answer goes to this client alone.
  */
 export class DownstreamSession {
   readonly id: number;
@@ -269,7 +272,11 @@ export class DownstreamSession {
     }
     const tx = this.host.leases.txFor(this);
     const target: FlamingoClient | ExclusiveTx = tx ?? this.host.upstream;
-    if (!wantsReply || spec?.replies === false) {
+    // A code the instrument answers with or without the flag (reply rule `always`:
+    // SYSTEM_STATE_GET, WORKFLOW_STOP...) is forwarded as a request even without it, so its
+    // answer comes back through the upstream correlation to this client alone, rather than
+    // to every app as an event or as another app's same-code reply (spec/protocol.md).
+    if ((!wantsReply && replyRule(code) !== 'always') || spec?.replies === false) {
       // Fire-and-forget (or a command the instrument never answers): later packets wait
       // until it is written, so the instrument sees this client's commands in order.
       return target.send(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).catch(() => undefined);

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { isLoopbackHost } from './loopback.js';
-import { ConnectError, listenTcp, TcpTransport, type TcpListener } from '../../../transports/tcp.js';
+import { listenTcp, TcpTransport, type TcpListener } from '../../../transports/tcp.js';
+
+export { connectTls, type ClientTlsOptions } from '../../../transports/tls.js';
 
 /**
  * TLS for the gateway's ports (its command, read-only and live ports). PEM text or bytes,
@@ -17,17 +19,6 @@ export interface GatewayTlsOptions {
    * one of them (mutual TLS); a client without one is refused during the handshake.
    */
   ca?: string | Buffer;
-}
-
-/** TLS options of a client of the gateway ({@link connectGateway}). */
-export interface ClientTlsOptions {
-  /** CA to trust for the gateway's certificate (default: the system's CAs). */
-  ca?: string | Buffer;
-  /** Client certificate and key, when the gateway requires one. */
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  /** Name the certificate must carry (default: the host). */
-  servername?: string;
 }
 
 /** Listen on plain TCP, or TLS when `options` are given; each client becomes a TcpTransport. */
@@ -61,33 +52,6 @@ export function listenGatewayPort(address: { host?: string; port?: number }, opt
             server.close(() => done());
           }),
       });
-    });
-  });
-}
-
-/** Connect with TLS; resolves after the handshake (the server's certificate checked). */
-export function connectTls(host: string, port: number, options: ClientTlsOptions, timeoutMs = 2000): Promise<TcpTransport> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host,
-      port,
-      servername: options.servername ?? (net.isIP(host) === 0 ? host : undefined),
-      ...(options.ca !== undefined ? { ca: options.ca } : {}),
-      ...(options.cert !== undefined ? { cert: options.cert } : {}),
-      ...(options.key !== undefined ? { key: options.key } : {}),
-    });
-    const timer = setTimeout(() => fail(new ConnectError(host, port, `no TLS handshake within ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
-    const fail = (error: ConnectError) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(error);
-    };
-    socket.once('error', (error: NodeJS.ErrnoException) => fail(new ConnectError(host, port, `TLS: ${error.message}`, error.code ?? 'ETLS', error)));
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      socket.setKeepAlive(true, 30_000);
-      resolve(new TcpTransport(socket, `${host}:${port} (TLS)`));
     });
   });
 }

@@ -103,7 +103,8 @@ export class WorkflowHelper {
     checkTimeout('timeoutMs', options.timeoutMs, name);
     if (options.signal?.aborted) throw options.signal.reason;
     const client = this.client;
-    const run = new RunWatch(options);
+    // A confirmed start tells the mirror, so a gauge-less (Tile) run still gets its named events.
+    const run = new RunWatch(options, () => void client.state.noteRunConfirmed());
     const stopsBefore = this.stops;
     this.running.add(run);
     const onEvent = (packet: Packet): void => run.event(packet);
@@ -191,7 +192,10 @@ class RunWatch {
   private reject!: (error: Error) => void;
   private settled = false;
 
-  constructor(private readonly options: WorkflowOptions) {
+  constructor(
+    private readonly options: WorkflowOptions,
+    private readonly onStarted: () => void,
+  ) {
     this.done = new Promise<WorkflowResult>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -202,7 +206,7 @@ class RunWatch {
   event(packet: Packet): void {
     switch (packet.code) {
       case Command.UI_SET_GAUGE_VALUE:
-        this.started = true;
+        this.markStarted();
         this.gaugeSeen = true;
         this.progress.value = packet.int32Data0;
         if (packet.int32Data1 > 0) this.progress.max = packet.int32Data1;
@@ -229,8 +233,14 @@ class RunWatch {
   }
 
   polled(state: 'idle' | 'busy'): void {
-    if (state === 'busy') this.started = true;
+    if (state === 'busy') this.markStarted();
     else if (this.started || this.stopRequested) this.finish();
+  }
+
+  private markStarted(): void {
+    if (this.started || this.settled) return;
+    this.started = true;
+    this.onStarted();
   }
 
   fail(error: Error): void {

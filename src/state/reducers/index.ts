@@ -7,6 +7,7 @@ import type { Reducer } from './context.js';
 
 export type { Reducer, ReduceContext } from './context.js';
 export { allLasersDisabled, previewOnly } from './lasers.js';
+export { runConfirmed } from './workflow.js';
 
 /** Command code → the reducer for packets with that code. Codes not listed never change the mirror. */
 export const REDUCERS: ReadonlyMap<number, Reducer> = new Map<number, Reducer>([

@@ -29,6 +29,14 @@ function inRun(s: InstrumentSnapshot, changes: Partial<WorkflowSnapshot>): Instr
   });
 }
 
+/**
+ * A run this client started is confirmed (spec/vocabulary.md "Events"): running from now on,
+ * even when the instrument pushes no gauge; unchanged when a run is already known.
+ */
+export function runConfirmed(s: InstrumentSnapshot): InstrumentSnapshot {
+  return s.workflow.running === true ? s : inRun(s, {});
+}
+
 /** SYSTEM_STATE_GET reply: int32Data0 0xA002 idle, any other state code busy (protocol/system-state.ts). */
 const systemStateReply: Reducer = (s, packet) => {
   const state = systemStateOf(packet.int32Data0);

@@ -91,16 +91,18 @@ export class ModelApp {
 
   /**
    * Build one packet: `forward` says whether the gateway must pass it to the instrument;
-   * `expect` whether (and how) it is answered; `sequenced` stamps a nonzero clientId.
+   * `expect` whether (and how) it is answered; `sequenced` stamps a nonzero clientId;
+   * `callback` sets TRIGGER_CALL_BACK (by default when a reply is expected; false for a code
+   * the instrument answers without it).
    */
-  packet(init: PacketInit, options: { forward: boolean; expect?: Expected; sequenced?: boolean }): Uint8Array {
+  packet(init: PacketInit, options: { forward: boolean; expect?: Expected; sequenced?: boolean; callback?: boolean }): Uint8Array {
     const tag = this.stamp();
-    const callback = options.expect !== undefined;
+    const callback = options.callback ?? options.expect !== undefined;
     const sequenced = options.sequenced ?? true;
     const full: PacketInit = {
       ...init,
       int32Data2: tag,
-      clientId: callback && sequenced ? tag : 0,
+      clientId: options.expect !== undefined && sequenced ? tag : 0,
       cmdDataBits0: ((init.cmdDataBits0 ?? 0) | (callback ? Flags.TRIGGER_CALL_BACK : 0)) >>> 0,
     };
     if (options.forward) this.forwarded.push(tag);

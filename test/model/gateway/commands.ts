@@ -14,6 +14,8 @@ type Op =
   | { kind: 'move'; axis: number; target: number; callback: boolean }
   /** A fire-and-forget command (no callback flag). */
   | { kind: 'fire'; code: number; index: number }
+  /** No callback flag, but a code the instrument answers anyway (reply rule `always`): answered to this app only. */
+  | { kind: 'unasked'; code: number }
   /** A request of a code the instrument only pushes: refused by the gateway, never forwarded. */
   | { kind: 'pushedCode'; code: number };
 
@@ -34,6 +36,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('legacy' as const), code: fc.constantFrom(Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET) }) },
   { weight: 2, arbitrary: moveArb },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fire' as const), code: fc.constantFrom(Command.STAGE_HALT, Command.LASER_ALL_DISABLE, Command.LED_SET), index: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unasked' as const), code: fc.constantFrom(Command.SYSTEM_STATE_GET, Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pushedCode' as const), code: fc.constantFrom(Command.SYSTEM_STATE_IDLE, Command.STAGE_MOTION_STOPPED) }) },
 );
 
@@ -56,6 +59,8 @@ function encodeOp(app: ModelApp, op: Op): Uint8Array {
       );
     case 'fire':
       return app.packet({ code: op.code, int32Data0: op.index, int32Data1: op.code === Command.LED_SET ? 40_000 : 0 }, { forward: true });
+    case 'unasked':
+      return app.packet({ code: op.code }, { forward: true, expect: { code: op.code, status: 1 }, callback: false });
     case 'pushedCode':
       return app.packet({ code: op.code }, { forward: false, expect: { code: op.code, status: 0, byGateway: true } });
   }
@@ -73,6 +78,8 @@ function describeOps(ops: readonly Op[]): string {
           return `move${op.axis}→${op.target}${op.callback ? '' : '!'}`;
         case 'fire':
           return `fire${op.code.toString(16)}`;
+        case 'unasked':
+          return `unasked${op.code.toString(16)}`;
         case 'pushedCode':
           return `pushed${op.code.toString(16)}`;
         default:
