@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { isLoopbackHost } from './loopback.js';
 import { listenTcp, TcpTransport, type TcpListener } from '../../../transports/tcp.js';
