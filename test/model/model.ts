@@ -3,6 +3,7 @@ import { dataText } from '../../protocol/codec.js';
 import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
+import { LASER_SET_ATTEMPTS } from '../../src/client/helpers/lasers.js';
 import { AbortError, ProtocolError, TimeoutError } from '../../src/errors.js';
 import { InvariantError, type Rig } from './rig.js';
 
@@ -244,8 +245,12 @@ export class LaserSetGet extends AppCommand {
     await step(rig, this.toString(), async () => {
       const percent = this.hundredths / 100;
       rig.issue(Command.LASER_LEVEL_SET);
+      const disconnects = rig.disconnects;
       const set = await rig.settle('lasers.setLevel', rig.client.lasers.setLevel(this.laser, percent));
-      if (set.ok) model.lasers[this.laser] = percent;
+      // setLevel writes the set again after each link lost before its read-back (spec/protocol.md "Our choices").
+      rig.issue(Command.LASER_LEVEL_SET, Math.min(rig.disconnects - disconnects, LASER_SET_ATTEMPTS - 1));
+      // The instrument holds what the read-back reports (it quantises), not what was asked.
+      if (set.ok) model.lasers[this.laser] = set.value;
       else {
         rig.allowError(this.toString(), set.error);
         model.lasers[this.laser] = undefined;
