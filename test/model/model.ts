@@ -409,7 +409,11 @@ export class WaitForMotion extends AppCommand {
       const disconnects = rig.disconnects;
       const stopped = rig.client.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === this.axis, { timeoutMs: rig.profile.eventTimeoutMs });
       // Observed below; handled now so a rejection while the ack is awaited is not "unhandled".
-      stopped.catch(() => undefined);
+      // Stop events recorded when the waiter gave up: an event already there was missed.
+      let stopsAtTimeout = -1;
+      stopped.catch(() => {
+        stopsAtTimeout = (rig.stops[this.axis] as Packet[]).length;
+      });
       rig.issue(Command.STAGE_POSITION_SET);
       const ack = await rig.settle('zero move', rig.client.request(Command.STAGE_POSITION_SET, { int32Data0: this.axis, value: here }));
       if (!ack.ok) {
@@ -419,6 +423,16 @@ export class WaitForMotion extends AppCommand {
       }
       const event = await rig.settle('waitFor', stopped);
       if (!event.ok) {
+        if (event.error instanceof TimeoutError && rig.disconnects === disconnects) {
+          // The event budget also covers the ack's round trip, which a loaded machine can
+          // exceed: allowed only when the event had not come yet and does come (it follows
+          // the ack on the stream, so it is there once a later reply is).
+          if (stopsAtTimeout > a.pendingFrom) fail(`waitFor motion of axis ${this.axis} timed out with its event already received`);
+          const from = a.pendingFrom;
+          await settleAxis(rig, model, this.axis);
+          if ((rig.stops[this.axis] as Packet[]).length <= from && rig.disconnects === disconnects) fail(`zero move of axis ${this.axis}: STAGE_MOTION_STOPPED never came`);
+          return;
+        }
         rig.allowError(`waitFor motion of axis ${this.axis}`, event.error, disconnects);
         return;
       }
