@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../transports/safe-emitter.js';
 import { encodeImageFrame, IMAGE_OPTION_IMAGE_DATA } from '../protocol/image.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
@@ -49,6 +49,8 @@ export interface LiveImageServerOptions {
 
 /** Events of {@link LiveImageServer}. */
 export interface LiveImageServerEvents {
+  /** A listener of this emitter threw (reported on a later tick; docs/ARCHITECTURE.md rule 3). */
+  error: [Error];
   /** A viewer connected. */
   viewer: [LiveViewerStats];
   /** A viewer disconnected (its final counters). */
@@ -71,7 +73,7 @@ export interface LiveImageServerEvents {
  * and the frame's number in imageIndexStart and imageIndexStop (the instrument's use of the
  * range during live view is not recorded; the simulator's numbers let tests tell frames apart).
  */
-export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
+export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
   readonly width: number;
   readonly height: number;
   readonly frameIntervalMs: number;

@@ -7,7 +7,8 @@
 
 /**
  * Whether the instrument answers a command:
- * - `on-flag`: answers when TRIGGER_CALL_BACK is set (without it, expect no answer);
+ * - `on-flag`: answers when TRIGGER_CALL_BACK is set; without it, silence is recorded only
+ *   for 0x1007, 0x3027, 0x6008 and 0x6010 (elsewhere it is unknown: nothing may rely on it);
  * - `always`: answers with or without the flag (observed without it);
  * - `never`: never answered, even with the flag: write it and do not wait;
  * - `unknown`: no evidence either way.
@@ -174,8 +175,11 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
     0x3005,
     {
       reply: 'always',
-      duringRun: 'answers',
-      evidence: [e('RIG', 'answered without the flag, also when nothing runs, §0.2, §3.4 [DQ]')],
+      duringRun: 'unknown',
+      evidence: [
+        e('RIG', 'answered without the flag, also when nothing runs, §0.2, §3.4 [DQ]'),
+        e('CODE', 'sent to cancel a queued run; no reply recorded while a run goes on, §3.4'),
+      ],
     },
   ],
   [

@@ -2,7 +2,9 @@
  * A settings text in the layout and key names a real instrument writes (spec/text-format.md
  * "Settings"): section tags at column 0, keys indented two spaces, CRLF, no blank lines,
  * about 3 KB. The hard stage limits are those of one real instrument (spec/text-format.md);
- * every other value is invented for the simulator.
+ * every other value is invented for the simulator. The magnification (16, tube lens 200 mm)
+ * agrees with the simulator's pixel field of view, 6.5 µm / 16 = 0.000406 mm
+ * (spec/protocol.md "Simulator choices").
  */
 export const DEFAULT_SETTINGS_TEXT: string = [
   '<Filter wheel encoder counts>',
@@ -99,7 +101,7 @@ export const DEFAULT_SETTINGS_TEXT: string = [
   '  Microscope name = Flamingo simulator',
   '  Microscope address = 127.0.0.1 53717',
   '  Microscope builder = flamingo-protocol',
-  '  Objective lens magnification = 16.4',
+  '  Objective lens magnification = 16.000',
   '  Tube lens design focal length (mm) = 200',
   '  Tube lens length (mm) = 200',
   '</Type>',

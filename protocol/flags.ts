@@ -1,6 +1,9 @@
 /** Bits of `cmdDataBits0`, from the public client (see spec/protocol.md §Flags). */
 export const Flags = {
-  /** Ask the server to answer. Without it a GET gets no reply at all. */
+  /**
+   * Ask the server to answer (echoed in the reply). Without it some codes still answer and
+   * some were seen not to: per command, spec/commands.json `reply` (spec/protocol.md §5.1).
+   */
   TRIGGER_CALL_BACK: 0x80000000,
   EXPERIMENT_TIME_REMAINING: 0x00000001,
   STAGE_POSITIONS_IN_BUFFER: 0x00000002,

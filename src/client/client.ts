@@ -345,7 +345,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       const why = this.finished ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
-    this.correlator.noteSent(code, fields?.cmdDataBits0 ?? 0);
+    this.correlator.noteSent(code);
     try {
       await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {

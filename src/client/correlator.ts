@@ -72,8 +72,8 @@ export class Correlator {
    * A packet of `code` is about to be written by `send()`: in lease mode an answer it may
    * draw must never answer a later request (Lease.noteSent).
    */
-  noteSent(code: number, cmdDataBits0: number): void {
-    if (this.modeValue !== 'sequenced') this.lease.noteSent(code, cmdDataBits0);
+  noteSent(code: number): void {
+    if (this.modeValue !== 'sequenced') this.lease.noteSent(code);
   }
 
   /** Correlation entry point of the dispatcher. */

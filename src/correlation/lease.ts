@@ -1,5 +1,4 @@
 import { replyCodeOf, replyRule } from '../../protocol/command-profile.js';
-import { Flags } from '../../protocol/flags.js';
 import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
@@ -241,14 +240,15 @@ export class Lease implements PendingOwner {
   }
 
   /**
-   * A packet of `code` was written by `send()` (not waited for). When it may draw an answer
-   * (reply rule `always` or `unknown`, or TRIGGER_CALL_BACK set on an answered code), that
-   * answer's code is remembered; the next request of it is fenced (spec/correlation.md).
+   * A packet of `code` was written by `send()` (not waited for). Unless the code is never
+   * answered (reply rule `never`), that answer's code is remembered and the next request of
+   * it is fenced (spec/correlation.md). A flagless `send()` of an `on-flag` code is fenced
+   * too: only a few codes were seen unanswered without the flag, the rest were only ever
+   * sent with it, and a fence costs one round trip where a stray answer would be taken for
+   * the next request's (spec/protocol.md §5.1: no rule is made out of silence).
    */
-  noteSent(code: number, cmdDataBits0: number): void {
-    const rule = replyRule(code);
-    if (rule === 'never') return;
-    if (rule === 'on-flag' && (cmdDataBits0 & Flags.TRIGGER_CALL_BACK) === 0) return;
+  noteSent(code: number): void {
+    if (replyRule(code) === 'never') return;
     this.strayCodes.add(replyCodeOf(code));
   }
 

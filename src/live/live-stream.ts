@@ -1,6 +1,6 @@
-import { EventEmitter } from 'eventemitter3';
 import { FlamingoError } from '../../protocol/errors.js';
 import { FrameDeframer, type ImageFrame, type ImageHeader } from '../../protocol/image.js';
+import { SafeEmitter } from '../../transports/safe-emitter.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
 
@@ -32,7 +32,10 @@ export interface LiveStreamEvents {
   options: [ImageHeader];
   /** A buffered frame was dropped to make room for a newer one. */
   drop: [ImageFrame];
-  /** The stream failed (FrameError for an impossible header, or the connection's error). */
+  /**
+   * The stream failed (FrameError for an impossible header, or the connection's error), or
+   * a listener of this stream threw (reported here on a later tick; docs/ARCHITECTURE.md rule 3).
+   */
   error: [Error];
   /** The stream ended: by close(), by the peer, or after an error. Emitted once. */
   close: [Error | undefined];
@@ -48,7 +51,7 @@ export interface LiveStreamEvents {
  * A header with image size 0 carries display options only (spec/protocol.md §9): it is
  * kept as `options`, announced as `'options'`, and is neither a frame nor the end.
  */
-export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncIterableIterator<ImageFrame> {
+export class LiveStream extends SafeEmitter<LiveStreamEvents> implements AsyncIterableIterator<ImageFrame> {
   readonly maxBuffered: number;
   /** Frames received so far (pictures only): the local frame count, since the header carries none. */
   received = 0;

@@ -42,7 +42,7 @@ describe('flamingo demo (child process)', () => {
       /^ {2}event {2}UI_IMAGES_SAVED_TO_STORAGE status=1 int32Data0=80 \[images saved\]$/,
       /^Stack complete: 80\/80 images, 0 errors, 2\.\d s of acquisition/,
       /^Laser levels: laser 1 5\.00 %, laser 2 5\.00 %, laser 3 5\.00 %, laser 4 5\.00 %$/,
-      /^Settings: Flamingo simulator \(T, X, L, V SPIM, objective 16\.4×\)$/,
+      /^Settings: Flamingo simulator \(T, X, L, V SPIM, objective 16×\)$/,
       /^ {2}stage limits X 1\.\.15 mm, Y 5\.\.25 mm, Z 8\.\.25 mm, R -720\.\.720°$/,
       /^Demo finished in [\d.]+ m?s\. Next: `flamingo sim`/,
     ]);

@@ -75,6 +75,32 @@ describe('lease mode', () => {
     expect(codes).toEqual([Command.LASER_LEVEL_GET, Command.SYSTEM_STATE_GET, Command.LASER_LEVEL_GET, Command.SYSTEM_STATE_GET]);
   });
 
+  it('a flagless send() of an on-flag code (LED_SET) still fences the next LED_SET request: its answer is never taken for the request', async () => {
+    harness = await connectFake('memory', 'lease');
+    const { client, server } = harness;
+    const seen = collect(client);
+    let held: Packet | null = null;
+    server.handler = (p, c) => {
+      if (p.code === Command.LED_SET && (p.cmdDataBits0 & 0x80000000) === 0) {
+        held = p; // the evidence only records LED_SET sent with the flag: this one is answered late
+        return;
+      }
+      if (held !== null) {
+        // The late answer to the flagless send goes out ahead of whatever comes next.
+        c.write(c.reply(held, { int32Data1: 111 }), c.reply(p, { int32Data1: p.int32Data1 }));
+        held = null;
+        return;
+      }
+      if (p.code === Command.LED_SET) c.write(c.reply(p, { int32Data1: p.int32Data1 }));
+      else server.autoReply(p, c);
+    };
+    await client.send(Command.LED_SET, { int32Data0: 1, int32Data1: 111 });
+    const reply = await client.request(Command.LED_SET, { int32Data0: 1, int32Data1: 222 });
+    expect(reply.int32Data1).toBe(222);
+    expect(seen.unmatched.map((p) => [p.code, p.int32Data1])).toEqual([[Command.LED_SET, 111]]);
+    expect(server.received.slice(1).map((p) => p.code)).toEqual([Command.LED_SET, Command.SYSTEM_STATE_GET, Command.LED_SET]);
+  });
+
   it('after a timeout, same-code packets before the fence reply are unmatched, later ones events again', async () => {
     harness = await connectFake('memory', 'lease');
     const { client, server } = harness;

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildWorkflowText, Command, FlamingoClient, WorkflowRunningError } from 'flamingo-protocol';
-import { INSTRUMENT_SETTINGS_TEXT } from 'flamingo-protocol/sim';
+import { buildWorkflowText, Command, DEFAULT_SETTINGS_TEXT, FlamingoClient, WorkflowRunningError } from 'flamingo-protocol';
 import { runConformance } from '../../src/apps/conformance/index.js';
 import { startEvidenceServer, type EvidenceServer } from '../support/evidence-server.js';
 
@@ -38,7 +37,7 @@ describe('against a server that behaves as the instrument evidence describes', (
     expect(c.mode).toBe('lease');
     expect(await c.system.state()).toBe('idle');
     expect(await c.system.reading()).toEqual({ state: 'idle', code: 0xa002, name: 'SYSTEM_STATE_IDLE' });
-    expect(await c.settings()).toBe(INSTRUMENT_SETTINGS_TEXT);
+    expect(await c.settings()).toBe(DEFAULT_SETTINGS_TEXT);
   });
 
   it('lasers.setLevel writes without waiting and resolves with the quantised level read back', async () => {

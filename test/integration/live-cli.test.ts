@@ -113,7 +113,8 @@ describe('flamingo live', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^frame \d+: 16x8, camera 0, saved .*start\.png \(16-bit\)/);
     expect(received.map((p) => p.code)).toEqual([Command.CAMERA_LIVE_VIEW_START, Command.CAMERA_LIVE_VIEW_STOP]);
-    // Fire-and-forget: without TRIGGER_CALL_BACK the instrument sends no reply to read.
+    // Fire-and-forget: sent without TRIGGER_CALL_BACK and nothing waited for (an answer, if
+    // the instrument sends one, is not read: whether it does is not recorded).
     expect(received.every((p) => (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) === 0)).toBe(true);
     expect(server.live).toBe(false);
     expect(pngSize(out)).toMatchObject({ width: 16, height: 8, bitDepth: 16, colorType: 0 });

@@ -27,7 +27,7 @@ export interface AxisModel {
   pendingFrom: number | null;
 }
 
-/** Travel limits from the default settings text (spec/simulator.md §Stage). */
+/** Travel limits from the default settings text (spec/protocol.md "Simulator choices", Stage). */
 export const LIMITS: readonly (readonly [number, number])[] = [
   [0, 0],
   [1, 15],

@@ -11,7 +11,6 @@ import {
   createMemoryPair,
   encodePacket,
   FlamingoClient,
-  TimeoutError,
   type ClientOptions,
 } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
@@ -271,6 +270,5 @@ describe('issue 18 defect 10: loose edges', () => {
     await Promise.all(Array.from({ length: 11 }, () => client.request(Command.SYSTEM_STATE_GET, {}, { signal: controller.signal })));
     expect(add.mock.calls.length).toBe(remove.mock.calls.length);
     expect(add.mock.calls.length).toBeLessThanOrEqual(11);
-    expect(TimeoutError).toBeDefined();
   });
 });

@@ -3,7 +3,7 @@ import { Command } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { listenTcp, type TcpListener, type TcpTransport } from '../../transports/tcp.js';
-import { INSTRUMENT_SETTINGS_TEXT } from '../../mocks/instrument-settings-text.js';
+import { DEFAULT_SETTINGS_TEXT } from '../../protocol/default-settings.js';
 
 /**
  * A scripted server that behaves only as the instrument evidence describes
@@ -89,7 +89,7 @@ export async function startEvidenceServer(options: EvidenceServerOptions = {}): 
         return ack();
       case Command.COMMON_SCOPE_SETTINGS_LOAD: {
         const head = encodePacket({ code: Command.COMMON_SCOPE_SETTINGS, status: 1 });
-        const text = utf8.encode(INSTRUMENT_SETTINGS_TEXT);
+        const text = utf8.encode(DEFAULT_SETTINGS_TEXT);
         const out = new Uint8Array(head.length + text.length);
         out.set(head);
         out.set(text, head.length);

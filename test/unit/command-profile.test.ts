@@ -33,6 +33,8 @@ describe('the behaviour profile (spec/commands.json)', () => {
   it('duringRun, whileMoving, conflicting names, code drift and evidence grades', () => {
     expect(commandProfile(Command.STAGE_POSITION_GET)).toMatchObject({ duringRun: 'no-reply', whileMoving: expect.stringMatching(/^reads 0\.000/) });
     expect(commandProfile(Command.SYSTEM_STATE_GET).duringRun).toBe('answers');
+    // WORKFLOW_STOP was only seen answered with nothing running (spec/protocol.md §5.4).
+    expect(commandProfile(Command.CAMERA_WORKFLOW_STOP).duringRun).toBe('unknown');
     expect(COMMANDS.filter((c) => c.aliases !== undefined).map((c) => [`0x${c.code.toString(16).toUpperCase()}`, c.aliases?.map((a) => a.name)])).toEqual([
       ['0x2005', ['LASER_PREVIEW_DISABLE', 'LASER_ENABLE_LINE']],
       ['0x3011', ['CAMERA_ROI_TOP_SET', 'CAMERA_STACK_COMPLETE']],

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { Command, commandName } from '../../../protocol/commands.js';
 import type { Packet } from '../../../protocol/packet.js';
@@ -49,7 +49,7 @@ export type MqttBridgeEvents = {
  * that goes away is reconnected by mqtt.js, and each connect republishes the retained
  * topics; nothing about the broker touches the instrument link.
  */
-export class MqttBridge extends EventEmitter<MqttBridgeEvents> {
+export class MqttBridge extends SafeEmitter<MqttBridgeEvents> {
   readonly topics: BridgeTopics;
   private readonly policy: BridgePolicy;
   private readonly state: LatestPerInterval<void>;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import type { Direction } from './capture-format.js';
 import { CaptureWriter } from './capture-writer.js';
 
@@ -36,7 +36,7 @@ export type CaptureProxyEvents = {
  * the other, nothing piles up), and each chunk is handed to a {@link CaptureWriter} after it
  * was forwarded. Recording can only stop itself, never the traffic (spec/capture.md).
  */
-export class CaptureProxy extends EventEmitter<CaptureProxyEvents> {
+export class CaptureProxy extends SafeEmitter<CaptureProxyEvents> {
   private readonly sockets = new Set<net.Socket>();
   private nextConn = 1;
   private closing: Promise<void> | null = null;

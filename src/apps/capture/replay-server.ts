@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { encodePacket } from '../../../protocol/codec.js';
 import { commandName } from '../../../protocol/commands.js';
 import { Deframer } from '../../../protocol/deframer.js';
@@ -42,7 +42,7 @@ export type ReplayServerEvents = {
  * is asked the n-th recorded answer, each at its recorded delay; what the recording lacks
  * goes to the simulator's model, or closes the client when strict.
  */
-export class ReplayServer extends EventEmitter<ReplayServerEvents> {
+export class ReplayServer extends SafeEmitter<ReplayServerEvents> {
   private readonly byKey = new Map<string, RecordedExchange[]>();
   private readonly sockets = new Set<net.Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'eventemitter3';
+import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { Deframer } from '../../../protocol/deframer.js';
 import { encodeImageFrame, FrameDeframer } from '../../../protocol/image.js';
 import type { ImageFrame } from '../../../protocol/image.js';
@@ -46,7 +46,7 @@ export interface LiveRelayEvents {
  * stream is unframed, so a viewer cannot be resumed in the middle of one. An options-only
  * header (image size 0) is relayed like a frame, in its place, and ends nothing.
  */
-export class LiveRelay extends EventEmitter<LiveRelayEvents> {
+export class LiveRelay extends SafeEmitter<LiveRelayEvents> {
   private readonly options: LiveRelayOptions;
   private readonly fanout: FrameFanout;
   private readonly viewerOf = new Map<Transport, FrameViewer>();

@@ -92,7 +92,9 @@ export class IlluminationHelper {
 
   /**
    * The sequence the instrument needs before live view, in one exclusive section: every
-   * source and both paths off (LASER_ALL_DISABLE × 4, LED_DISABLE, both path disables), then
+   * source and the left path off (LASER_ALL_DISABLE × 4, LED_DISABLE, ILLUMINATION_LEFT_DISABLE:
+   * the sequence the public client runs on the instrument; the right-path disable 0x7007 is
+   * inferred and never seen answered, so it is left out, see spec/vocabulary.md), then
    * the source (laser: level if given, then LASER_PREVIEW_ENABLE; LED: LED_SET, LED_ENABLE),
    * then the path. Exactly one of `laser` and `led`. Everything is checked before anything
    * is sent. Laser commands are never acknowledged and are not waited for.
@@ -114,7 +116,6 @@ export class IlluminationHelper {
       for (let index = 1; index <= 4; index++) await issue(tx, Command.LASER_ALL_DISABLE, { int32Data0: index });
       await issue(tx, Command.LED_DISABLE);
       await issue(tx, Command.ILLUMINATION_LEFT_DISABLE);
-      await issue(tx, Command.ILLUMINATION_RIGHT_DISABLE);
       if (laser !== undefined) {
         if (laser.percent !== undefined) await issue(tx, Command.LASER_LEVEL_SET, { int32Data0: laser.index, data: laser.percent.toFixed(2) });
         await issue(tx, Command.LASER_PREVIEW_ENABLE, { int32Data0: laser.index });

@@ -145,7 +145,13 @@ export class StageHelper {
     return reply.value;
   }
 
-  /** Stop every moving axis (STAGE_HALT); each sends STAGE_MOTION_STOPPED with status 0. */
+  /**
+   * Stop every moving axis (STAGE_HALT). No answer to it, and no STAGE_MOTION_STOPPED after
+   * it, is recorded for the instrument (reply rule `unknown`): it is awaited like any code of
+   * unknown rule (spec/protocol.md §5.4), so an instrument that does not answer makes it
+   * reject with TimeoutError. The simulator answers and sends STAGE_MOTION_STOPPED with
+   * status 0 for each axis it stopped (spec/protocol.md "Simulator choices").
+   */
   async halt(): Promise<void> {
     await this.client.request(Command.STAGE_HALT, undefined, { expectOk: true });
   }

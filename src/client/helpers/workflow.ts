@@ -114,18 +114,18 @@ export class WorkflowHelper {
     };
     const timers: NodeJS.Timeout[] = [];
     let polling = true;
+    // One poll timer at a time, replaced by the next: a long run must not collect a timer per poll.
+    let pollTimer: NodeJS.Timeout | undefined;
     const poll = (): void => {
-      timers.push(
-        setTimeout(() => {
-          if (!polling) return;
-          client.system.state().then(
-            (state) => run.polled(state),
-            () => undefined,
-          ).finally(() => {
-            if (polling) poll();
-          });
-        }, pollMs),
-      );
+      pollTimer = setTimeout(() => {
+        if (!polling) return;
+        client.system.state().then(
+          (state) => run.polled(state),
+          () => undefined,
+        ).finally(() => {
+          if (polling) poll();
+        });
+      }, pollMs);
     };
     const onAbort = (): void => run.fail(options.signal?.reason as Error);
     client.on('event', onEvent);
@@ -155,6 +155,7 @@ export class WorkflowHelper {
     } finally {
       this.running.delete(run);
       polling = false;
+      clearTimeout(pollTimer);
       for (const t of timers) clearTimeout(t);
       client.runGate.end();
       client.off('event', onEvent);
