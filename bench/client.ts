@@ -17,6 +17,7 @@ import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { Command, PACKET_SIZE, encodePacket } from '../protocol/index.js';
 import { createMemoryPair } from '../transports/memory.js';
+import { writeAndWaitForRoom } from '../transports/transport.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round } from './suite.js';
 import { median } from './processes.js';
@@ -156,8 +157,8 @@ async function eventFlood(): Promise<{ growth: number; perSecond: number }> {
   gc();
   const before = process.memoryUsage().heapUsed;
   const start = performance.now();
-  for (let sent = 0; sent < EVENTS; sent += perChunk) await serverSide.write(chunk);
-  await serverSide.write(encodePacket({ code: Command.SYSTEM_STATE_IDLE, status: 1 }));
+  for (let sent = 0; sent < EVENTS; sent += perChunk) await writeAndWaitForRoom(serverSide, chunk);
+  await writeAndWaitForRoom(serverSide, encodePacket({ code: Command.SYSTEM_STATE_IDLE, status: 1 }));
   await done;
   const elapsed = performance.now() - start;
   gc();

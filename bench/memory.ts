@@ -5,6 +5,7 @@ import { Command } from '../protocol/commands.js';
 import { PACKET_SIZE } from '../protocol/constants.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { createMemoryPair } from '../transports/memory.js';
+import { writeAndWaitForRoom } from '../transports/transport.js';
 import { printTable, round, type BenchSuite } from './suite.js';
 
 /**
@@ -48,7 +49,7 @@ async function floodStalledStream(): Promise<Record<string, number>> {
     gc();
     const before = process.memoryUsage().heapUsed;
     const started = performance.now();
-    for (let written = 0; written < EVENTS; written += PER_WRITE) await serverEnd.write(chunk);
+    for (let written = 0; written < EVENTS; written += PER_WRITE) await writeAndWaitForRoom(serverEnd, chunk);
     await allIn;
     const seconds = (performance.now() - started) / 1000;
     gc();

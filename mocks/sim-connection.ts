@@ -4,7 +4,7 @@ import { Deframer } from '../protocol/deframer.js';
 import type { FrameError } from '../protocol/errors.js';
 import type { Packet } from '../protocol/packet.js';
 import { fragment, SeededRandom } from '../transports/random.js';
-import { WRITE_ACCEPTED, type Transport } from '../transports/transport.js';
+import type { Transport } from '../transports/transport.js';
 import { RingQueue } from './ring-queue.js';
 import type { FaultSpec } from './fault-spec.js';
 import type { TimerSet } from './timers.js';
@@ -275,16 +275,23 @@ export class SimConnection {
       this.destroy(new Error(`connection ${this.id}: client is not reading (${this.pendingBytes} bytes pending); dropped`));
       return;
     }
-    const accepted = this.transport.write(bytes);
-    // The TCP transport returns its shared WRITE_ACCEPTED when the socket took the bytes at
-    // once (the common case): release them now, without a promise reaction per packet.
-    // Otherwise the size waits in writeSizes until the transport accepts (in write order).
-    if (accepted === WRITE_ACCEPTED) {
+    let roomLeft: boolean;
+    try {
+      roomLeft = this.transport.write(bytes);
+    } catch {
+      // Closed under us: onClose reports it; nothing is pending on a dead connection.
+      this.pendingBytes -= n;
+      return;
+    }
+    // Room left (the common case): release the bytes now, without a promise reaction per
+    // packet. Otherwise the size waits in writeSizes until the transport has room again
+    // (in write order).
+    if (roomLeft) {
       this.pendingBytes -= n;
       return;
     }
     this.writeSizes.push(n);
-    accepted.then(this.written, this.writeFailed);
+    this.transport.whenWritable().then(this.written, this.writeFailed);
   }
 
   /**

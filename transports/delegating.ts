@@ -3,7 +3,7 @@ import type { Transport, TransportHandler } from './transport.js';
 /**
  * A Transport that forwards every call to `inner`. Extend it and override only what a
  * wrapper changes (a tap that records or delays writes, a logger), instead of restating
- * the six forwarding methods in every wrapper.
+ * the forwarding methods in every wrapper.
  */
 export class DelegatingTransport implements Transport {
   constructor(readonly inner: Transport) {}
@@ -20,8 +20,12 @@ export class DelegatingTransport implements Transport {
     this.inner.attach(handler);
   }
 
-  write(bytes: Uint8Array): Promise<void> {
+  write(bytes: Uint8Array): boolean {
     return this.inner.write(bytes);
+  }
+
+  whenWritable(): Promise<void> {
+    return this.inner.whenWritable();
   }
 
   pause(): void {

@@ -1,5 +1,5 @@
 import { IMAGE_HEADER_SIZE } from '../protocol/image.js';
-import type { Transport } from './transport.js';
+import { type Transport, writeAndWaitForRoom } from './transport.js';
 
 /** Counters of one connected live-image viewer. */
 export interface LiveViewerStats {
@@ -87,9 +87,9 @@ export class FrameViewer implements LiveViewerStats {
 
   private write(frame: Uint8Array): void {
     this.writing = true;
-    // write() resolves only once the socket is below its high-water mark again: that is the
+    // The next frame waits until the socket is below its high-water mark again: that is the
     // backpressure that makes a slow viewer's frames wait in (and drop from) the queue.
-    this.transport.write(frame).then(
+    writeAndWaitForRoom(this.transport, frame).then(
       () => {
         if (isOptionsOnly(frame)) this.optionsSent++;
         else this.framesSent++;

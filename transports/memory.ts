@@ -30,7 +30,7 @@ export class MemoryTransport extends TransportBase {
   private paused = false;
   private pumpScheduled = false;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private drainWaiters: (() => void)[] = [];
+  private drainWaiters: ((closed: boolean) => void)[] = [];
   private ending = false;
 
   constructor(name: string, options: MemoryPairOptions, random: SeededRandom) {
@@ -44,12 +44,17 @@ export class MemoryTransport extends TransportBase {
     this.random = random;
   }
 
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.isClosed || this.ending) return Promise.reject(new TransportClosedError(this.description));
+  write(bytes: Uint8Array): boolean {
+    if (this.isClosed || this.ending) throw new TransportClosedError(this.description);
     // Copy: the caller may reuse its buffer as soon as write() returns, as with a socket.
     const pieces = fragment(bytes.slice(), this.options.fragmentMaxBytes, this.random);
     this.send(pieces);
-    return this.peer.waitForRoom();
+    return this.peer.hasRoom();
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.isClosed) return Promise.reject(new TransportClosedError(this.description));
+    return this.peer.waitForRoom(this.description);
   }
 
   pause(): void {
@@ -74,8 +79,8 @@ export class MemoryTransport extends TransportBase {
     this.timers.clear();
     this.inbox = [];
     this.inboxBytes = 0;
-    this.wakeWriters();
     this.closed(error);
+    this.wakeWriters();
     if (!this.peer.isClosed) this.peer.lost();
   }
 
@@ -125,16 +130,25 @@ export class MemoryTransport extends TransportBase {
     this.wakeWriters();
   }
 
-  private waitForRoom(): Promise<void> {
-    if (this.inboxBytes <= this.options.highWaterBytes || this.isClosed) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  /** The writer's bytes still in flight to this side (latency) are not counted: they cannot pile up unboundedly faster than the writer writes. */
+  private hasRoom(): boolean {
+    return this.inboxBytes <= this.options.highWaterBytes || this.isClosed;
+  }
+
+  /** Resolves when this (reading) side has room; rejects when the pipe closes first. */
+  private waitForRoom(writer: string): Promise<void> {
+    if (this.isClosed) return Promise.reject(new TransportClosedError(writer));
+    if (this.hasRoom()) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.drainWaiters.push((closed) => (closed ? reject(new TransportClosedError(writer, { cause: new Error('closed before the buffer drained') })) : resolve())),
+    );
   }
 
   private wakeWriters(): void {
-    if (this.inboxBytes > this.options.highWaterBytes && !this.isClosed) return;
+    if (!this.hasRoom()) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
-    for (const w of waiters) w();
+    for (const w of waiters) w(this.isClosed);
   }
 
   /** The peer read our END: our side is finished too. */
@@ -150,8 +164,8 @@ export class MemoryTransport extends TransportBase {
     this.timers.clear();
     this.inbox = [];
     this.inboxBytes = 0;
-    this.wakeWriters();
     this.closed(new Error(`${this.description}: connection reset by peer`));
+    this.wakeWriters();
   }
 }
 

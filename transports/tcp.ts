@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { TransportBase, TransportClosedError, WRITE_ACCEPTED } from './transport.js';
+import { TransportBase, TransportClosedError } from './transport.js';
 
 /** Options of {@link connectTcp}. */
 export interface TcpConnectOptions {
@@ -26,8 +26,6 @@ export class ConnectError extends Error {
     this.port = port;
   }
 }
-
-const ACCEPTED = WRITE_ACCEPTED;
 
 /** A Transport over a node:net socket: TCP_NODELAY, keepalive, write backpressure. */
 export class TcpTransport extends TransportBase {
@@ -57,17 +55,20 @@ export class TcpTransport extends TransportBase {
     });
   }
 
-  write(bytes: Uint8Array): Promise<void> {
+  write(bytes: Uint8Array): boolean {
     const socket = this.socket;
-    if (this.isClosed || socket.destroyed || !socket.writable) {
-      return Promise.reject(new TransportClosedError(this.description));
-    }
+    if (this.isClosed || socket.destroyed || !socket.writable) throw new TransportClosedError(this.description);
     this.corkUntilNextTick();
-    // write() returns false when the socket's buffer is over its high-water mark: the
-    // caller then waits for 'drain' instead of piling more bytes into memory. The common
-    // case (accepted) allocates nothing per write: a failure after acceptance surfaces as
-    // the socket's 'error'/'close', which closes this transport.
-    if (socket.write(bytes)) return ACCEPTED;
+    // The socket's own answer: false once its buffer is over the high-water mark (the bytes
+    // are queued all the same). A failure after acceptance surfaces as the socket's
+    // 'error'/'close', which closes this transport.
+    return socket.write(bytes);
+  }
+
+  whenWritable(): Promise<void> {
+    const socket = this.socket;
+    if (this.isClosed || socket.destroyed) return Promise.reject(new TransportClosedError(this.description));
+    if (!socket.writableNeedDrain) return Promise.resolve();
     return this.room ?? (this.room = this.waitForRoom());
   }
 

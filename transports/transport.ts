@@ -21,12 +21,21 @@ export interface Transport {
    */
   attach(handler: TransportHandler): void;
   /**
-   * Queue bytes for the peer. Resolves once the transport has accepted them without
-   * exceeding its buffer (write backpressure); rejects with an Error when closed.
+   * Queue bytes for the peer, as a Node socket's `write` does. The bytes are taken either
+   * way (never lost while the transport is open); the answer is whether the transport still
+   * has room: `false` means its buffer is over the high-water mark and the caller should wait
+   * for {@link Transport.whenWritable} before writing more (write backpressure).
    * The transport may keep a reference to `bytes` until they are sent (a socket does not
    * copy them), so the caller must not modify them afterwards: write a fresh buffer.
+   * @throws TransportClosedError when the transport is closed: nothing was taken.
    */
-  write(bytes: Uint8Array): Promise<void>;
+  write(bytes: Uint8Array): boolean;
+  /**
+   * Resolves once the transport's buffer is below its high-water mark again (at once when it
+   * is already; the equivalent of a socket's 'drain'); rejects with TransportClosedError when
+   * the transport closes first.
+   */
+  whenWritable(): Promise<void>;
   /** Stop delivering data until resume() (the peer's writes then back up). */
   pause(): void;
   resume(): void;
@@ -37,12 +46,18 @@ export interface Transport {
 }
 
 /**
- * What a transport's `write` returns when it accepted the bytes at once: one resolved
- * promise shared by every such write. A caller that compares against it knows
- * synchronously that its bytes are with the transport (a request's reply timer can start
- * then), without a `.then` and two closures per write on the request path.
+ * Write `bytes` and resolve once `transport` has room again: for callers that send a few
+ * packets and await each (probes, replays, tools), not for the per-request path, which
+ * checks `write`'s answer and waits only when it is false. Rejects (never throws) when the
+ * transport is closed.
  */
-export const WRITE_ACCEPTED: Promise<void> = Promise.resolve();
+export function writeAndWaitForRoom(transport: Transport, bytes: Uint8Array): Promise<void> {
+  try {
+    return transport.write(bytes) ? Promise.resolve() : transport.whenWritable();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /** Error for a write or connect on a transport that is closed. */
 export class TransportClosedError extends Error {
@@ -108,7 +123,8 @@ export abstract class TransportBase implements Transport {
     this.handler.close(this.closeError);
   }
 
-  abstract write(bytes: Uint8Array): Promise<void>;
+  abstract write(bytes: Uint8Array): boolean;
+  abstract whenWritable(): Promise<void>;
   abstract pause(): void;
   abstract resume(): void;
   abstract close(): Promise<void>;

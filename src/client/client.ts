@@ -1,43 +1,33 @@
-import { encodePacket } from '../../protocol/codec.js';
-import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
-import { LIVE_OPTIONS_SCHEMA } from './options-schema.js';
-import { validateOptions } from '../options-schema.js';
-import { commandName } from '../../protocol/commands.js';
-import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { Packet } from '../../protocol/packet.js';
 import { reportListenerError, SafeEmitter } from '../../transports/safe-emitter.js';
-import type { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
-import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
-import { openLiveStream } from '../live/live-stream.js';
-import type { LiveStream } from '../live/live-stream.js';
 import { InstrumentState } from '../state/instrument-state.js';
-import { Correlator, type Entry } from './correlator.js';
 import { EventHub, type ClientEvents } from './event-hub.js';
 import type { EventStream } from './event-stream.js';
 import type { EventSelector, WaitOptions } from './event-waiters.js';
-import { checkFields, resolveCode } from './fields.js';
-import { checkRequest, newRequest, rejectAll } from './requests.js';
 import type { CommandRef } from './fields.js';
 import { CameraHelper } from './helpers/camera.js';
 import { IlluminationHelper, LedHelper } from './helpers/illumination.js';
 import { LaserHelper } from './helpers/lasers.js';
 import { StorageHelper } from './helpers/storage.js';
 import { attachSemanticEvents } from '../state/semantic-events.js';
-import { readSettings, saveSettings } from './helpers/settings.js';
-import type { SaveSettingsOptions } from './helpers/settings.js';
+import { readSettings, saveSettings, type SaveSettingsOptions } from './helpers/settings.js';
 import { RunGate } from './helpers/run-gate.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
 import { Link } from './link.js';
+import { RequestPath } from './request-path.js';
+import { Correlator } from './correlator.js';
+import { ConnectionClosedError } from '../errors.js';
+import { openClientLive } from './live.js';
+import type { LiveStream } from '../live/live-stream.js';
 import { resolveOptions, type ClientOptions, type EventStreamOptions, type ExclusiveTx, type LiveOptions, type RequestOptions, type ResolvedOptions, type SendOptions } from './options.js';
 
 export type { ClientEvents, CorrelationMode };
 export type { ClientOptions, EventSelector, EventStreamOptions, ExclusiveTx, LiveOptions, RequestOptions, SendOptions, WaitOptions };
-
 
 /**
  * A connection to a Flamingo microscope (or the simulator): requests matched to their
@@ -57,21 +47,21 @@ export type { ClientOptions, EventSelector, EventStreamOptions, ExclusiveTx, Liv
  */
 export class FlamingoClient extends SafeEmitter<ClientEvents> {
   /** Stage moves and positions. */
-  readonly stage: StageHelper;
+  readonly stage = new StageHelper(this);
   /** Laser levels. */
-  readonly lasers: LaserHelper;
+  readonly lasers = new LaserHelper(this);
   /** System state. */
-  readonly system: SystemHelper;
+  readonly system = new SystemHelper(this);
   /** Workflow (acquisition) start, progress and stop. */
-  readonly workflow: WorkflowHelper;
+  readonly workflow = new WorkflowHelper(this);
   /** Camera: image size, pixel size, exposure, crop, live view, snapshot. */
-  readonly camera: CameraHelper;
+  readonly camera = new CameraHelper(this);
   /** The transmitted-light LED. */
-  readonly led: LedHelper;
+  readonly led = new LedHelper(this);
   /** Illumination paths and the preparation for live view. */
-  readonly illumination: IlluminationHelper;
+  readonly illumination = new IlluminationHelper(this);
   /** Storage drives. */
-  readonly storage: StorageHelper;
+  readonly storage = new StorageHelper(this);
   /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
   readonly runGate = new RunGate();
   /**
@@ -83,13 +73,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private readonly options: ResolvedOptions;
   private readonly link: Link;
   private readonly correlator: Correlator;
-  private readonly hub = new EventHub((error) => this.reportLater(error));
-  private readonly open = new Set<PendingRequest>();
+  private readonly hub = new EventHub((error) => reportListenerError(this, error));
+  private readonly path: RequestPath;
   private finished = false;
   private closePromise: Promise<void> | null = null;
   private closeEmitted = false;
-  /** Sections waiting or running; close() rejects them all. */
-  private readonly sections = new SectionRegistry();
 
   private constructor(options: ClientOptions) {
     super();
@@ -101,7 +89,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     });
     const client = this;
     this.link = new Link(this.options, {
-      emitter: this as unknown as EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean },
+      emitter: this as unknown as EventSink,
       mirror: this.state,
       get finished() {
         return client.finished;
@@ -109,30 +97,14 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       correlate: (packet) => this.correlator.claim(packet),
       observe: this.hub.observe,
       onUp: () => this.correlator.drain(),
-      onLost: (cause, error) => {
-        const keepQueued = this.options.reconnect?.whileDown === 'queue';
-        this.correlator.linkLost(cause, keepQueued);
-        if (!keepQueued) this.rejectOpen(cause);
-        this.emit('disconnect', { error });
-      },
-      onReconnected: (attempt) => {
-        this.state.setConnection('connected');
-        this.emit('reconnected', { attempt });
-      },
+      onLost: (cause) => this.path.linkLost(cause),
       finish: (error) => {
         if (this.closePromise === null) this.closePromise = this.shutdown(error);
       },
-      reportLater: (error) => this.reportLater(error),
+      reportLater: (error) => reportListenerError(this, error),
     });
     this.correlator = new Correlator(this.options, this.link.wire(() => this.correlator.gateClosed), (error) => this.link.drop(error));
-    this.stage = new StageHelper(this);
-    this.lasers = new LaserHelper(this);
-    this.system = new SystemHelper(this);
-    this.workflow = new WorkflowHelper(this);
-    this.camera = new CameraHelper(this);
-    this.led = new LedHelper(this);
-    this.illumination = new IlluminationHelper(this);
-    this.storage = new StorageHelper(this);
+    this.path = new RequestPath({ options: this.options, link: this.link, correlator: this.correlator, runGate: this.runGate, hub: this.hub, finished: () => this.finished });
     // Named events (spec/vocabulary.md "Events") derived from the mirror's changes.
     attachSemanticEvents(this.state, (name, value) => this.emit(name, value as never));
   }
@@ -146,7 +118,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     client.state.setConnection('connecting');
     try {
       await client.link.open();
-      if (client.options.mode === 'auto') await client.correlator.probe(client.open);
+      if (client.options.mode === 'auto') await client.correlator.probe(client.path.open);
       client.state.setConnection('connected', client.mode);
     } catch (error) {
       await client.close();
@@ -177,7 +149,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /** Requests not yet settled (on the wire or waiting for their turn). */
   get pendingCount(): number {
-    return this.open.size;
+    return this.path.open.size;
   }
 
   /**
@@ -187,9 +159,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * QueueTimeoutError/QueueFullError, or ArgumentError (nothing sent).
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
-    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
-    if (holding !== undefined) return holding.tx.request(code, fields, options);
-    return this.makeRequest(code, fields, options, null);
+    return this.path.request(code, fields, options);
   }
 
   /**
@@ -197,10 +167,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * It is written at once, not queued behind requests waiting for their turn (so a
    * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
    */
-  async send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
-    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
-    if (holding !== undefined) return holding.tx.send(code, fields, options);
-    await this.sendPacket(code, fields, options, false);
+  send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
+    return this.path.send(code, fields, options);
   }
 
   /**
@@ -231,33 +199,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * queued, with ConnectionClosedError.
    */
   exclusive<T>(fn: (tx: ExclusiveTx) => Promise<T>): Promise<T> {
-    if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false));
-    // Called from inside one of this client's sections (a helper that opens its own, or
-    // state.refresh()): the link is held already, so run in it instead of queuing behind it.
-    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
-    if (holding !== undefined) {
-      try {
-        return Promise.resolve(fn(holding.tx));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    }
-    return this.sections.track((cancelled) =>
-      this.correlator.exclusive(async (entry) => {
-        if (cancelled() || this.finished) throw new ConnectionClosedError('the client was closed before the exclusive section began', false);
-        let active = true;
-        const tx: ExclusiveTx = {
-          request: (code, fields, options = {}) => (active ? this.makeRequest(code, fields, options, entry) : this.request(code, fields, options)),
-          send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
-          waitFor: (selector, options) => this.waitFor(selector, options),
-        };
-        try {
-          return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
-        } finally {
-          active = false;
-        }
-      }),
-    );
+    return this.path.exclusive(fn);
   }
 
   /**
@@ -266,19 +208,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * itself is switched with CAMERA_LIVE_VIEW_START / STOP. Close the stream when done.
    */
   live(options: LiveOptions = {}): Promise<LiveStream> {
-    try {
-      validateOptions(LIVE_OPTIONS_SCHEMA, options, 'live()');
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    const port = options.port ?? (this.options.transport === undefined ? this.options.port + LIVE_PORT_OFFSET : undefined);
-    if (port === undefined) return Promise.reject(new ArgumentError('live(): a client on a custom transport needs an explicit live-image port'));
-    return openLiveStream({
-      host: this.options.host,
-      port,
-      ...(options.maxBuffered !== undefined ? { maxBuffered: options.maxBuffered } : {}),
-      connectTimeoutMs: options.connectTimeoutMs ?? this.options.connectTimeoutMs,
-    });
+    return openClientLive(this.options, options);
   }
 
   /**
@@ -310,62 +240,10 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   // ---- internals ----
 
-  private makeRequest(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, entry: Entry): Promise<Packet> {
-    const context = { mode: this.mode, sequenceField: this.correlator.sequenceField, requestTimeoutMs: this.options.requestTimeoutMs, insideExclusive: entry !== null };
-    let code: number;
-    let name: string;
-    try {
-      ({ code, name } = checkRequest(command, fields, options, context));
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    if (this.finished) return Promise.reject(new ConnectionClosedError(`${name} was not sent: the client is closed`, false, { command: name }));
-    if (!this.link.up && this.options.reconnect?.whileDown !== 'queue') {
-      return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
-    }
-    if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
-    const held = this.runGate.hold(code, options.duringRun ?? 'fail');
-    if (held !== undefined) return held.then(() => this.makeRequest(command, fields, options, entry));
-    const request = newRequest(code, name, fields, options, context);
-    request.registry = this.open;
-    this.open.add(request);
-    this.correlator.submit(request, entry);
-    return request.promise;
-  }
-
-  private async sendPacket(command: CommandRef, fields: RequestFields | undefined, options: SendOptions, inside: boolean): Promise<void> {
-    const code = resolveCode(command);
-    checkFields(code, fields);
-    if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
-    // Header only (announcing the payload's length): the writer sends the payload after it in chunks.
-    const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, addDataBytes: options.payload.length } : { ...fields, code });
-    const sent = { ...fields, code };
-    while (!inside && this.correlator.gateClosed && !this.finished) await this.correlator.gateOpened();
-    if (this.finished || !this.link.up) {
-      const why = this.finished ? 'closed' : 'down';
-      throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
-    }
-    this.correlator.noteSent(code);
-    try {
-      await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
-    } catch (error) {
-      throw new ConnectionClosedError(`${commandName(code)} could not be written`, false, { command: commandName(code), cause: error });
-    }
-  }
-
-  private reportLater(error: unknown): void {
-    reportListenerError(this, error);
-  }
-
-  private rejectOpen(cause: Error | undefined): void {
-    rejectAll(this.open, cause);
-  }
-
   private async shutdown(error: Error | undefined): Promise<void> {
     this.finished = true;
     const transport = this.link.stop();
-    this.rejectOpen(error);
-    this.sections.rejectAll(() => new ConnectionClosedError('the client was closed', false, { cause: error }));
+    this.path.close(error);
     this.correlator.close(error);
     this.hub.end(error);
     this.correlator.openGate();

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import type { Claim } from '../correlation/claim.js';
+import type { Match } from '../correlation/claim.js';
 import { Lease } from '../correlation/lease.js';
 import { PendingRequest } from '../correlation/pending.js';
 import { Sequencer } from '../correlation/sequencer.js';
@@ -77,7 +77,7 @@ export class Correlator {
   }
 
   /** Correlation entry point of the dispatcher. */
-  readonly claim = (packet: Packet): Claim => {
+  readonly claim = (packet: Packet): Match => {
     if (this.modeValue === 'sequenced' && this.sequencer !== null) return this.sequencer.claim(packet);
     return this.lease.claim(packet);
   };

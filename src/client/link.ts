@@ -2,8 +2,8 @@ import type { FrameError } from '../../protocol/errors.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
-import type { Claim } from '../correlation/claim.js';
-import type { Wire } from '../correlation/wire.js';
+import type { Match } from '../correlation/claim.js';
+import type { Wire, WriteResult } from '../correlation/wire.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
 import { ConnectionClosedError } from '../errors.js';
@@ -17,17 +17,15 @@ import type { UploadProgressListener, WriteOwner } from './upload.js';
 /** What a {@link Link} needs of the client that owns it. */
 export interface LinkHost {
   /** Where the dispatcher emits events (the client, so listeners survive reconnects). */
-  readonly emitter: EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean };
+  readonly emitter: EventSink;
   readonly mirror: InstrumentState;
   readonly finished: boolean;
-  correlate(packet: Packet): Claim;
+  correlate(packet: Packet): Match;
   observe(packet: Packet): void;
   /** The link is up (first connect or reconnect): waiting requests may be written. */
   onUp(): void;
-  /** The link was lost: settle what it carried and say so; reconnect or finish follows. */
-  onLost(cause: Error, error: Error | undefined): void;
-  /** A reconnect attempt succeeded. */
-  onReconnected(attempt: number): void;
+  /** The link was lost: settle what it carried ('disconnect' is emitted next; reconnect or finish follows). */
+  onLost(cause: Error): void;
   /** No reconnect (off, or given up): the client is finished with `error`. */
   finish(error: Error | undefined): void;
   /** An error nobody awaits (a failed refresh, a throwing progress listener). */
@@ -74,7 +72,7 @@ export class Link {
   }
 
   /** Write a header and its payload whole on the current transport; `sent` is told to the mirror just before. */
-  write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
+  write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): WriteResult {
     const writer = this.writer;
     if (writer === null || this.dispatcher === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
     return writer.write(bytes, sent, payload, onProgress, owner);
@@ -91,9 +89,6 @@ export class Link {
         return gateClosed();
       },
       write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
-      replied: (packet, request) => {
-        this.host.mirror.apply(packet, request.init);
-      },
       whenUp: () => this.whenUp(),
     };
   }
@@ -195,7 +190,8 @@ export class Link {
     // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.
     this.writer?.abandon();
     this.writer = null;
-    this.host.onLost(cause, error);
+    this.host.onLost(cause);
+    this.host.emitter.emit('disconnect', { error });
     if (this.options.reconnect === null) {
       this.host.finish(error);
     } else {
@@ -223,7 +219,8 @@ export class Link {
         () => {
           if (!this.linkUp) return; // lost again at once; closed() scheduled the next attempt
           this.attempt = 0;
-          this.host.onReconnected(attempt);
+          this.host.mirror.setConnection('connected');
+          this.host.emitter.emit('reconnected', { attempt });
           // Values seen before the loss are only "last known": re-read them.
           this.refreshAfterReconnect();
         },

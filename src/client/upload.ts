@@ -1,6 +1,7 @@
 import { PACKET_SIZE } from '../../protocol/constants.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import type { Transport } from '../../transports/transport.js';
+import type { WriteResult } from '../correlation/wire.js';
 
 import type { UploadProgress, UploadProgressListener } from '../correlation/pending.js';
 export type { UploadProgress, UploadProgressListener };
@@ -54,8 +55,9 @@ interface QueuedPacket {
  * Why: a packet's trailing payload must follow its header byte for byte (spec/protocol.md
  * §4 "Trailing payloads"), but a 50 MB payload handed to the transport in one write would sit
  * in memory as one block and give the event loop no turn until the socket took it. So a
- * payload larger than one chunk is written chunk by chunk, awaiting each write (the
- * transport resolves it only when its buffer has room: backpressure), and the reader keeps
+ * payload larger than one chunk is written chunk by chunk, and whenever the transport says
+ * its buffer is full (`write` answers false) the next chunk waits for `whenWritable`
+ * (backpressure), while the reader keeps
  * delivering replies and events between chunks. Packets written while an upload runs wait
  * in FIFO order and go out right after its last byte: the wire format leaves no way to slip
  * them in between.
@@ -91,7 +93,9 @@ export class PacketWriter {
 
   /**
    * Write `header` (128 bytes whose addDataBytes is the payload's length) and then
-   * `payload`. Resolves once the transport accepted the last byte; rejects when it is closed.
+   * `payload`. `true` when the transport took the last byte and still has room; otherwise
+   * a promise that resolves once it has taken it with room to spare and rejects when it is
+   * closed (never throws).
    * `sent` is handed to `beforeWrite` right before the first byte goes out.
    *
    * `owner` (the request) is checked when a packet that waited behind an upload comes up:
@@ -100,7 +104,7 @@ export class PacketWriter {
    * waits for would reach the instrument later, and in lease mode its reply could be taken
    * for the reply of the next request with the same code.
    */
-  write(header: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
+  write(header: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): WriteResult {
     // Fast path (every packet without a big payload while nothing is uploading): straight to
     // the transport, which keeps call order itself.
     if (this.abandoned) return Promise.reject(new WriteCancelledError());
@@ -127,7 +131,7 @@ export class PacketWriter {
     payload: Uint8Array | undefined,
     onProgress: UploadProgressListener | undefined,
     owner: WriteOwner | undefined,
-  ): Promise<void> {
+  ): WriteResult {
     const total = payload?.length ?? 0;
     if (payload === undefined || total <= this.chunkBytes) {
       let bytes = header;
@@ -138,9 +142,19 @@ export class PacketWriter {
       }
       if (sent !== undefined) this.options.beforeWrite?.(sent);
       owner?.markStarted?.();
-      const written = this.transport.write(bytes);
-      if (onProgress === undefined || payload === undefined) return written;
-      return written.then(() => this.report(onProgress, total, total));
+      let roomLeft: boolean;
+      try {
+        roomLeft = this.transport.write(bytes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (roomLeft) {
+        if (onProgress !== undefined && payload !== undefined) this.report(onProgress, total, total);
+        return true;
+      }
+      const room = this.transport.whenWritable();
+      if (onProgress === undefined || payload === undefined) return room;
+      return room.then(() => this.report(onProgress, total, total));
     }
     this.uploading = true;
     return this.upload(header, sent, payload, onProgress, owner).finally(() => {
@@ -164,12 +178,12 @@ export class PacketWriter {
     first.set(payload.subarray(0, this.chunkBytes), PACKET_SIZE);
     if (sent !== undefined) this.options.beforeWrite?.(sent);
     owner?.markStarted?.();
-    await this.transport.write(first);
+    if (!this.transport.write(first)) await this.transport.whenWritable();
     let done = this.chunkBytes;
     if (onProgress !== undefined) this.report(onProgress, done, total);
     while (done < total) {
       const end = Math.min(total, done + this.chunkBytes);
-      await this.transport.write(payload.subarray(done, end));
+      if (!this.transport.write(payload.subarray(done, end))) await this.transport.whenWritable();
       done = end;
       if (onProgress !== undefined) this.report(onProgress, done, total);
     }
@@ -183,14 +197,15 @@ export class PacketWriter {
         next.reject(new WriteCancelledError());
         continue;
       }
-      let written: Promise<void>;
+      let written: WriteResult;
       try {
         written = this.start(next.header, next.sent, next.payload, next.onProgress, next.owner);
       } catch (error) {
         next.reject(error);
         continue;
       }
-      written.then(next.resolve, next.reject);
+      if (written === true) next.resolve();
+      else written.then(next.resolve, next.reject);
     }
   }
 

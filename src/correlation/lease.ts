@@ -3,7 +3,7 @@ import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { Claim } from './claim.js';
+import { Claim, type Match } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';
@@ -159,23 +159,19 @@ export class Lease implements PendingOwner {
   }
 
   /** Correlation: a late code before its fence → `Unmatched`; the current request's reply; else an event. */
-  claim(packet: Packet): Claim {
+  claim(packet: Packet): Match {
     const code = packet.code;
     if (this.lateCodes.size > 0 && this.lateCodes.has(code)) return Claim.Unmatched;
     const current = this.current;
     if (current !== null && !current.settled && code === current.replyCode && replyMatches(current.code, current.fields as MatchSource, packet)) {
-      this.options.wire.replied?.(packet, current);
-      current.resolveWith(packet);
-      return Claim.Reply;
+      return current;
     }
     const fence = this.fence;
     if (fence !== null && !fence.settled && code === fence.code) {
       // Cleared here, not when the awaiting task resumes: a packet later in this same chunk
       // already comes after the fence and must be an event again.
       this.lateCodes.clear();
-      this.options.wire.replied?.(packet, fence);
-      fence.resolveWith(packet);
-      return Claim.Reply;
+      return fence;
     }
     return Claim.None;
   }

@@ -1,5 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { Claim } from './claim.js';
+import { Claim, type Match } from './claim.js';
 import { QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
@@ -19,6 +19,11 @@ export interface SequencerOptions {
   queueTimeoutMs: number;
   /** Late-reply memory (default 1024). */
   tombstones?: number;
+  /**
+   * The first sequence stamped (default 1; 1..0xFFFFFFFF). Later ones count up from it and
+   * wrap to 1 after 0xFFFFFFFF. Lets a test reach the wrap without 4 billion requests.
+   */
+  firstSequence?: number;
 }
 
 const MAX_SEQUENCE = 0xffffffff;
@@ -41,6 +46,10 @@ export class Sequencer implements PendingOwner {
     this.options = options;
     this.field = options.field;
     this.tombstones = new Tombstones(options.tombstones ?? 1024);
+    const first = options.firstSequence ?? 1;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SEQUENCE) throw new RangeError(`firstSequence must be an integer in 1..${MAX_SEQUENCE}, got ${first}`);
+    // nextSequence() steps before it stamps.
+    this.next = first - 1;
   }
 
   /** Requests on the wire now. */
@@ -71,14 +80,12 @@ export class Sequencer implements PendingOwner {
   }
 
   /** Correlation: a reply (same sequence and code), a late reply (`Unmatched`), or an event. */
-  claim(packet: Packet): Claim {
+  claim(packet: Packet): Match {
     const sequence = packet[this.field];
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
     if (request !== undefined && request.replyCode === packet.code) {
-      this.options.wire.replied?.(packet, request);
-      request.resolveWith(packet);
-      return Claim.Reply;
+      return request;
     }
     // A nonzero sequence is an echo, never an event: a reply to a request that timed out,
     // or (code differs) a server fault. Either way nobody may take it.

@@ -1,10 +1,12 @@
 import { encodeHeaderInto } from '../../protocol/codec.js';
-import { PACKET_SIZE } from '../../protocol/constants.js';
+import { Offset, PACKET_SIZE } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
-import type { Packet, PacketInit, SequenceField } from '../../protocol/packet.js';
-import { WRITE_ACCEPTED } from '../../transports/transport.js';
+import type { SequenceField } from '../../protocol/packet.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { PendingRequest } from './pending.js';
+
+/** What {@link Wire.write} answers: `true` when the bytes were taken at once, else when they will be. */
+export type WriteResult = true | Promise<void>;
 
 /** What correlation needs of the connection: writing, and whether the link is up. */
 export interface Wire {
@@ -12,13 +14,13 @@ export interface Wire {
   readonly up: boolean;
   /**
    * Write a request's header and then its trailing payload (`request.payload`, which the
-   * header only announces), contiguous; resolves once the transport accepted the last byte.
-   * Rejects when the link is down. `request` is told to the state mirror just before the
-   * first byte goes out.
+   * header only announces), contiguous. `true`: the transport took the last byte and still
+   * has room (the common case, answered without a promise); otherwise a promise that resolves
+   * once it has taken them with room to spare (behind an upload, or after a full buffer
+   * drained) and rejects when the link is down or closes first. Never throws. `request` is
+   * told to the state mirror just before the first byte goes out.
    */
-  write(bytes: Uint8Array, request?: PendingRequest): Promise<void>;
-  /** Correlation found the reply of `request`; called just BEFORE the request resolves (the state mirror applies it). */
-  replied?(packet: Packet, request: PendingRequest): void;
+  write(bytes: Uint8Array, request?: PendingRequest): WriteResult;
   /** Resolves true when the link is up (at once if it is), false when the client is finished. */
   whenUp(): Promise<boolean>;
   /** The gate of `exclusive()`: while closed, only requests made inside it are written. */
@@ -33,17 +35,16 @@ export interface Wire {
  * the same fields (test/unit/client-encode.test.ts).
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
-  const f = request.fields;
-  const init: PacketInit = {
-    ...f,
-    code: request.code,
-    cmdDataBits0: ((f?.cmdDataBits0 ?? 0) | Flags.TRIGGER_CALL_BACK) >>> 0,
-    // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
-    addDataBytes: request.payload?.length ?? 0,
-  };
-  if (sequenceField !== undefined && sequence !== undefined) init[sequenceField] = sequence;
   const out = new Uint8Array(PACKET_SIZE);
-  encodeHeaderInto(init, out);
+  // The caller's fields and code (`request.init`, already built for the state mirror) go
+  // through the one encoder, which checks every field; the three fields correlation owns are
+  // then set in place by the one offset table, without a per-request copy of the fields.
+  encodeHeaderInto(request.init, out);
+  const view = new DataView(out.buffer, out.byteOffset, PACKET_SIZE);
+  view.setUint32(Offset.cmdDataBits0, (view.getUint32(Offset.cmdDataBits0, true) | Flags.TRIGGER_CALL_BACK) >>> 0, true);
+  // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
+  view.setUint32(Offset.addDataBytes, request.payload?.length ?? 0, true);
+  if (sequenceField !== undefined && sequence !== undefined) view.setUint32(Offset[sequenceField], sequence, true);
   return out;
 }
 
@@ -59,14 +60,14 @@ export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceFi
 
 /**
  * Hand a request's encoded header (and its payload) to the wire. The reply timer starts
- * when the transport has taken the last byte: at once for the common accepted write (no
- * promise reaction), else when the write settles; a closed link fails the request as never
+ * when the transport has taken the last byte with room to spare: at once for the common
+ * write (no promise reaction), else when the write settles; a closed link fails the request as never
  * written (`maybeExecuted: false`). Shared by both correlation modes.
  */
 export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Array, sequence?: number): void {
   const attempt = ++request.writeAttempt;
   const written = wire.write(bytes, request);
-  if (written === WRITE_ACCEPTED) {
+  if (written === true) {
     request.markWritten();
     return;
   }

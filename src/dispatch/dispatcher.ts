@@ -4,11 +4,12 @@ import type { CommandName } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
 import type { ResyncInfo } from '../../protocol/deframer.js';
 import type { FrameError } from '../../protocol/errors.js';
-import type { Packet } from '../../protocol/packet.js';
+import type { Packet, PacketInit } from '../../protocol/packet.js';
 import type { Transport } from '../../transports/transport.js';
-import { Claim } from '../correlation/claim.js';
+import { Claim, type Match } from '../correlation/claim.js';
 
 export { Claim };
+export type { Match };
 
 /** Events of the packet stream: every unsolicited packet by name and as `'event'`. */
 export type PacketEvents = { [K in CommandName]: [packet: Packet] };
@@ -34,8 +35,11 @@ export interface EventSink {
 export interface DispatcherOptions {
   /** Where events go: the client itself, so listeners registered once survive reconnects. */
   emitter: EventSink;
-  /** Offered every packet first; claims replies for pending requests. */
-  correlate(packet: Packet): Claim;
+  /**
+   * Offered every packet first: the pending request whose reply it is (which the
+   * dispatcher then resolves), or what else it is. Settles nothing itself.
+   */
+  correlate(packet: Packet): Match;
   /** Sees every event before listeners do (the client's `waitFor` waiters). */
   observe?(packet: Packet): void;
   /** The link closed; `error` is set when it did not close cleanly. Called once. */
@@ -45,11 +49,11 @@ export interface DispatcherOptions {
   /** Largest accepted trailing payload (default: the deframer's 64 MiB). */
   maxPayloadBytes?: number;
   /**
-   * Sees every packet correlation did not hand to a request (events, late replies), in
-   * stream order, before any listener: the state mirror. Replies reach it through
-   * correlation (`Wire.replied`) before their request resolves. Must not throw.
+   * Sees every packet, in stream order, before anyone else: the state mirror. A reply is
+   * applied with the request it answers (`sent`) just before that request resolves, an
+   * event or late reply before any listener. Must not throw.
    */
-  mirror?: { apply(packet: Packet): unknown };
+  mirror?: { apply(packet: Packet, sent?: PacketInit): unknown };
   /**
    * How long the stream must stay quiet before a settings answer (0x1007) sent with
    * addDataBytes 0 is handed out with the bare text that followed it (default 100 ms;
@@ -63,7 +67,8 @@ export const DEFAULT_BARE_TEXT_QUIET_MS = 100;
 
 /**
  * The one reader of a connection: bytes → Deframer → packets; each packet is offered to
- * correlation first and becomes an event only when no pending request claims it. A
+ * correlation first, then applied to the state mirror, then handed to the request it
+ * answers or, when none claims it, emitted as an event. A
  * second reader would steal replies, which is the race the public Python client has;
  * `Transport.attach` enforces there is only this one.
  */
@@ -139,12 +144,18 @@ export class Dispatcher {
   }
 
   private dispatch(packet: Packet): void {
-    const claim = this.options.correlate(packet);
+    const match = this.options.correlate(packet);
+    if (typeof match === 'object') {
+      // The mirror first, then the request: code awaiting the reply already sees it applied
+      // (spec/state.md), and the data takes one path only: here.
+      this.options.mirror?.apply(packet, match.init);
+      match.resolveWith(packet);
+      return;
+    }
     const emitter = this.options.emitter;
-    if (claim === Claim.Reply) return;
     // Before listeners, so one that reads the mirror sees this packet applied.
     this.options.mirror?.apply(packet);
-    if (claim === Claim.Unmatched) {
+    if (match === Claim.Unmatched) {
       emitter.emit('unmatched', packet);
       return;
     }

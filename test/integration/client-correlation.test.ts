@@ -199,10 +199,10 @@ describe('sequenced mode', () => {
     expect((await d).value).toBe(4);
   });
 
-  it('sequence numbers wrap past 0xFFFFFFFF to 1 and skip values still pending', () => {
+  it('sequence numbers wrap past 0xFFFFFFFF to 1 (firstSequence starts near the top)', () => {
     const written: Uint8Array[] = [];
-    const wire: Wire = { up: true, gateClosed: false, write: (b) => (written.push(b), Promise.resolve()), whenUp: () => Promise.resolve(true) };
-    const sequencer = new Sequencer({ wire, field: 'clientId', maxInFlight: 8, maxQueued: 8, queueTimeoutMs: 1000 });
+    const wire: Wire = { up: true, gateClosed: false, write: (b) => (written.push(b), true), whenUp: () => Promise.resolve(true) };
+    const sequencer = new Sequencer({ wire, field: 'clientId', maxInFlight: 8, maxQueued: 8, queueTimeoutMs: 1000, firstSequence: 0xfffffffe });
     const make = () =>
       new PendingRequest({
         code: Command.SYSTEM_STATE_GET,
@@ -214,18 +214,20 @@ describe('sequenced mode', () => {
         signal: undefined,
         insideExclusive: false,
       });
-    const requests = Array.from({ length: 4 }, make);
-    // Start near the top of the range.
-    (sequencer as unknown as { next: number }).next = 0xfffffffe;
-    sequencer.submit(requests[0] as PendingRequest);
-    sequencer.submit(requests[1] as PendingRequest);
-    expect(requests.slice(0, 2).map((r) => r.sequence)).toEqual([0xffffffff, 1]);
-    (sequencer as unknown as { next: number }).next = 0xfffffffe;
-    sequencer.submit(requests[2] as PendingRequest);
-    expect(requests[2]?.sequence).toBe(2);
-    for (const r of requests.slice(0, 3)) r.resolveWith({ code: r.code } as Packet);
+    const requests = Array.from({ length: 3 }, make);
+    for (const r of requests) sequencer.submit(r);
+    expect(requests.map((r) => r.sequence)).toEqual([0xfffffffe, 0xffffffff, 1]);
+    expect(sequencer.inFlightCount).toBe(3);
+    for (const r of requests) r.resolveWith({ code: r.code } as Packet);
     expect(sequencer.inFlightCount).toBe(0);
-    expect(written.map((b) => new DataView(b.buffer).getUint32(20, true))).toEqual([0xffffffff, 1, 2]);
+    expect(written.map((b) => new DataView(b.buffer).getUint32(20, true))).toEqual([0xfffffffe, 0xffffffff, 1]);
+  });
+
+  it('firstSequence outside 1..0xFFFFFFFF is refused', () => {
+    const wire: Wire = { up: true, gateClosed: false, write: () => true, whenUp: () => Promise.resolve(true) };
+    for (const firstSequence of [0, -1, 0x100000000, 1.5]) {
+      expect(() => new Sequencer({ wire, field: 'clientId', maxInFlight: 1, maxQueued: 1, queueTimeoutMs: 1, firstSequence })).toThrow(RangeError);
+    }
   });
 });
 

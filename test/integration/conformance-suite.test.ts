@@ -8,6 +8,7 @@ import {
   connectTcp,
   type Packet,
   type TcpTransport,
+  writeAndWaitForRoom,
 } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
@@ -42,7 +43,7 @@ async function proxy(
       data: (chunk) => {
         for (const p of deframer.push(chunk)) {
           const out = f === undefined ? encode(p) : f(p);
-          if (out !== undefined) to.write(out).catch(() => undefined);
+          if (out !== undefined) writeAndWaitForRoom(to, out).catch(() => undefined);
         }
       },
       close: () => to.destroy(),
@@ -185,7 +186,7 @@ describe('runConformance catches broken servers', () => {
   });
 
   it('fails the first check and stops against a plain TCP echo server (which would pass the framing checks)', async () => {
-    const echo = await listenTcp({ port: 0 }, (t) => t.attach({ data: (chunk) => void t.write(chunk.slice()).catch(() => undefined), close: () => {} }));
+    const echo = await listenTcp({ port: 0 }, (t) => t.attach({ data: (chunk) => void writeAndWaitForRoom(t, chunk.slice()).catch(() => undefined), close: () => {} }));
     cleanups.push(() => echo.close());
     const report = await runConformance({ port: echo.port, ...FAST, replyTimeoutMs: 200 });
     expect(report.ok).toBe(false);

@@ -41,8 +41,8 @@ describe('tcp transport', () => {
     expect(client.description).toBe(`127.0.0.1:${listener?.port}`);
     const atServer = collect(server);
     const atClient = collect(client);
-    const writes = Array.from({ length: 200 }, (_, i) => client.write(Uint8Array.of(i & 0xff, (i >> 8) & 0xff)));
-    await Promise.all(writes);
+    const answers = Array.from({ length: 200 }, (_, i) => client.write(Uint8Array.of(i & 0xff, (i >> 8) & 0xff)));
+    expect(answers.every((a) => a)).toBe(true);
     await server.write(Uint8Array.of(7, 8, 9));
     await until(() => atServer.bytes.length === 400 && atClient.bytes.length === 3);
     expect(atServer.bytes).toEqual(Array.from({ length: 200 }, (_, i) => [i & 0xff, (i >> 8) & 0xff]).flat());
@@ -74,12 +74,13 @@ describe('tcp transport', () => {
     const { client, server } = await pair();
     const atServer = collect(server);
     const atClient = collect(client);
-    await client.write(Uint8Array.of(1, 2));
+    expect(client.write(Uint8Array.of(1, 2))).toBe(true);
     await client.close();
     expect(await atClient.closed).toBeUndefined();
     expect(await atServer.closed).toBeUndefined();
     expect(atServer.bytes).toEqual([1, 2]);
-    await expect(client.write(Uint8Array.of(3))).rejects.toBeInstanceOf(TransportClosedError);
+    expect(() => client.write(Uint8Array.of(3))).toThrow(TransportClosedError);
+    await expect(client.whenWritable()).rejects.toBeInstanceOf(TransportClosedError);
   });
 
   it('destroy closes the peer too', async () => {
@@ -91,20 +92,27 @@ describe('tcp transport', () => {
     expect(server.isClosed).toBe(true);
   });
 
-  it('honours backpressure: a write waits while the peer does not read, and completes once it does', async () => {
+  it('honours backpressure: write answers false while the peer does not read, whenWritable resolves once it does, every byte arrives in order', async () => {
     const { client, server } = await pair();
-    const atServer = collect(server, false);
+    const received: Uint8Array[] = [];
+    let count = 0;
+    server.attach({ data: (c) => (received.push(c), (count += c.length)), close: () => undefined });
     server.pause();
-    const big = new Uint8Array(32 * 1024 * 1024);
-    let accepted = false;
-    const write = client.write(big).then(() => (accepted = true));
-    // Bounded negative check: 32 MiB cannot fit in the socket buffers, so the write stays pending.
+    const big = Uint8Array.from({ length: 32 * 1024 * 1024 }, (_, i) => (i * 31) & 0xff);
+    // 32 MiB cannot fit in the socket buffers: the bytes are queued, the answer says "wait".
+    expect(client.write(big)).toBe(false);
+    let writable = false;
+    const room = client.whenWritable().then(() => (writable = true));
+    // Bounded negative check: the socket stays full while the peer does not read.
     await turns(5);
-    expect(accepted).toBe(false);
+    expect(writable).toBe(false);
     server.resume();
-    await write;
-    await until(() => atServer.count() === big.length);
-    expect(accepted).toBe(true);
+    await room;
+    expect(writable).toBe(true);
+    await until(() => count === big.length, 10_000);
+    expect(Buffer.compare(Buffer.concat(received), Buffer.from(big))).toBe(0);
+    // Room again: at once.
+    await client.whenWritable();
   });
 
   it('writers that pile up on a full socket share one drain listener, and all complete', async () => {
@@ -112,13 +120,29 @@ describe('tcp transport', () => {
     const atServer = collect(server, false);
     server.pause();
     const chunk = new Uint8Array(4 * 1024 * 1024);
-    const writes: Promise<void>[] = [];
-    for (let i = 0; i < 40; i++) writes.push(client.write(chunk));
+    const answers: boolean[] = [];
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      answers.push(client.write(chunk));
+      waits.push(client.whenWritable());
+    }
+    expect(answers.every((a) => !a)).toBe(true);
     // Regression: each waiting write used to add its own 'drain' and 'close' listener.
     expect(client.socket.listenerCount('drain')).toBe(1);
     server.resume();
-    await Promise.all(writes);
+    await Promise.all(waits);
     await until(() => atServer.count() === 40 * chunk.length);
     expect(client.socket.listenerCount('drain')).toBe(0);
+  });
+
+  it('a writer waiting for room is rejected when the connection closes first', async () => {
+    const { client, server } = await pair();
+    collect(server, false);
+    collect(client);
+    server.pause();
+    expect(client.write(new Uint8Array(32 * 1024 * 1024))).toBe(false);
+    const room = client.whenWritable();
+    server.destroy();
+    await expect(room).rejects.toBeInstanceOf(TransportClosedError);
   });
 });

@@ -106,7 +106,9 @@ describe('PacketWriter', () => {
   });
 
   it('a progress listener that throws is reported and the upload completes; a closed transport fails the upload and everything queued', async () => {
-    const [mine, theirs] = createMemoryPair();
+    // A small high-water mark: every chunk fills the buffer, so the upload is still waiting
+    // for room when the transport is destroyed.
+    const [mine, theirs] = createMemoryPair({ highWaterBytes: 1000 });
     cleanups.push(() => theirs.destroy());
     theirs.attach({ data: () => undefined, close: () => undefined });
     const errors: unknown[] = [];
@@ -116,8 +118,8 @@ describe('PacketWriter', () => {
       throw new Error('listener bug');
     });
     expect(errors.length).toBe(5);
-    const big = writer.write(header({ code: 1 }, payload.length), undefined, payload).catch((e: Error) => e);
-    const after = writer.write(header({ code: 2 }, 0)).catch((e: Error) => e);
+    const big = Promise.resolve(writer.write(header({ code: 1 }, payload.length), undefined, payload)).catch((e: Error) => e);
+    const after = Promise.resolve(writer.write(header({ code: 2 }, 0))).catch((e: Error) => e);
     mine.destroy();
     expect(await big).toMatchObject({ code: 'CLOSED' });
     expect(await after).toMatchObject({ code: 'CLOSED' });

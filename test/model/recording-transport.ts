@@ -45,7 +45,7 @@ export class RecordingTransport extends DelegatingTransport {
     });
   }
 
-  override write(bytes: Uint8Array): Promise<void> {
+  override write(bytes: Uint8Array): boolean {
     if (this.inner.isClosed) {
       this.refusedWrites++;
       return this.inner.write(bytes);

@@ -26,6 +26,7 @@ import {
   Offset,
   type Packet,
   type Transport,
+  writeAndWaitForRoom,
 } from 'flamingo-protocol';
 
 const MAX_PAYLOAD = 2048;
@@ -140,7 +141,7 @@ function serveHostile(transport: Transport, mode: Mode, s: Scenario): { replies:
   let requests = 0;
   const write = (bytes: Uint8Array) => {
     // Arbitrary chunking, each piece its own write.
-    for (let at = 0; at < bytes.length; at += s.chunkMax) transport.write(bytes.subarray(at, at + s.chunkMax)).catch(() => undefined);
+    for (let at = 0; at < bytes.length; at += s.chunkMax) writeAndWaitForRoom(transport, bytes.subarray(at, at + s.chunkMax)).catch(() => undefined);
   };
   transport.attach({
     data: (chunk) => {
@@ -266,7 +267,7 @@ describe('hostile server fuzz', () => {
         client.on('error', () => undefined);
         try {
           const pending = [1, 2, 3].map((axis) => client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).then(() => 'resolved', (e: Error) => e.name));
-          for (const c of chunks) await serverEnd.write(c).catch(() => undefined);
+          for (const c of chunks) await writeAndWaitForRoom(serverEnd, c).catch(() => undefined);
           const outcomes = await Promise.all(pending);
           for (const o of outcomes) expect(['TimeoutError', 'ConnectionClosedError']).toContain(o);
         } finally {

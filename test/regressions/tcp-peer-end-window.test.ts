@@ -12,7 +12,7 @@
  */
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, connectTcp, FlamingoClient, listenTcp, TransportClosedError, type Packet, type TcpListener, type TcpTransport } from 'flamingo-protocol';
+import { Command, connectTcp, FlamingoClient, listenTcp, TransportClosedError, type Packet, type TcpListener, type TcpTransport, writeAndWaitForRoom } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { AbortedMove } from '../model/model.js';
 import { CloseAtAnyPoint, SharedSignalAbort } from '../model/misuse.js';
@@ -53,7 +53,7 @@ describe('regressions: the window between a TCP peer hanging up and the socket c
     let closeDelivered = false;
     client.attach({ data: () => undefined, close: () => (closeDelivered = true) });
     const serverSide = await accepted;
-    const seen = atPeerEnd(client.socket, () => ({ isClosed: client.isClosed, closeDelivered, write: client.write(Uint8Array.of(1)).then(() => 'accepted', (e: unknown) => e) }));
+    const seen = atPeerEnd(client.socket, () => ({ isClosed: client.isClosed, closeDelivered, write: writeAndWaitForRoom(client, Uint8Array.of(1)).then(() => 'accepted', (e: unknown) => e) }));
     void serverSide.close();
     const { isClosed, closeDelivered: delivered, write } = await seen;
     expect(isClosed).toBe(true);

@@ -3,6 +3,7 @@ import { Command } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { listenTcp, type TcpListener, type TcpTransport } from '../../transports/tcp.js';
+import { writeAndWaitForRoom } from '../../transports/transport.js';
 import { DEFAULT_SETTINGS_TEXT } from '../../protocol/default-settings.js';
 
 /**
@@ -54,7 +55,7 @@ export async function startEvidenceServer(options: EvidenceServerOptions = {}): 
     }, ms);
     timers.add(t);
   };
-  const send = (to: TcpTransport, bytes: Uint8Array): void => void to.write(bytes).catch(() => undefined);
+  const send = (to: TcpTransport, bytes: Uint8Array): void => void writeAndWaitForRoom(to, bytes).catch(() => undefined);
   const broadcast = (init: PacketInit): void => {
     const bytes = encodePacket({ status: 1, ...init });
     for (const c of clients) send(c, bytes);

@@ -15,6 +15,7 @@ import {
   type PacketInit,
   type TcpListener,
   type Transport,
+  writeAndWaitForRoom,
 } from 'flamingo-protocol';
 import { concat } from './packets.js';
 
@@ -55,7 +56,7 @@ export class FakeConnection {
 
   /** Write all parts as ONE chunk (one write): what a server does when it sends several packets together. */
   write(...parts: Uint8Array[]): void {
-    this.transport.write(concat(parts)).catch(() => undefined);
+    writeAndWaitForRoom(this.transport, concat(parts)).catch(() => undefined);
   }
 
   /** Drop the connection at once (like a crash or a reset). */

@@ -73,10 +73,34 @@ export class TapTransport extends DelegatingTransport {
   override get description(): string {
     return `tap(${this.inner.description})`;
   }
-  override async write(bytes: Uint8Array): Promise<void> {
+  /** Settles once every held write has reached `inner` (in write order); null when none is held. */
+  private held: Promise<void> | null = null;
+
+  /**
+   * A write `onWrite` holds is kept here and answered `false` (no room), as a full socket
+   * would; it reaches `inner` when the hold settles, after any write held before it.
+   */
+  override write(bytes: Uint8Array): boolean {
     const hold = this.onWrite(bytes);
-    if (hold !== undefined) await hold;
-    return this.inner.write(bytes);
+    if (hold === undefined && this.held === null) return this.inner.write(bytes);
+    const before = this.held ?? Promise.resolve();
+    const mine: Promise<void> = before
+      .then(() => hold)
+      .then(() => {
+        this.inner.write(bytes);
+      })
+      .finally(() => {
+        if (this.held === mine) this.held = null;
+      });
+    this.held = mine;
+    // A failure (inner closed meanwhile) reaches whoever waits in whenWritable; none is unhandled.
+    mine.catch(() => undefined);
+    return false;
+  }
+
+  override whenWritable(): Promise<void> {
+    const held = this.held;
+    return held === null ? this.inner.whenWritable() : held.then(() => this.inner.whenWritable());
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type Packet,
   type PacketInit,
   type Transport,
+  writeAndWaitForRoom,
 } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 
@@ -125,7 +126,7 @@ export class WireClient {
 export function memoryClient(sim: SimulatedMicroscope, options: Parameters<typeof createMemoryPair>[0] = {}): { client: WireClient; id: number; transport: Transport } {
   const [mine, theirs] = createMemoryPair(options);
   const client = new WireClient({
-    write: (b) => void mine.write(b).catch(() => undefined),
+    write: (b) => void writeAndWaitForRoom(mine, b).catch(() => undefined),
     end: () => void mine.close(),
     destroy: () => mine.destroy(),
   });

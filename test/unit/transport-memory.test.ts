@@ -68,8 +68,9 @@ describe('memory transport', () => {
     expect(await ra.closed).toBeUndefined();
     expect(rb.bytes()).toEqual([5]);
     expect(a.isClosed && b.isClosed).toBe(true);
-    await expect(a.write(Uint8Array.of(1))).rejects.toBeInstanceOf(TransportClosedError);
-    await expect(b.write(Uint8Array.of(1))).rejects.toBeInstanceOf(TransportClosedError);
+    expect(() => a.write(Uint8Array.of(1))).toThrow(TransportClosedError);
+    expect(() => b.write(Uint8Array.of(1))).toThrow(TransportClosedError);
+    await expect(a.whenWritable()).rejects.toBeInstanceOf(TransportClosedError);
   });
 
   it('destroy resets the peer with an error', async () => {
@@ -81,21 +82,63 @@ describe('memory transport', () => {
     expect(error?.message).toBe(`${b.description}: connection reset by peer`);
   });
 
-  it('a paused reader backs the writer up past highWaterBytes; resume releases it', async () => {
+  it('a paused reader backs the writer up past highWaterBytes: write answers false, whenWritable resolves on resume, no byte lost', async () => {
     const [a, b] = createMemoryPair({ highWaterBytes: 1000 });
     const r = reader(b);
     b.pause();
-    await a.write(new Uint8Array(600));
+    await turns(1);
+    const first = Uint8Array.from({ length: 600 }, (_, i) => i & 0xff);
+    const second = Uint8Array.from({ length: 600 }, (_, i) => (i * 7) & 0xff);
+    expect(a.write(first)).toBe(true);
+    // Over the mark: the bytes are taken all the same, the answer says "wait".
+    expect(a.write(second)).toBe(false);
     let released = false;
-    const blocked = a.write(new Uint8Array(600)).then(() => (released = true));
-    // Bounded negative check: the blocked write stays blocked for a few turns.
+    const room = a.whenWritable().then(() => (released = true));
+    // Bounded negative check: the writer stays blocked for a few turns.
     await turns(5);
     expect(released).toBe(false);
     expect(r.bytes().length).toBe(0);
     b.resume();
-    await blocked;
-    await until(() => r.bytes().length === 1200);
+    await room;
     expect(released).toBe(true);
+    await until(() => r.bytes().length === 1200);
+    expect(r.bytes()).toEqual([...first, ...second]);
+    // With room again, whenWritable resolves at once.
+    await a.whenWritable();
+    a.destroy();
+  });
+
+  it('a writer waiting for room is rejected, not left hanging, when the reader is destroyed', async () => {
+    const [a, b] = createMemoryPair({ highWaterBytes: 10 });
+    reader(a);
+    reader(b);
+    b.pause();
+    expect(a.write(new Uint8Array(20))).toBe(false);
+    const room = a.whenWritable();
+    b.destroy();
+    await expect(room).rejects.toBeInstanceOf(TransportClosedError);
+  });
+
+  it('backpressure passes through a wrapping transport unchanged (no promise identity to lose)', async () => {
+    const [a, b] = createMemoryPair({ highWaterBytes: 100 });
+    class Tap extends DelegatingTransport {
+      readonly sizes: number[] = [];
+      override write(bytes: Uint8Array): boolean {
+        this.sizes.push(bytes.length);
+        return super.write(bytes);
+      }
+    }
+    const wrapped = new Tap(a);
+    reader(wrapped);
+    const r = reader(b);
+    b.pause();
+    expect(wrapped.write(new Uint8Array(80))).toBe(true);
+    expect(wrapped.write(new Uint8Array(80))).toBe(false);
+    const room = wrapped.whenWritable();
+    b.resume();
+    await room;
+    await until(() => r.bytes().length === 160);
+    expect(wrapped.sizes).toEqual([80, 80]);
     a.destroy();
   });
 
@@ -103,7 +146,7 @@ describe('memory transport', () => {
     const [a, b] = createMemoryPair();
     const seen: number[] = [];
     class Counting extends DelegatingTransport {
-      override write(bytes: Uint8Array): Promise<void> {
+      override write(bytes: Uint8Array): boolean {
         seen.push(bytes.length);
         return super.write(bytes);
       }
@@ -111,8 +154,8 @@ describe('memory transport', () => {
     const wrapped = new Counting(a);
     const atA = reader(wrapped);
     const atB = reader(b);
-    await wrapped.write(Uint8Array.of(1, 2, 3));
-    await b.write(Uint8Array.of(9));
+    expect(wrapped.write(Uint8Array.of(1, 2, 3))).toBe(true);
+    expect(b.write(Uint8Array.of(9))).toBe(true);
     await until(() => atB.bytes().length === 3 && atA.bytes().length === 1);
     expect(seen).toEqual([3]);
     expect(atB.bytes()).toEqual([1, 2, 3]);

@@ -2,6 +2,7 @@ import { commandName } from '../../../protocol/commands.js';
 import { Deframer } from '../../../protocol/deframer.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { connectTcp } from '../../../transports/tcp.js';
+import { writeAndWaitForRoom } from '../../../transports/transport.js';
 import { compareReply, type RequestComparison } from './replay-compare.js';
 import { answers, type ReplayScript } from './replay-script.js';
 
@@ -64,7 +65,7 @@ export async function replayAgainst(script: ReplayScript, options: ReplayAgainst
       for (const e of script.exchanges.filter((x) => x.conn === conn)) {
         index++;
         if (closed) break;
-        await transport.write(e.requestBytes);
+        await writeAndWaitForRoom(transport, e.requestBytes);
         const waitMs = e.reply !== undefined ? (options.replyTimeoutMs ?? 5000) : (options.graceMs ?? 200);
         const now = await take(e.request, waitMs);
         // Pushes that came meanwhile are not compared: they depend on timing, not the request.

@@ -5,7 +5,7 @@ import { commandName } from '../../../protocol/commands.js';
 import { Deframer } from '../../../protocol/deframer.js';
 import type { Packet } from '../../../protocol/packet.js';
 import { createMemoryPair } from '../../../transports/memory.js';
-import type { Transport } from '../../../transports/transport.js';
+import { type Transport, writeAndWaitForRoom } from '../../../transports/transport.js';
 import { adaptFollower, requestKey, type RecordedExchange, type ReplayScript } from './replay-script.js';
 
 /** Options of {@link ReplayServer}. */
@@ -119,7 +119,7 @@ export class ReplayServer extends SafeEmitter<ReplayServerEvents> {
         return;
       }
       modelLink ??= this.connectModel(send);
-      void modelLink.write(encodePacket(packet)).catch(() => undefined);
+      void writeAndWaitForRoom(modelLink, encodePacket(packet)).catch(() => undefined);
     };
     socket.on('data', (chunk: Buffer) => {
       for (const packet of deframer.push(chunk)) handle(packet);

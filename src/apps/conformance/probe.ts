@@ -6,7 +6,7 @@ import { Deframer } from '../../../protocol/deframer.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import { connectTcp } from '../../../transports/tcp.js';
-import type { Transport } from '../../../transports/transport.js';
+import { type Transport, writeAndWaitForRoom } from '../../../transports/transport.js';
 
 /** Options of {@link ProbeConnection.open}. */
 export interface ProbeOptions {
@@ -99,7 +99,7 @@ export class ProbeConnection {
 
   /** Write bytes in one write call. */
   write(bytes: Uint8Array): Promise<void> {
-    return this.transport.write(bytes);
+    return writeAndWaitForRoom(this.transport, bytes);
   }
 
   /**
@@ -108,7 +108,7 @@ export class ProbeConnection {
    */
   async writeBytewise(bytes: Uint8Array): Promise<void> {
     for (let i = 0; i < bytes.length; i++) {
-      await this.transport.write(bytes.subarray(i, i + 1));
+      await writeAndWaitForRoom(this.transport, bytes.subarray(i, i + 1));
       await nextTurn();
     }
   }

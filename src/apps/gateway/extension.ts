@@ -3,6 +3,7 @@ import { STATUS_OK } from '../../../protocol/constants.js';
 import { Flags } from '../../../protocol/flags.js';
 import { connectTcp } from '../../../transports/tcp.js';
 import type { TcpTransport } from '../../../transports/tcp.js';
+import { writeAndWaitForRoom } from '../../../transports/transport.js';
 import type { FlamingoClient } from '../../client/client.js';
 import { ArgumentError, ProtocolError, TimeoutError } from '../../errors.js';
 import { connectTls, type ClientTlsOptions } from './tls.js';
@@ -62,7 +63,7 @@ export async function connectGateway(options: ConnectGatewayOptions): Promise<Tc
       : await connectTcp({ host, port: options.port, ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
   if (options.token !== undefined) {
     try {
-      await transport.write(encodeGatewayHello(options.token));
+      await writeAndWaitForRoom(transport, encodeGatewayHello(options.token));
     } catch (error) {
       transport.destroy();
       throw error;

@@ -1,5 +1,4 @@
 import { joinBytes } from '../../../protocol/bytes.js';
-import { WRITE_ACCEPTED } from '../../../transports/transport.js';
 import type { Transport } from '../../../transports/transport.js';
 
 /**
@@ -50,12 +49,23 @@ export class Outbox {
   }
 
   private write(bytes: Uint8Array): void {
-    const written = this.transport.write(bytes);
-    // Accepted at once (the usual case): nothing can have queued meanwhile, so the outbox is
-    // idle again without a promise reaction per packet.
-    if (written === WRITE_ACCEPTED) return;
+    let roomLeft: boolean;
+    try {
+      roomLeft = this.transport.write(bytes);
+    } catch {
+      this.failed();
+      return;
+    }
+    // Room left (the usual case): nothing can have queued meanwhile, so the outbox is idle
+    // again without a promise reaction per packet. Also after a wait (called from
+    // `accepted`): left marked as writing, every later packet would queue behind a write
+    // that is no longer outstanding, for ever.
+    if (roomLeft) {
+      this.writing = false;
+      return;
+    }
     this.writing = true;
-    written.then(this.accepted, this.failed);
+    this.transport.whenWritable().then(this.accepted, this.failed);
   }
 
   private readonly accepted = (): void => {

@@ -4,6 +4,7 @@ import { Deframer } from '../../../protocol/deframer.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import type { MemoryTransport } from '../../../transports/memory.js';
+import { writeAndWaitForRoom } from '../../../transports/transport.js';
 
 /**
  * Where an app's packet number goes so the instrument's record tells whose packet it is and
@@ -122,7 +123,7 @@ export class ModelApp {
       at += p.length;
     }
     // A write the gateway cannot take any more (cut off) is the same as the app being gone.
-    this.transport.write(chunk).catch(() => undefined);
+    writeAndWaitForRoom(this.transport, chunk).catch(() => undefined);
   }
 
   pause(): void {

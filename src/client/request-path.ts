@@ -1,0 +1,142 @@
+import { encodePacket } from '../../protocol/codec.js';
+import { commandName } from '../../protocol/commands.js';
+import type { Packet } from '../../protocol/packet.js';
+import type { PendingRequest, RequestFields } from '../correlation/pending.js';
+import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
+import type { Correlator, Entry } from './correlator.js';
+import type { EventHub } from './event-hub.js';
+import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
+import { checkFields, resolveCode, type CommandRef } from './fields.js';
+import type { RunGate } from './helpers/run-gate.js';
+import type { Link } from './link.js';
+import type { ExclusiveTx, RequestOptions, ResolvedOptions, SendOptions } from './options.js';
+import { checkRequest, newRequest, rejectAll } from './requests.js';
+
+/** What a {@link RequestPath} needs of the client that owns it. */
+export interface RequestPathParts {
+  readonly options: ResolvedOptions;
+  readonly link: Link;
+  readonly correlator: Correlator;
+  readonly runGate: RunGate;
+  readonly hub: EventHub;
+  /** True once the client is finished. */
+  finished(): boolean;
+}
+
+/**
+ * The way in for requests, sends and exclusive sections, from the facade to correlation:
+ * checks, the run gate, the set of open requests, and the re-entrant exclusive section
+ * (spec/exclusive.md). The AsyncLocalStorage lookup that finds the section a call is made
+ * from runs only while a section holds the gate: a client with no section pays nothing.
+ */
+export class RequestPath {
+  /** Requests not yet settled (on the wire or waiting for their turn). */
+  readonly open = new Set<PendingRequest>();
+  /** Sections waiting or running; close() rejects them all. */
+  private readonly sections = new SectionRegistry();
+
+  constructor(private readonly parts: RequestPathParts) {}
+
+  /** FlamingoClient.request: inside a section the caller runs in, through that section. */
+  request(code: CommandRef, fields: RequestFields | undefined, options: RequestOptions): Promise<Packet> {
+    const holding = this.parts.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.request(code, fields, options);
+    return this.make(code, fields, options, null);
+  }
+
+  /** FlamingoClient.send: inside a section the caller runs in, through that section. */
+  send(code: CommandRef, fields: RequestFields | undefined, options: SendOptions): Promise<void> {
+    const holding = this.parts.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.send(code, fields, options);
+    return this.sendPacket(code, fields, options, false);
+  }
+
+  /** FlamingoClient.exclusive: re-entrant, rejected by {@link RequestPath.close}. */
+  exclusive<T>(fn: (tx: ExclusiveTx) => Promise<T>): Promise<T> {
+    if (this.parts.finished()) return Promise.reject(new ConnectionClosedError('the client is closed', false));
+    // Called from inside one of this client's sections (a helper that opens its own, or
+    // state.refresh()): the link is held already, so run in it instead of queuing behind it.
+    const holding = this.parts.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) {
+      try {
+        return Promise.resolve(fn(holding.tx));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.sections.track((cancelled) =>
+      this.parts.correlator.exclusive(async (entry) => {
+        if (cancelled() || this.parts.finished()) throw new ConnectionClosedError('the client was closed before the exclusive section began', false);
+        let active = true;
+        const tx: ExclusiveTx = {
+          request: (code, fields, options = {}) => (active ? this.make(code, fields, options, entry) : this.request(code, fields, options)),
+          send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
+          waitFor: (selector, options) => this.parts.hub.waitFor(selector, options ?? {}),
+        };
+        try {
+          return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
+        } finally {
+          active = false;
+        }
+      }),
+    );
+  }
+
+  /** The link is lost: correlation settles what it carried; without `whileDown: 'queue'` every open request rejects. */
+  linkLost(cause: Error): void {
+    const keepQueued = this.parts.options.reconnect?.whileDown === 'queue';
+    this.parts.correlator.linkLost(cause, keepQueued);
+    if (!keepQueued) rejectAll(this.open, cause);
+  }
+
+  /** The client is finished: every open request and every section rejects. */
+  close(error: Error | undefined): void {
+    rejectAll(this.open, error);
+    this.sections.rejectAll(() => new ConnectionClosedError('the client was closed', false, { cause: error }));
+  }
+
+  private make(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, entry: Entry): Promise<Packet> {
+    const { correlator, link } = this.parts;
+    const context = { mode: correlator.mode, sequenceField: correlator.sequenceField, requestTimeoutMs: this.parts.options.requestTimeoutMs, insideExclusive: entry !== null };
+    let code: number;
+    let name: string;
+    try {
+      ({ code, name } = checkRequest(command, fields, options, context));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (this.parts.finished()) return Promise.reject(new ConnectionClosedError(`${name} was not sent: the client is closed`, false, { command: name }));
+    if (!link.up && this.parts.options.reconnect?.whileDown !== 'queue') {
+      return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
+    }
+    if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
+    const held = this.parts.runGate.hold(code, options.duringRun ?? 'fail');
+    if (held !== undefined) return held.then(() => this.make(command, fields, options, entry));
+    const request = newRequest(code, name, fields, options, context);
+    request.registry = this.open;
+    this.open.add(request);
+    correlator.submit(request, entry);
+    return request.promise;
+  }
+
+  private async sendPacket(command: CommandRef, fields: RequestFields | undefined, options: SendOptions, inside: boolean): Promise<void> {
+    const { correlator, link } = this.parts;
+    const code = resolveCode(command);
+    checkFields(code, fields);
+    if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
+    // Header only (announcing the payload's length): the writer sends the payload after it in chunks.
+    const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, addDataBytes: options.payload.length } : { ...fields, code });
+    const sent = { ...fields, code };
+    while (!inside && correlator.gateClosed && !this.parts.finished()) await correlator.gateOpened();
+    if (this.parts.finished() || !link.up) {
+      const why = this.parts.finished() ? 'closed' : 'down';
+      throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
+    }
+    correlator.noteSent(code);
+    try {
+      await link.write(bytes, sent, options.payload, options.onUploadProgress);
+    } catch (error) {
+      throw new ConnectionClosedError(`${commandName(code)} could not be written`, false, { command: commandName(code), cause: error });
+    }
+  }
+}
