@@ -109,7 +109,8 @@ describe('examples/live-and-tiles.mjs (child process against the simulator)', ()
       const after = s.snapshot();
       expect(after.roi).toEqual({ left: 513, top: 769, width: 1024, height: 512 });
       expect(after.lasers.map((l) => l.previewOn)).toEqual([false, false, true, false]);
-      expect(after.illumination).toEqual({ left: true, right: false });
+      // prepareLive switches only the left path off and on (spec/vocabulary.md); the right path keeps the simulator's start state.
+      expect(after.illumination).toEqual({ left: true, right: true });
       expect(after.workflowsRun).toBe(1);
     });
   }
