@@ -3,6 +3,7 @@ import { dataText } from '../../protocol/codec.js';
 import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
+import { LASER_SET_ATTEMPTS } from '../../src/client/helpers/lasers.js';
 import { AbortError, ProtocolError, TimeoutError } from '../../src/errors.js';
 import { InvariantError, type Rig } from './rig.js';
 
@@ -246,8 +247,12 @@ export class LaserSetGet extends AppCommand {
     await step(rig, this.toString(), async () => {
       const percent = this.hundredths / 100;
       rig.issue(Command.LASER_LEVEL_SET);
+      const disconnects = rig.disconnects;
       const set = await rig.settle('lasers.setLevel', rig.client.lasers.setLevel(this.laser, percent));
-      if (set.ok) model.lasers[this.laser] = percent;
+      // setLevel writes the set again after each link lost before its read-back (spec/protocol.md "Our choices").
+      rig.issue(Command.LASER_LEVEL_SET, Math.min(rig.disconnects - disconnects, LASER_SET_ATTEMPTS - 1));
+      // The instrument holds what the read-back reports (it quantises), not what was asked.
+      if (set.ok) model.lasers[this.laser] = set.value;
       else {
         rig.allowError(this.toString(), set.error);
         model.lasers[this.laser] = undefined;
@@ -406,7 +411,11 @@ export class WaitForMotion extends AppCommand {
       const disconnects = rig.disconnects;
       const stopped = rig.client.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === this.axis, { timeoutMs: rig.profile.eventTimeoutMs });
       // Observed below; handled now so a rejection while the ack is awaited is not "unhandled".
-      stopped.catch(() => undefined);
+      // Stop events recorded when the waiter gave up: an event already there was missed.
+      let stopsAtTimeout = -1;
+      stopped.catch(() => {
+        stopsAtTimeout = (rig.stops[this.axis] as Packet[]).length;
+      });
       rig.issue(Command.STAGE_POSITION_SET);
       const ack = await rig.settle('zero move', rig.client.request(Command.STAGE_POSITION_SET, { int32Data0: this.axis, value: here }));
       if (!ack.ok) {
@@ -416,6 +425,16 @@ export class WaitForMotion extends AppCommand {
       }
       const event = await rig.settle('waitFor', stopped);
       if (!event.ok) {
+        if (event.error instanceof TimeoutError && rig.disconnects === disconnects) {
+          // The event budget also covers the ack's round trip, which a loaded machine can
+          // exceed: allowed only when the event had not come yet and does come (it follows
+          // the ack on the stream, so it is there once a later reply is).
+          if (stopsAtTimeout > a.pendingFrom) fail(`waitFor motion of axis ${this.axis} timed out with its event already received`);
+          const from = a.pendingFrom;
+          await settleAxis(rig, model, this.axis);
+          if ((rig.stops[this.axis] as Packet[]).length <= from && rig.disconnects === disconnects) fail(`zero move of axis ${this.axis}: STAGE_MOTION_STOPPED never came`);
+          return;
+        }
         rig.allowError(`waitFor motion of axis ${this.axis}`, event.error, disconnects);
         return;
       }

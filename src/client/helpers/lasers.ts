@@ -4,7 +4,7 @@ import { STATUS_OK } from '../../../protocol/constants.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
-import { ArgumentError, ProtocolError } from '../../errors.js';
+import { ArgumentError, ConnectionClosedError, ProtocolError } from '../../errors.js';
 import { issue } from './reply-rule.js';
 import { checkFinite, checkLaser } from './validate.js';
 import { formatLaserLevel, isLaserLevelError, parseLaserLevel } from '../../../protocol/laser-level.js';
@@ -32,10 +32,7 @@ export class LaserHelper {
     checkFinite('tolerance', tolerance, 'LASER_LEVEL_SET');
     if (tolerance < 0) throw new ArgumentError(`tolerance must be >= 0, got ${tolerance}`, 'LASER_LEVEL_SET');
     const before = this.pending.get(laser) ?? Promise.resolve();
-    const turn = before.catch(() => undefined).then(async () => {
-      await this.client.send(Command.LASER_LEVEL_SET, { int32Data0: laser, data: formatLaserLevel(percent), cmdDataBits0: Flags.TRIGGER_CALL_BACK });
-      return this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
-    });
+    const turn = before.catch(() => undefined).then(() => this.setAndReadBack(laser, percent));
     this.pending.set(laser, turn);
     let reply: Packet;
     try {
@@ -50,6 +47,34 @@ export class LaserHelper {
       });
     }
     return level;
+  }
+
+  /**
+   * Write the set, then read the level back. The set is never answered, so a link lost
+   * between its write and the read-back's reply leaves it unknown whether it reached the
+   * instrument; the read-back on the new link would then report the old level. The set is
+   * absolute (idempotent), so it is written again on the new link (spec/protocol.md
+   * "Our choices"), at most {@link LASER_SET_ATTEMPTS} times.
+   */
+  private async setAndReadBack(laser: number, percent: number): Promise<Packet> {
+    let lost = 0;
+    const onLost = (): void => {
+      lost++;
+    };
+    this.client.on('disconnect', onLost);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const lostBefore = lost;
+        await this.client.send(Command.LASER_LEVEL_SET, { int32Data0: laser, data: formatLaserLevel(percent), cmdDataBits0: Flags.TRIGGER_CALL_BACK });
+        const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
+        if (lost === lostBefore) return reply;
+        if (attempt === LASER_SET_ATTEMPTS) {
+          throw new ConnectionClosedError(`laser ${laser}: the link dropped after each of ${LASER_SET_ATTEMPTS} sets before its read-back`, true, { command: 'LASER_LEVEL_SET' });
+        }
+      }
+    } finally {
+      this.client.off('disconnect', onLost);
+    }
   }
 
   /**
@@ -78,6 +103,9 @@ export class LaserHelper {
     for (let laser = 1; laser <= 4; laser++) await issue(this.client, Command.LASER_ALL_DISABLE, { int32Data0: laser });
   }
 }
+
+/** How many times setLevel writes the set when the link keeps dropping before its read-back. */
+export const LASER_SET_ATTEMPTS = 3;
 
 /** Default tolerance of {@link LaserHelper.setLevel}, in percentage points (read-backs seen 0.7 off). */
 export const DEFAULT_LEVEL_TOLERANCE = 1;
