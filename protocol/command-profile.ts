@@ -4,7 +4,7 @@
  * sure we are (spec/protocol.md "Behaviour profile"). Every row cites its evidence; a
  * behaviour no evidence shows is graded `CHOICE` and is this project's decision.
  */
-import type { CommandAlias, CommandProfile, DuringRun, EvidenceGrade, EvidenceRef, ReplyRule } from './command-profile-types.js';
+import type { CommandProfile, EvidenceGrade, EvidenceRef, ReplyRule } from './command-profile-types.js';
 
 export type { CommandAlias, CommandProfile, DuringRun, EvidenceGrade, EvidenceRef, ReplyRule } from './command-profile-types.js';
 
