@@ -11,6 +11,10 @@ import type { ReconnectOptions } from '../reconnect.js';
 import { SafeEmitter } from '../safe-emitter.js';
 import { isLoopbackHost, tokenBytes } from './access.js';
 import { DownstreamSession } from './downstream-session.js';
+import { GatewayMonitor } from './http/monitor.js';
+import { serveHttp } from './http/serve.js';
+import type { GatewayHttpListen } from './http/serve.js';
+import type { GatewayHttpServer } from './http/server.js';
 import type { SessionEnd, SessionHost } from './downstream-session.js';
 import { LeaseBroker } from './lease-broker.js';
 import { LiveRelay } from './live-relay.js';
@@ -61,6 +65,11 @@ export interface GatewayOptions {
   helloTimeoutMs?: number;
   /** Live frames one viewer may have waiting before older ones are dropped (default 2). */
   maxQueuedFrames?: number;
+  /**
+   * Serve /health, /metrics and the dashboard over HTTP (off by default). The host defaults
+   * to 127.0.0.1; any other host requires `token`, which every HTTP request then carries.
+   */
+  http?: GatewayHttpListen;
 }
 
 /** Where the gateway listens. */
@@ -71,6 +80,8 @@ export interface GatewayAddress {
   livePort: number | undefined;
   /** The read-only port, when configured. */
   readOnlyPort: number | undefined;
+  /** The HTTP port (/health, /metrics, dashboard), when serving. */
+  httpPort: number | undefined;
 }
 
 /** One connected client. */
@@ -157,6 +168,9 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   private readonly sessionsById = new Map<number, DownstreamSession>();
   private readonly servers: TcpListener[] = [];
   private live: LiveRelay | null = null;
+  /** What the HTTP side shows, when serving HTTP. */
+  private readonly monitor: GatewayMonitor | null;
+  private http: GatewayHttpServer | null = null;
   private addressValue: GatewayAddress | null = null;
   private nextId = 1;
   private closing: Promise<void> | null = null;
@@ -183,6 +197,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
         self.counters.readOnlyRefused++;
       },
     };
+    this.monitor = options.http === undefined ? null : this.makeMonitor();
     upstream.on('event', this.fanOut);
     upstream.on('disconnect', ({ error }) => {
       this.counters.upstreamLosses++;
@@ -206,6 +221,9 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     const host = options.host ?? '127.0.0.1';
     if (options.token === undefined && !isLoopbackHost(host)) {
       throw new ArgumentError(`listening on ${host} (not loopback) requires a token`);
+    }
+    if (options.http !== undefined && options.token === undefined && !isLoopbackHost(options.http.host ?? '127.0.0.1')) {
+      throw new ArgumentError(`serving HTTP on ${options.http.host} (not loopback) requires a token`);
     }
     const token = options.token === undefined ? null : tokenBytes(options.token);
     const upstreamHost = options.upstreamHost ?? '127.0.0.1';
@@ -307,6 +325,8 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       this.live.on('rejected', () => {
         this.counters.rejected++;
       });
+      const monitor = this.monitor;
+      if (monitor !== null) this.live.on('frame', (_number, frame) => monitor.liveFrame(frame));
       livePort = await this.live.listen(host, options.livePort ?? (main.port === 0 || port === 0 ? 0 : main.port + LIVE_PORT_OFFSET));
     }
     let readOnlyPort: number | undefined;
@@ -315,12 +335,29 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       this.servers.push(readOnly);
       readOnlyPort = readOnly.port;
     }
-    this.addressValue = { host: main.host, port: main.port, livePort, readOnlyPort };
+    let httpPort: number | undefined;
+    if (options.http !== undefined && this.monitor !== null) {
+      this.http = await serveHttp(this.monitor, options.http, options.token, this.host.maxOutgoingBytes, (line) => this.log(line));
+      httpPort = this.http.address.port;
+    }
+    this.addressValue = { host: main.host, port: main.port, livePort, readOnlyPort, httpPort };
+  }
+
+  private makeMonitor(): GatewayMonitor {
+    return new GatewayMonitor({
+      upstream: this.upstream,
+      sessionCount: () => this.sessions.length,
+      leaseHolder: () => (this.leases.holder instanceof DownstreamSession ? { id: this.leases.holder.id, description: this.leases.holder.description } : null),
+      leaseWaiting: () => this.leases.waitingCount,
+      slowSessions: () => this.counters.slowDisconnects,
+      upstreamLosses: () => this.counters.upstreamLosses,
+    });
   }
 
   /** An instrument event: encoded once, sent to every open client. */
   private readonly fanOut = (packet: Packet): void => {
     this.counters.events++;
+    this.monitor?.event(packet);
     if (this.sessionsById.size === 0) return;
     const bytes = encodePacket(packet);
     for (const session of this.sessionsById.values()) session.sendEvent(bytes);
@@ -330,6 +367,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     const info = { id: session.id, description: session.description, readOnly: session.readOnly };
     this.log(`#${session.id} connected from ${session.description}${session.readOnly ? ' (read-only)' : ''}`);
     this.emit('opened', info);
+    this.monitor?.changed();
   }
 
   private sessionClosed(session: DownstreamSession, end: SessionEnd): void {
@@ -341,6 +379,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     const reason = describeEnd(end);
     this.log(`#${session.id} ${reason}`);
     this.emit('closed', { id: session.id, description: session.description, readOnly: session.readOnly, reason, end });
+    this.monitor?.changed();
   }
 
   private log(line: string): void {
@@ -353,7 +392,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     // would destroy their sockets and report them as plain disconnects).
     for (const session of [...this.sessionsById.values()]) session.end({ kind: 'gateway' });
     const servers = this.servers.splice(0);
-    await Promise.all(servers.map((l) => l.close()));
+    await Promise.all([...servers.map((l) => l.close()), this.http?.close()]);
     await this.live?.close();
     this.upstream.off('event', this.fanOut);
     await this.upstream.close();

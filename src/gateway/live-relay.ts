@@ -28,8 +28,8 @@ export interface LiveRelayEvents {
   log: [line: string];
   /** A viewer was refused (no or wrong token). */
   rejected: [description: string];
-  /** A frame went out to the viewers. */
-  frame: [frameNumber: number];
+  /** A frame went out to the viewers (the dashboard keeps the latest). */
+  frame: [frameNumber: number, frame: ImageFrame];
 }
 
 /**
@@ -201,7 +201,7 @@ export class LiveRelay extends EventEmitter<LiveRelayEvents> {
     this.frames++;
     // One encoding shared by every viewer (the fan-out never writes into it).
     this.fanout.offer(encodeImageFrame(frame.header, frame.pixels));
-    this.emit('frame', frame.header.frameNumber);
+    this.emit('frame', frame.header.frameNumber, frame);
   }
 
   private upstreamEnded(transport: Transport, error: Error | undefined): void {
