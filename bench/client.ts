@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { Command, PACKET_SIZE, encodePacket } from '../protocol/index.js';
 import { createMemoryPair } from '../transports/memory.js';
-import { FlamingoClient } from '../src/client.js';
+import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round } from './suite.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 

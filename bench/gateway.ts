@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from '../protocol/commands.js';
-import { FlamingoClient } from '../src/client.js';
+import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
 
 /**

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { renderPattern } from '../mocks/image-pattern.js';
 import { LiveImageServer } from '../mocks/live-image.js';
 import { openLiveStream } from '../src/live/live-stream.js';
-import { frameToPng } from '../src/png.js';
+import { frameToPng } from '../src/live/png.js';
 
 /**
  * Live-image figures: how fast the simulator renders, how quickly one frame crosses

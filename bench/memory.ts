@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { encodePacket } from '../protocol/codec.js';
 import { Command } from '../protocol/commands.js';
 import { PACKET_SIZE } from '../protocol/constants.js';
-import { FlamingoClient } from '../src/client.js';
+import { FlamingoClient } from '../src/client/client.js';
 import { createMemoryPair } from '../transports/memory.js';
 import { printTable, round, type BenchSuite } from './suite.js';
 

@@ -12,8 +12,8 @@
  *
  * Exit code 1 when any cell failed.
  */
-import { runCell, type CellStats } from './matrix/cell.js';
-import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from './matrix/profiles.js';
+import { runCell, type CellStats } from '../test/model/cell.js';
+import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from '../test/model/profiles.js';
 import { printTable } from './suite.js';
 
 function argument(name: string): string | undefined {

@@ -11,7 +11,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Command } from '../protocol/commands.js';
-import { FlamingoClient } from '../src/client.js';
+import { FlamingoClient } from '../src/client/client.js';
 import { SimulatedMicroscope } from '../mocks/simulated-microscope.js';
 import { printTable, round } from './suite.js';
 import type { BenchFigures, BenchSuite } from './suite.js';

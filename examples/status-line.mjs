@@ -12,7 +12,8 @@
  * self-consistent (never half of a packet), so it can be rendered later without copying.
  */
 import { parseArgs } from 'node:util';
-import { FlamingoClient, SimulatedMicroscope, buildWorkflowText } from 'flamingo-protocol';
+import { FlamingoClient, buildWorkflowText } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,5 +1,11 @@
+/**
+ * flamingo-protocol/sim: the simulated microscope, its fault language and its live-view
+ * server. A subpath of its own so that the package root (and every app) never loads it.
+ */
 export * from './simulated-microscope.js';
 export * from './fault-spec.js';
+export * from './live-image.js';
+export * from './image-pattern.js';
 export type { SimulatorSnapshot } from './instrument.js';
 export type { SimAxisSnapshot } from './stage.js';
 export type { SimWorkflowProgress } from './workflow-run.js';

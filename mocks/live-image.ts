@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { encodeImageFrame } from '../protocol/image.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
-import { FrameFanout, type LiveViewerStats } from '../src/live/frame-fanout.js';
+import { FrameFanout, type LiveViewerStats } from '../transports/frame-fanout.js';
 import { renderPattern } from './image-pattern.js';
 
 /** Stage axis numbers as the protocol uses them (STAGE_POSITION_GET int32Data0). */

@@ -222,8 +222,8 @@ export class SimConnection {
     const n = bytes.length;
     this.pendingBytes += n;
     if (this.pendingBytes > this.options.maxOutgoingBytes) {
-      // The firmware drops a client whose receive buffer stays full (protocol-facts
-      // "Connection"); the simulator does the same rather than buffer without bound.
+      // The firmware drops a client whose receive buffer stays full (spec/protocol.md
+      // §1 "Connection"); the simulator does the same rather than buffer without bound.
       this.destroy(new Error(`connection ${this.id}: client is not reading (${this.pendingBytes} bytes pending); dropped`));
       return;
     }

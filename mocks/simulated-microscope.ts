@@ -1,9 +1,9 @@
+import { reportListenerError, type ErrorReporter } from '../transports/safe-emitter.js';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { dataText, encodePacket } from '../protocol/codec.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
 import { STATUS_OK } from '../protocol/constants.js';
-import type { FrameError } from '../protocol/errors.js';
 import { Flags } from '../protocol/flags.js';
 import type { Packet, PacketInit } from '../protocol/packet.js';
 import { DEFAULT_SETTINGS_TEXT } from '../protocol/text-format.js';
@@ -16,98 +16,9 @@ import { Instrument, type SimulatorSnapshot, type Outcome } from './instrument.j
 import { SimConnection, type ConnectionHost } from './sim-connection.js';
 import { isAxis } from './stage.js';
 import { TimerSet } from './timers.js';
+import type { SimAddress, SimRecord, SimReply, SimulatorEvents, SimulatorOptions } from './sim-types.js';
 
-/** Options of {@link SimulatedMicroscope}. */
-export interface SimulatorOptions {
-  /**
-   * Copy hardwareId, subsystemId and clientId from each request into its reply (the
-   * project's sequenced extension). `false` behaves like published firmware: 0 in all three.
-   * Default true.
-   */
-  echoSequence?: boolean;
-  /** Seed of every fault's random choices (default 1). */
-  seed?: number;
-  /**
-   * Faults for every connection: an object, the `--faults` text, or a function of the
-   * connection id (1, 2, …) for per-connection faults. Default none.
-   */
-  faults?: FaultSpec | string | ((connectionId: number) => FaultSpec | string | undefined);
-  /** Speed-up of motion and workflows (1000: a 1 mm move at 1 mm/s takes 1 ms). Default 1. */
-  timeScale?: number;
-  /** Instrument time every workflow takes; default planes / frame rate of the workflow. */
-  workflowDurationMs?: number;
-  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. */
-  settingsText?: string;
-  /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. */
-  maxPayloadBytes?: number;
-  /** Records kept (oldest dropped first, counted in `droppedRecords`). Default 100,000. */
-  maxRecords?: number;
-  /** Bytes a client may leave unread before it is dropped (default 8 MiB), as the firmware does. */
-  maxOutgoingBytes?: number;
-  /** Camera image size (default 2048 × 2048) and pixel field of view in mm (default 0.000406). */
-  imageWidth?: number;
-  imageHeight?: number;
-  pixelSizeMm?: number;
-  /**
-   * Size of the synthetic live-view frames served on the live-image port (default 256 × 256:
-   * rendering the 2048² camera size 20 times a second would be far too slow for a mock).
-   */
-  liveFrameWidth?: number;
-  liveFrameHeight?: number;
-}
-
-/** One packet the simulator received: its header fields, data as text, a payload hash. */
-export interface SimRecord extends Omit<Packet, 'data' | 'payload'> {
-  connectionId: number;
-  /** 0-based position among this connection's packets. */
-  index: number;
-  /** 0-based position among every packet the simulator received. */
-  sequence: number;
-  name: string;
-  /** The data field as text. */
-  data: string;
-  /** SHA-256 (hex) of the trailing payload, or null when there was none. */
-  payloadHash: string | null;
-}
-
-/** A reply as the simulator built it. */
-export type SimReply = PacketInit & { code: number; status: number };
-
-/** One handled command, for logs and tests. */
-export interface CommandInfo {
-  connectionId: number;
-  /** The packet's index among the connection's packets. */
-  index: number;
-  name: string;
-  packet: Packet;
-  /** The reply, or undefined when none was asked for (no TRIGGER_CALL_BACK) or the command is never acknowledged. */
-  reply: SimReply | undefined;
-  /** The reply was built but a fault dropped it (drop rate or disconnect). */
-  dropped: boolean;
-}
-
-/** Events of {@link SimulatedMicroscope}. */
-export interface SimulatorEvents {
-  command: (info: CommandInfo) => void;
-  connection: (info: { connectionId: number; description: string }) => void;
-  disconnect: (info: { connectionId: number; error: Error | undefined }) => void;
-  /** CAMERA_LIVE_VIEW_START (true) / STOP (false) changed the live-view state. */
-  liveView: (active: boolean) => void;
-  /** A client's stream broke the framing rules (over-limit payload claim); the connection is closed. */
-  frameError: (info: { connectionId: number; error: FrameError }) => void;
-  /** Garbage skipped in a client's stream before its next good packet. */
-  resync: (info: { connectionId: number; skippedBytes: number }) => void;
-  /** A listener threw; reported here instead of unwinding the simulator. */
-  error: (error: unknown) => void;
-}
-
-/** What `listen` bound. */
-export interface SimAddress {
-  host: string;
-  port: number;
-  /** The live-image port (command port + 1 unless chosen otherwise). */
-  livePort: number;
-}
+export type { CommandInfo, SimAddress, SimRecord, SimReply, SimulatorEvents, SimulatorOptions } from './sim-types.js';
 
 const SEQUENCE_FIELDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 
@@ -403,10 +314,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     try {
       (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
     } catch (error) {
-      queueMicrotask(() => {
-        if (event !== 'error' && this.listenerCount('error') > 0) this.emit('error', error);
-        else process.emitWarning(`SimulatedMicroscope: a '${String(event)}' listener threw: ${String(error)}`);
-      });
+      reportListenerError(this as unknown as ErrorReporter, error, event === 'error');
     }
   }
 }

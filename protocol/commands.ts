@@ -7,7 +7,7 @@ export type Subsystem = 'common' | 'laser' | 'camera' | 'led' | 'filter' | 'stag
 
 /**
  * What one command code is. This table and spec/commands.json must agree exactly
- * (test/protocol-commands.test.ts); the JSON is the normative, language-neutral copy.
+ * (test/unit/protocol-commands.test.ts); the JSON is the normative, language-neutral copy.
  */
 export interface CommandSpec {
   readonly name: string;

@@ -304,7 +304,7 @@ export class Deframer {
 /**
  * Call a user callback without letting it unwind push(): a throw there would lose the
  * rest of the chunk. The exception is rethrown on a microtask, where it surfaces as an
- * uncaught error instead of vanishing (STYLE.md lesson 6).
+ * uncaught error instead of vanishing (docs/ARCHITECTURE.md, rule 3).
  */
 function notify<T>(callback: (arg: T) => void, arg: T): void {
   try {

@@ -19,3 +19,5 @@ export * from './text-format.js';
 export * from './workflow-text.js';
 export * from './laser-level.js';
 export * from './tile-grid.js';
+export * from './domain.js';
+export * from './bytes.js';

@@ -10,9 +10,10 @@ import {
   runConformance,
   type ConformanceOptions,
   type ConformanceTimings,
-} from '../conformance/index.js';
+} from '../apps/conformance/index.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
-import { closeMatches, connectAdvice, ExitCode, integerOption, numberOption, serverAddressOptions, textTable } from './format.js';
+import { closeMatches, connectAdvice, textTable } from '../format/format.js';
+import { ExitCode, integerOption, numberOption, serverAddressOptions } from './options.js';
 
 /** The timings come from options of the same names, except `--planes` (workflowPlanes); the connect timeout keeps its default. */
 interface ConformCliOptions extends Omit<ConformanceTimings, 'workflowPlanes' | 'connectTimeoutMs'> {

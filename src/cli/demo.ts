@@ -8,9 +8,10 @@ import { moveRange, parseTextFormat, readScopeType, readStageSettings, stageAxis
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import { ConnectError } from '../../transports/tcp.js';
-import { FlamingoClient } from '../client.js';
+import { FlamingoClient } from '../client/client.js';
 import { abortOnSignals, exitWithUsageCode } from './exit.js';
-import { connectAdvice, ExitCode, formatMs, integerOption, numberOption, packetLine } from './format.js';
+import { connectAdvice, formatMs, packetLine } from '../format/format.js';
+import { ExitCode, integerOption, numberOption } from './options.js';
 import { ProgressView } from './progress-view.js';
 
 interface DemoOptions {

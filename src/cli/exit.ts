@@ -1,5 +1,5 @@
 import type { Command as CliCommand } from 'commander';
-import { ExitCode } from './format.js';
+import { ExitCode } from './options.js';
 
 /**
  * Make a command exit with 64 (EX_USAGE) on every command-line error commander reports

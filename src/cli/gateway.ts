@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../gateway/gateway.js';
-import { portOption } from './format.js';
+import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { portOption } from './options.js';
 
 interface GatewayCliOptions {
   upstream: { host: string; port: number };

@@ -4,10 +4,10 @@ import { Command } from '../../protocol/commands.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { ImageFrame } from '../../protocol/image.js';
 import { ConnectError } from '../../transports/tcp.js';
-import { FlamingoClient } from '../client.js';
+import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
-import { frameToPng } from '../png.js';
-import { integerOption } from './format.js';
+import { frameToPng } from '../live/png.js';
+import { integerOption } from './options.js';
 
 interface LiveOptions {
   host: string;

@@ -6,23 +6,10 @@ import { DATA_SIZE, STATUS_OK } from '../../protocol/constants.js';
 import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { ConnectError } from '../../transports/tcp.js';
-import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../conformance/probe.js';
+import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
 import { exitWithUsageCode, usageError } from './exit.js';
-import {
-  closeMatches,
-  commandFromArgument,
-  connectAdvice,
-  ExitCode,
-  formatMs,
-  formatPacket,
-  hexCode,
-  integerOption,
-  numberOption,
-  packetJson,
-  packetLine,
-  serverAddressOptions,
-  UsageError,
-} from './format.js';
+import { closeMatches, connectAdvice, formatMs, formatPacket, hexCode, packetJson, packetLine } from '../format/format.js';
+import { commandFromArgument, ExitCode, integerOption, numberOption, serverAddressOptions, UsageError } from './options.js';
 
 interface SendCliOptions {
   host: string;

@@ -3,7 +3,7 @@ import { dataText } from '../../protocol/codec.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
-import { portOption } from './format.js';
+import { portOption } from './options.js';
 
 interface SimOptions {
   port: number;

@@ -4,7 +4,8 @@ import { Deframer } from '../../protocol/deframer.js';
 import type { Packet } from '../../protocol/packet.js';
 import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
-import { commandFromArgument, connectAdvice, ExitCode, formatMs, integerOption, packetJson, packetLine, serverAddressOptions, timeOfDay, UsageError } from './format.js';
+import { connectAdvice, formatMs, packetJson, packetLine, timeOfDay } from '../format/format.js';
+import { commandFromArgument, ExitCode, integerOption, serverAddressOptions, UsageError } from './options.js';
 
 interface WatchCliOptions {
   host: string;

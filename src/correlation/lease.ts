@@ -1,7 +1,8 @@
+import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { Claim } from '../dispatcher.js';
+import { Claim } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';
@@ -24,18 +25,12 @@ export interface LeaseOptions {
 }
 
 /**
- * Harmless GETs used as fences, in order of preference. A fence must have a different code
- * from every late request, so that its reply cannot be mistaken for a late one.
- */
-const FENCE_CODES = [Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET] as const;
-
-/**
  * Lease-mode correlation, for servers that echo no sequence (published firmware): one
  * request on the wire at a time (a p-queue with concurrency 1), and its reply is the first
  * packet with its code that the command's matcher accepts (same axis, same laser...).
  * A same-code packet the matcher rejects is an event.
  *
- * Late replies (STYLE.md lesson 5, ARCHITECTURE.md "Lease fence"): when a request times
+ * Late replies (docs/ARCHITECTURE.md rule 2, spec/protocol.md §8 "Lease mode and the fence"): when a request times
  * out or is aborted after being written, its reply may still come and carries nothing to
  * tell it from the next same-code reply. So the lease is kept while a fence (a GET of a
  * different code) goes out; every packet with a late code that arrives before the fence's
@@ -71,11 +66,6 @@ export class Lease implements PendingOwner {
   /** Requests waiting for the lease. */
   get queuedCount(): number {
     return this.queued;
-  }
-
-  /** Codes whose late replies are being fenced off now. */
-  get fencedCodes(): readonly number[] {
-    return [...this.lateCodes];
   }
 
   /** Queue the request for the lease. */
@@ -153,7 +143,7 @@ export class Lease implements PendingOwner {
         return await fn(exchange);
       } finally {
         // A section can end (its caller saw a timeout) while its last exchange still fences
-        // the late reply; the lease is free only after that (test/regressions-lease.test.ts).
+        // the late reply; the lease is free only after that (test/regressions/regressions-lease.test.ts).
         await chain;
       }
     });
@@ -201,13 +191,20 @@ export class Lease implements PendingOwner {
   /** The end of a `startDirect` exchange: the lease is free, or a late reply is fenced first. */
   private giveBack(request: PendingRequest): void {
     this.direct = null;
+    this.settle(request);
+    // As `exchange` does: fence the late reply off before the lease goes to anyone else.
+    // The job is queued now, so it precedes every request submitted after this point.
+    if (request.late) void this.queue.add(() => this.passFence());
+  }
+
+  /**
+   * The one settle step of both paths (`giveBack` after `startDirect`, and `exchange`): the
+   * request is no longer on the wire, and if its reply may still come its code is late
+   * until a fence has passed.
+   */
+  private settle(request: PendingRequest): void {
     if (this.current === request) this.current = null;
-    if (request.late) {
-      // As `exchange` does: fence the late reply off before the lease goes to anyone else.
-      // The job is queued now, so it precedes every request submitted after this point.
-      this.lateCodes.add(request.code);
-      void this.queue.add(() => this.passFence());
-    }
+    if (request.late) this.lateCodes.add(request.code);
   }
 
   /** The link went down: the request on the wire fails (maybe executed); late replies can no longer come. */
@@ -246,8 +243,7 @@ export class Lease implements PendingOwner {
       this.write(trailingFence, encodeRequest(trailingFence));
     }
     await request.whenSettled();
-    this.current = null;
-    if (request.late) this.lateCodes.add(request.code);
+    this.settle(request);
     if (trailingFence !== null) {
       await trailingFence.whenSettled();
       this.fence = null;

@@ -3,7 +3,15 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
-import type { UploadProgressListener } from '../upload.js';
+
+/** Progress of one trailing-payload upload: payload bytes the transport has accepted, of `total`. */
+export interface UploadProgress {
+  readonly sent: number;
+  readonly total: number;
+}
+
+/** Called after each chunk of a payload is accepted by the transport; the last call has `sent === total`. */
+export type UploadProgressListener = (progress: UploadProgress) => void;
 
 /** Request header fields a caller may set (code, flags and sequence are the client's). */
 export type RequestFields = Omit<PacketInit, 'code' | 'payload' | 'addDataBytes'>;
@@ -33,7 +41,7 @@ export interface PendingInit {
 
 /**
  * One request from the call until it settles, exactly once: with its reply, or with an
- * error. Its timeout starts when it is written (STYLE.md lesson 8); the time it waits for
+ * error. Its timeout starts when it is written (docs/ARCHITECTURE.md, rule 4); the time it waits for
  * its turn has a separate deadline. A request that timed out or was aborted AFTER being
  * written is `late`: its reply may still come and must not be given to anybody else.
  */
@@ -212,7 +220,7 @@ class QueueDeadline implements Expiring {
 
 /**
  * Sequences of requests that timed out or were aborted after being written, so that a
- * late reply is recognised as `unmatched` instead of an event (STYLE.md lesson 5). Bounded:
+ * late reply is recognised as `unmatched` instead of an event (docs/ARCHITECTURE.md, rule 2). Bounded:
  * the oldest is forgotten first, and a forgotten sequence's reply is still `unmatched`
  * (a nonzero sequence is never an event).
  */

@@ -1,5 +1,5 @@
 import type { Packet, SequenceField } from '../../protocol/packet.js';
-import { Claim } from '../dispatcher.js';
+import { Claim } from './claim.js';
 import { ConnectionClosedError, QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
@@ -126,11 +126,6 @@ export class Sequencer implements PendingOwner {
       );
     }
     this.tombstones.clear();
-  }
-
-  /** Requests still waiting for a slot (never written). */
-  queued(): readonly PendingRequest[] {
-    return this.waiting;
   }
 
   private canStart(request: PendingRequest): boolean {

@@ -1,6 +1,7 @@
-import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from '../../protocol/constants.js';
+import { encodeHeaderInto } from '../../protocol/codec.js';
+import { PACKET_SIZE } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
-import type { Packet, SequenceField } from '../../protocol/packet.js';
+import type { Packet, PacketInit, SequenceField } from '../../protocol/packet.js';
 import { WRITE_ACCEPTED } from '../../transports/transport.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { PendingRequest } from './pending.js';
@@ -24,51 +25,25 @@ export interface Wire {
   readonly gateClosed: boolean;
 }
 
-const utf8 = new TextEncoder();
-
 /**
  * Header of a request (its payload, if any, follows it through Wire.write): its fields,
  * TRIGGER_CALL_BACK (a server replies only to that flag), and the sequence in
- * `sequenceField` when one is given (sequenced mode).
- *
- * The request path's encoder: writes the 128 bytes directly, with no intermediate init
- * object (the fields were range-checked when the request was made, by checkFields). Byte
- * for byte what encodePacket gives for the same fields (test/client-encode.test.ts).
+ * `sequenceField` when one is given (sequenced mode). Encoded by the codec's one header
+ * encoder (protocol/codec.ts), so a request is byte for byte what encodePacket gives for
+ * the same fields (test/unit/client-encode.test.ts).
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
   const f = request.fields;
+  const init: PacketInit = {
+    ...f,
+    code: request.code,
+    cmdDataBits0: ((f?.cmdDataBits0 ?? 0) | Flags.TRIGGER_CALL_BACK) >>> 0,
+    // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
+    addDataBytes: request.payload?.length ?? 0,
+  };
+  if (sequenceField !== undefined && sequence !== undefined) init[sequenceField] = sequence;
   const out = new Uint8Array(PACKET_SIZE);
-  const view = new DataView(out.buffer);
-  view.setUint32(Offset.startMarker, START_MARKER, true);
-  view.setUint32(Offset.code, request.code, true);
-  let flags = Flags.TRIGGER_CALL_BACK;
-  if (f !== undefined) {
-    if (f.status !== undefined) view.setUint32(Offset.status, f.status, true);
-    if (f.hardwareId !== undefined) view.setUint32(Offset.hardwareId, f.hardwareId, true);
-    if (f.subsystemId !== undefined) view.setUint32(Offset.subsystemId, f.subsystemId, true);
-    if (f.clientId !== undefined) view.setUint32(Offset.clientId, f.clientId, true);
-    if (f.int32Data0 !== undefined) view.setInt32(Offset.int32Data0, f.int32Data0, true);
-    if (f.int32Data1 !== undefined) view.setInt32(Offset.int32Data1, f.int32Data1, true);
-    if (f.int32Data2 !== undefined) view.setInt32(Offset.int32Data2, f.int32Data2, true);
-    if (f.value !== undefined) view.setFloat64(Offset.value, f.value, true);
-    if (f.cmdDataBits0 !== undefined) flags = (flags | f.cmdDataBits0) >>> 0;
-    const data = f.data;
-    if (data !== undefined) {
-      const field = out.subarray(Offset.data, Offset.endMarker);
-      if (typeof data === 'string') {
-        const { read } = utf8.encodeInto(data, field);
-        if (read < data.length) throw new RangeError(`data field holds at most ${DATA_SIZE} bytes`);
-      } else {
-        if (data.length > DATA_SIZE) throw new RangeError(`data field holds at most ${DATA_SIZE} bytes, got ${data.length}`);
-        field.set(data);
-      }
-    }
-  }
-  view.setUint32(Offset.cmdDataBits0, flags >>> 0, true);
-  if (sequenceField !== undefined && sequence !== undefined) view.setUint32(Offset[sequenceField], sequence, true);
-  // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
-  if (request.payload !== undefined) view.setUint32(Offset.addDataBytes, request.payload.length, true);
-  view.setUint32(Offset.endMarker, END_MARKER, true);
+  encodeHeaderInto(init, out);
   return out;
 }
 

@@ -1,2 +1,1 @@
 export * from './live-stream.js';
-export * from './frame-fanout.js';

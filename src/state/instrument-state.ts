@@ -1,3 +1,4 @@
+import { reportListenerError, type ErrorReporter } from '../../transports/safe-emitter.js';
 import { EventEmitter } from 'eventemitter3';
 import { Command } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
@@ -165,15 +166,13 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
   // --- Listener isolation ----------------------------------------------------------------
   // eventemitter3 stops at the first listener that throws, which would skip the others and
   // unwind into the reader. Each `change` listener is therefore registered wrapped: the
-  // wrapper catches, and the error is emitted as `error` on the next tick.
+  // wrapper catches, and reportListenerError applies the package's one rule (docs/ARCHITECTURE.md, rule 3).
 
   private guardOf(fn: AnyListener): AnyListener {
     if (this.originals.has(fn)) return fn;
     let guard = this.guards.get(fn);
     if (guard === undefined) {
-      const report = (error: unknown): void => {
-        process.nextTick(() => this.emit('error', error));
-      };
+      const report = (error: unknown): void => reportListenerError(this as unknown as ErrorReporter, error);
       guard = function guardedChangeListener(this: unknown, ...args: never[]): void {
         try {
           fn.apply(this, args);

@@ -1,3 +1,4 @@
+import { AXIS_NUMBERS, asAxis } from '../../protocol/domain.js';
 import type {
   AxisName,
   AxisNumber,
@@ -17,15 +18,9 @@ import type {
 
 /** Axis number → name, the key in `snapshot.stage`. */
 export const AXIS_NAMES: Readonly<Record<AxisNumber, AxisName>> = Object.freeze({ 1: 'x', 2: 'y', 3: 'z', 4: 'r' });
-/** The axis numbers in order. */
-export const AXIS_NUMBERS: readonly AxisNumber[] = Object.freeze([1, 2, 3, 4] as const);
+export { AXIS_NUMBERS, asAxis };
 /** The laser indices in order. */
 export const LASER_INDICES: readonly (1 | 2 | 3 | 4)[] = Object.freeze([1, 2, 3, 4] as const);
-
-/** Narrow an int32Data0 to an axis number, or undefined when it is not 1..4. */
-export function asAxis(n: number | undefined): AxisNumber | undefined {
-  return n === 1 || n === 2 || n === 3 || n === 4 ? n : undefined;
-}
 
 /** Narrow an int32Data0 to a laser index, or undefined when it is not 1..4. */
 export function asLaser(n: number | undefined): 1 | 2 | 3 | 4 | undefined {

@@ -1,3 +1,4 @@
+import type { AxisNumber, CorrelationMode, SystemState } from '../../protocol/domain.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 
 /**
@@ -6,8 +7,7 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
  * instrument said, never a default. spec/state.md lists which packet updates which field.
  */
 
-/** Stage axis number as the protocol uses it in int32Data0. */
-export type AxisNumber = 1 | 2 | 3 | 4;
+export type { AxisNumber, CorrelationMode, SystemState };
 /** Stage axis name used as the key in {@link StageSnapshot}. */
 export type AxisName = 'x' | 'y' | 'z' | 'r';
 /** Laser index as the protocol uses it in int32Data0. */
@@ -15,10 +15,6 @@ export type LaserIndex = 1 | 2 | 3 | 4;
 
 /** Link state of the client that feeds the mirror. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-/** How the client correlates replies (see ARCHITECTURE.md). */
-export type CorrelationMode = 'sequenced' | 'lease';
-/** SYSTEM_STATE_GET reply int32Data0: 0 idle, 1 busy, 2 error. */
-export type SystemState = 'idle' | 'busy' | 'error';
 
 /** One stage axis. Units: mm for x, y, z; degrees for r. */
 export interface AxisSnapshot {

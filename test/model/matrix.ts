@@ -1,11 +1,11 @@
 /**
- * Vitest glue of the reliability matrix (bench/matrix holds the model, the rig and the
+ * Vitest glue of the reliability matrix (test/model holds the model, the rig and the
  * cell runner, compiled so that `npm run soak` runs the same code): one test per cell,
  * few runs and short sequences under the global fixed seed; FC_NUM_RUNS widens it.
  */
 import { expect, it } from 'vitest';
-import { runCell } from '../../bench/matrix/cell.js';
-import { cellName, matrixCells, type TransportKind } from '../../bench/matrix/profiles.js';
+import { runCell } from './cell.js';
+import { cellName, matrixCells, type TransportKind } from './profiles.js';
 
 /** Runs per cell in CI: the whole matrix must stay well under a minute on 2 cores. */
 export const CI_RUNS = 6;

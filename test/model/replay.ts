@@ -3,9 +3,9 @@
  * sequence and simulator seed, the invariants checked after every step and at the end.
  */
 import fc from 'fast-check';
-import { initialModel, type Model } from '../../bench/matrix/model.js';
-import { PROFILES, type Cell, type CorrelationKind, type FaultProfile, type TransportKind } from '../../bench/matrix/profiles.js';
-import { Rig } from '../../bench/matrix/rig.js';
+import { initialModel, type Model } from './model.js';
+import { PROFILES, type Cell, type CorrelationKind, type FaultProfile, type TransportKind } from './profiles.js';
+import { Rig } from './rig.js';
 
 /** A profile of the matrix by name, optionally with other faults (the ones in force when the counterexample was found). */
 export function profile(name: string, overrides: Partial<FaultProfile> = {}): FaultProfile {

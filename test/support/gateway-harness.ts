@@ -5,16 +5,15 @@
 import {
   FlamingoClient,
   FlamingoGateway,
-  SimulatedMicroscope,
   connectGateway,
   type ClientOptions,
   type GatewayEvents,
   type GatewayOptions,
   type Packet,
-  type SimulatorOptions,
 } from 'flamingo-protocol';
+import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { afterEach } from 'vitest';
-import { tcpClient, type WireClient } from '../sim-harness.js';
+import { tcpClient, type WireClient } from './sim-harness.js';
 
 const TIMEOUT_MS = 10_000;
 

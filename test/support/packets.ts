@@ -1,3 +1,4 @@
+import { joinBytes } from '../../protocol/bytes.js';
 /**
  * Shared helpers for the codec tests: full-range arbitraries, the packet a PacketInit must
  * decode to, stream builders and chunk splitters.
@@ -71,13 +72,7 @@ export function expectedPacket(init: PacketInit): Packet {
 
 /** The parts as one stream, for feeding whole, cutting anew, or writing in a single chunk. */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
+  return joinBytes(parts);
 }
 
 /** Cut `bytes` at the given offsets (any order, duplicates and out-of-range ignored). */

@@ -2,7 +2,8 @@
  * Simulator + clients for the state, moveBy and upload tests: every client and simulator
  * opened through a `SimClients` is closed by its `cleanup()`.
  */
-import { DelegatingTransport, FlamingoClient, SimulatedMicroscope, createMemoryPair, type ClientOptions, type SimulatorOptions, type Transport } from 'flamingo-protocol';
+import { DelegatingTransport, FlamingoClient, createMemoryPair, type ClientOptions, type Transport } from 'flamingo-protocol';
+import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 
 export type Kind = 'tcp' | 'memory';
 export type Mode = 'sequenced' | 'lease';

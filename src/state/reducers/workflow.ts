@@ -1,11 +1,10 @@
+import { systemStateOf } from '../../../protocol/domain.js';
 import { Command } from '../../../protocol/commands.js';
 import { STATUS_OK } from '../../../protocol/constants.js';
 import { finite } from '../fields.js';
 import { patchWorkflow, withPart } from '../snapshot.js';
-import type { InstrumentSnapshot, SystemState, WorkflowSnapshot } from '../types.js';
+import type { InstrumentSnapshot, WorkflowSnapshot } from '../types.js';
 import type { Reducer } from './context.js';
-
-const SYSTEM_STATES: readonly SystemState[] = ['idle', 'busy', 'error'];
 
 /** The system became idle: no workflow runs any more. The last run's figures stay visible. */
 function becameIdle(s: InstrumentSnapshot): InstrumentSnapshot {
@@ -33,7 +32,7 @@ function inRun(s: InstrumentSnapshot, changes: Partial<WorkflowSnapshot>): Instr
 /** SYSTEM_STATE_GET reply: int32Data0 0 idle, 1 busy, 2 error; any other value is not understood and changes nothing. */
 const systemStateReply: Reducer = (s, packet) => {
   if (packet.status !== STATUS_OK) return s;
-  const state = SYSTEM_STATES[packet.int32Data0];
+  const state = systemStateOf(packet.int32Data0);
   if (state === undefined) return s;
   return state === 'idle' ? becameIdle(s) : withPart(s, 'system', state);
 };

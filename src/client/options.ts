@@ -1,0 +1,155 @@
+/** What a client can be told, and the one place its defaults are filled in. */
+import type { Packet, SequenceField } from '../../protocol/packet.js';
+import { DEFAULT_PORT } from '../../protocol/constants.js';
+import type { CorrelationMode } from '../../protocol/domain.js';
+import type { Transport } from '../../transports/transport.js';
+import type { RequestFields } from '../correlation/pending.js';
+import { ArgumentError } from '../errors.js';
+import type { EventSelector, WaitOptions } from './event-waiters.js';
+import { checkTimeout } from './fields.js';
+import type { CommandRef } from './fields.js';
+import { reconnectPolicy } from './reconnect.js';
+import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
+import type { UploadProgressListener } from './upload.js';
+import { DEFAULT_UPLOAD_CHUNK_BYTES } from './upload.js';
+
+/** Options of {@link FlamingoClient.connect}. */
+export interface ClientOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Command port, default 53717. */
+  port?: number;
+  /**
+   * `'auto'` (default) probes once with a SYSTEM_STATE_GET stamped with a sequence and
+   * picks `'sequenced'` when the reply echoes it, else `'lease'` (also when no reply comes
+   * within `probeTimeoutMs`). Published firmware echoes nothing: it gets `'lease'`.
+   */
+  mode?: 'auto' | CorrelationMode;
+  /** Reply timeout of each request, counted from when it is written (default 5000). */
+  requestTimeoutMs?: number;
+  /** TCP connect timeout (default 2000). */
+  connectTimeoutMs?: number;
+  /** Header field carrying the sequence in sequenced mode (default 'clientId'). */
+  sequenceField?: SequenceField;
+  /** Sequenced mode: requests on the wire at once (default 32). */
+  maxInFlight?: number;
+  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. */
+  maxQueued?: number;
+  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). */
+  queueTimeoutMs?: number;
+  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). */
+  probeTimeoutMs?: number;
+  /** Reconnect after a lost link (off by default); `true` takes every default. */
+  reconnect?: ReconnectOptions | boolean;
+  /**
+   * A ready transport (e.g. one end of `createMemoryPair()`), or a factory called for each
+   * (re)connection. When absent, the client connects over TCP to host:port.
+   */
+  transport?: Transport | (() => Transport | Promise<Transport>);
+  /** Largest trailing payload accepted from the server (default 64 MiB). */
+  maxPayloadBytes?: number;
+  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
+  uploadChunkBytes?: number;
+}
+
+/** Options of {@link FlamingoClient.request}. */
+export interface RequestOptions {
+  /** Reply timeout, from the moment the request is written (default: requestTimeoutMs). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Trailing payload sent after the 128-byte header (its length goes into addDataBytes). */
+  payload?: Uint8Array;
+  /** Reject with ProtocolError when the reply's status is not 1 (default false: raw). */
+  expectOk?: boolean;
+  /**
+   * Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the
+   * transport; the last call has sent === total. The request's reply timeout starts after it.
+   */
+  onUploadProgress?: UploadProgressListener;
+}
+
+/** Options of {@link FlamingoClient.send}. */
+export interface SendOptions {
+  payload?: Uint8Array;
+  /** Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the transport. */
+  onUploadProgress?: UploadProgressListener;
+}
+
+export type { EventSelector, WaitOptions };
+
+/** Options of {@link FlamingoClient.events}. */
+export interface EventStreamOptions {
+  /** Events kept for a slow consumer before the oldest is dropped (default 1000). */
+  bufferSize?: number;
+}
+
+/** Options of {@link FlamingoClient.live}. */
+export interface LiveOptions {
+  /** Live-image port (default: the command port + 1; required for a client on a custom transport). */
+  port?: number;
+  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. */
+  maxBuffered?: number;
+  /** Give up connecting after this long (default: the client's connectTimeoutMs). */
+  connectTimeoutMs?: number;
+}
+
+/** What an `exclusive()` section may do; its calls pass the gate that holds everyone else back. */
+export interface ExclusiveTx {
+  request(code: CommandRef, fields?: RequestFields, options?: RequestOptions): Promise<Packet>;
+  send(code: CommandRef, fields?: RequestFields, options?: SendOptions): Promise<void>;
+  waitFor(selector: EventSelector, options?: WaitOptions): Promise<Packet>;
+}
+
+/** {@link ClientOptions} with every default filled in and every value checked, once. */
+export interface ResolvedOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: 'auto' | CorrelationMode;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly sequenceField: SequenceField;
+  readonly maxInFlight: number;
+  readonly maxQueued: number;
+  readonly queueTimeoutMs: number;
+  readonly probeTimeoutMs: number;
+  /** null: no reconnect. */
+  readonly reconnect: ReconnectPolicy | null;
+  readonly transport: ClientOptions['transport'];
+  readonly maxPayloadBytes: number | undefined;
+  readonly uploadChunkBytes: number;
+}
+
+/**
+ * Check `options` and fill in the defaults. The only place a client default is written.
+ * @throws ArgumentError naming the first bad option.
+ */
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  checkTimeout('requestTimeoutMs', options.requestTimeoutMs);
+  checkTimeout('queueTimeoutMs', options.queueTimeoutMs);
+  checkTimeout('probeTimeoutMs', options.probeTimeoutMs);
+  const maxInFlight = options.maxInFlight ?? 32;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new ArgumentError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  const field = options.sequenceField ?? 'clientId';
+  if (field !== 'clientId' && field !== 'hardwareId' && field !== 'subsystemId') {
+    throw new ArgumentError(`sequenceField is clientId, hardwareId or subsystemId, got ${String(field)}`);
+  }
+  const mode = options.mode ?? 'auto';
+  if (mode !== 'auto' && mode !== 'sequenced' && mode !== 'lease') throw new ArgumentError(`mode is auto, sequenced or lease, got ${String(mode)}`);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+  return {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? DEFAULT_PORT,
+    mode,
+    requestTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    sequenceField: field,
+    maxInFlight,
+    maxQueued: options.maxQueued ?? 10_000,
+    queueTimeoutMs: options.queueTimeoutMs ?? 30_000,
+    probeTimeoutMs: options.probeTimeoutMs ?? requestTimeoutMs,
+    reconnect: options.reconnect === undefined || options.reconnect === false ? null : reconnectPolicy(options.reconnect === true ? {} : options.reconnect),
+    transport: options.transport,
+    maxPayloadBytes: options.maxPayloadBytes,
+    uploadChunkBytes: options.uploadChunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES,
+  };
+}

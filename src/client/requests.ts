@@ -1,0 +1,60 @@
+import { commandName, commandSpec } from '../../protocol/commands.js';
+import type { CorrelationMode } from '../../protocol/domain.js';
+import type { SequenceField } from '../../protocol/packet.js';
+import { PendingRequest } from '../correlation/pending.js';
+import type { RequestFields } from '../correlation/pending.js';
+import { ArgumentError, ConnectionClosedError } from '../errors.js';
+import { checkFields, checkTimeout, resolveCode } from './fields.js';
+import type { CommandRef } from './fields.js';
+import type { RequestOptions } from './options.js';
+
+/** What {@link newRequest} needs to know of the client. */
+export interface RequestContext {
+  mode: CorrelationMode;
+  sequenceField: SequenceField;
+  requestTimeoutMs: number;
+  insideExclusive: boolean;
+}
+
+/**
+ * The name of a request's command, after every check that needs no connection: a known
+ * code, fields in range, a sane timeout and payload, a command that is answered at all,
+ * and no caller value in the sequence field in sequenced mode.
+ * @throws ArgumentError (nothing is sent).
+ */
+export function checkRequest(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, context: RequestContext): { code: number; name: string } {
+  const code = resolveCode(command);
+  const name = commandName(code);
+  checkFields(code, fields);
+  checkTimeout('timeoutMs', options.timeoutMs, name);
+  if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', name);
+  if (commandSpec(code)?.replies === false) throw new ArgumentError(`${name} is never answered by the instrument; use send()`, name);
+  const field = context.sequenceField;
+  if (context.mode === 'sequenced' && (fields?.[field] ?? 0) !== 0) {
+    throw new ArgumentError(`${field} carries the sequence number in sequenced mode; leave it unset`, name);
+  }
+  return { code, name };
+}
+
+/** A pending request for a checked command (see {@link checkRequest}). */
+export function newRequest(code: number, name: string, fields: RequestFields | undefined, options: RequestOptions, context: RequestContext): PendingRequest {
+  return new PendingRequest({
+    code,
+    name,
+    fields,
+    payload: options.payload,
+    timeoutMs: options.timeoutMs ?? context.requestTimeoutMs,
+    expectOk: options.expectOk ?? false,
+    signal: options.signal,
+    insideExclusive: context.insideExclusive,
+    onUploadProgress: options.onUploadProgress,
+  });
+}
+
+/** The link is gone: every open request fails with ConnectionClosedError, saying whether it was on the wire. */
+export function rejectAll(open: ReadonlySet<PendingRequest>, cause: Error | undefined): void {
+  for (const request of [...open]) {
+    const message = request.written ? `connection lost while ${request.name} was in flight` : `${request.name} was not sent: the connection closed`;
+    request.fail(new ConnectionClosedError(message, request.written, { command: request.name, ...request.context(), cause }));
+  }
+}

@@ -1,0 +1,120 @@
+import { commandSpec, commandName } from '../../protocol/commands.js';
+import type { CommandName } from '../../protocol/commands.js';
+import { Deframer } from '../../protocol/deframer.js';
+import type { ResyncInfo } from '../../protocol/deframer.js';
+import type { FrameError } from '../../protocol/errors.js';
+import type { Packet } from '../../protocol/packet.js';
+import type { Transport } from '../../transports/transport.js';
+import { Claim } from '../correlation/claim.js';
+
+export { Claim };
+
+/** Events of the packet stream: every unsolicited packet by name and as `'event'`. */
+export type PacketEvents = { [K in CommandName]: [packet: Packet] };
+
+/** Events the dispatcher emits. */
+export type DispatcherEvents = PacketEvents & {
+  /** Every packet that is not a reply (unsolicited events, and same-code packets the matcher rejected). */
+  event: [packet: Packet];
+  /** A reply nobody waits for any more, e.g. one that arrived after its request timed out. */
+  unmatched: [packet: Packet];
+  /** The deframer skipped garbage to find the next packet; the connection keeps working. */
+  resync: [info: ResyncInfo];
+  /** A framing error (over-limit payload claim), or an exception a listener threw. */
+  error: [error: Error];
+};
+
+/** Anything that emits {@link DispatcherEvents} (a SafeEmitter, the client). */
+export interface EventSink {
+  emit(event: string, arg: unknown): boolean;
+}
+
+/** Options of {@link Dispatcher}. */
+export interface DispatcherOptions {
+  /** Where events go: the client itself, so listeners registered once survive reconnects. */
+  emitter: EventSink;
+  /** Offered every packet first; claims replies for pending requests. */
+  correlate(packet: Packet): Claim;
+  /** Sees every event before listeners do (the client's `waitFor` waiters). */
+  observe?(packet: Packet): void;
+  /** The link closed; `error` is set when it did not close cleanly. Called once. */
+  onClose(error: Error | undefined): void;
+  /** An unrecoverable framing error; called after the chunk's good packets were dispatched. */
+  onFrameError?(error: FrameError): void;
+  /** Largest accepted trailing payload (default: the deframer's 64 MiB). */
+  maxPayloadBytes?: number;
+  /**
+   * Sees every packet correlation did not hand to a request (events, late replies), in
+   * stream order, before any listener: the state mirror. Replies reach it through
+   * correlation (`Wire.replied`) before their request resolves. Must not throw.
+   */
+  mirror?: { apply(packet: Packet): unknown };
+}
+
+/**
+ * The one reader of a connection: bytes → Deframer → packets; each packet is offered to
+ * correlation first and becomes an event only when no pending request claims it. A
+ * second reader would steal replies, which is the race the public Python client has;
+ * `Transport.attach` enforces there is only this one.
+ */
+export class Dispatcher {
+  readonly transport: Transport;
+  private readonly options: DispatcherOptions;
+  private readonly deframer: Deframer;
+  private frameError: FrameError | null = null;
+  private stopped = false;
+
+  constructor(transport: Transport, options: DispatcherOptions) {
+    this.transport = transport;
+    this.options = options;
+    this.deframer = new Deframer({
+      ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+      onResync: (info) => options.emitter.emit('resync', info),
+      // Held until the chunk's earlier packets are dispatched: they precede the bad header.
+      onError: (error) => {
+        if (this.frameError === null) this.frameError = error;
+      },
+    });
+  }
+
+  /** Become the transport's reader. */
+  start(): void {
+    this.transport.attach({
+      data: (chunk) => this.receive(chunk),
+      close: (error) => {
+        this.stopped = true;
+        this.options.onClose(error);
+      },
+    });
+  }
+
+  private receive(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    const packets = this.deframer.push(chunk);
+    for (let i = 0; i < packets.length; i++) this.dispatch(packets[i] as Packet);
+    if (this.frameError !== null) {
+      const error = this.frameError;
+      this.frameError = null;
+      // Everything after an over-limit claim is suspect; stop reading and let the owner close.
+      this.stopped = true;
+      this.options.emitter.emit('error', error);
+      this.options.onFrameError?.(error);
+    }
+  }
+
+  private dispatch(packet: Packet): void {
+    const claim = this.options.correlate(packet);
+    const emitter = this.options.emitter;
+    if (claim === Claim.Reply) return;
+    // Before listeners, so one that reads the mirror sees this packet applied.
+    this.options.mirror?.apply(packet);
+    if (claim === Claim.Unmatched) {
+      emitter.emit('unmatched', packet);
+      return;
+    }
+    this.options.observe?.(packet);
+    emitter.emit('event', packet);
+    const spec = commandSpec(packet.code);
+    emitter.emit(spec !== undefined ? spec.name : commandName(packet.code), packet);
+  }
+}

@@ -1,8 +1,0 @@
-import { describe } from 'vitest';
-import { matrixTests } from './model/matrix.js';
-
-// Model-based runs against SimulatedMicroscope over the in-memory transport: every fault
-// profile × sequenced and lease mode (bench/matrix/profiles.ts).
-describe('reliability matrix over the memory transport', () => {
-  matrixTests('memory');
-});

@@ -1,8 +1,0 @@
-import { describe } from 'vitest';
-import { matrixTests } from './model/matrix.js';
-
-// Model-based runs against SimulatedMicroscope over loopback TCP: every fault profile ×
-// sequenced and lease mode (bench/matrix/profiles.ts).
-describe('reliability matrix over loopback TCP', () => {
-  matrixTests('tcp');
-});

@@ -1,0 +1,509 @@
+import { Command, commandName } from '../../protocol/commands.js';
+import type { Packet } from '../../protocol/packet.js';
+import { dataText } from '../../protocol/codec.js';
+import { createMemoryPair } from '../../transports/memory.js';
+import { connectTcp, listenTcp, type TcpListener } from '../../transports/tcp.js';
+import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
+import type { FaultSpec } from '../../mocks/fault-spec.js';
+import { FlamingoClient } from '../../src/client/client.js';
+import { AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
+import { RecordingTransport } from './recording-transport.js';
+import type { Cell, FaultProfile } from './profiles.js';
+
+/** A broken invariant; fast-check shrinks the command sequence that led to it. */
+export class InvariantError extends Error {
+  override readonly name = 'InvariantError';
+}
+
+/** Codes the simulator only ever pushes (never a reply to anything the model sends). */
+const EVENT_ONLY_CODES = new Set<number>([
+  Command.STAGE_MOTION_STOPPED,
+  Command.UI_SET_GAUGE_SIZE,
+  Command.UI_SET_GAUGE_VALUE,
+  Command.UI_IMAGES_SAVED_TO_STORAGE,
+  Command.SYSTEM_STATE_IDLE,
+  Command.LED_DISABLE,
+  Command.CAMERA_STACK_COMPLETE,
+]);
+/** Fences the lease writes on its own (spec/protocol.md §8). */
+const FENCE_CODES = new Set<number>([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET]);
+/** Commands that change the instrument: writing one twice (a replay) would be a real harm. */
+const MUTATING_CODES = [
+  Command.STAGE_POSITION_SET,
+  Command.STAGE_HALT,
+  Command.LASER_LEVEL_SET,
+  Command.CAMERA_WORKFLOW_START,
+] as const;
+
+/** Speed-up of the simulated stage and workflows: a 10 mm move takes 5 ms. */
+export const TIME_SCALE = 2000;
+
+/** One connection as both ends recorded it. */
+interface SimSide {
+  recorder: RecordingTransport;
+  connectionId: number;
+}
+
+/** What a finished run adds to its cell's statistics. */
+export interface RunFigures {
+  commands: number;
+  events: number;
+  worstLatencyMs: number;
+  /** Faults that struck: replies dropped, links lost, garbage runs skipped by the client. */
+  droppedReplies: number;
+  disconnects: number;
+  resyncs: number;
+}
+
+/** A field-by-field key of a packet (value compared as its exact float). */
+export function packetKey(p: Packet): string {
+  return `${p.code}|${p.status}|${p.hardwareId}|${p.subsystemId}|${p.clientId}|${p.int32Data0}|${p.int32Data1}|${p.int32Data2}|${p.cmdDataBits0}|${Object.is(p.value, -0) ? '-0' : p.value}|${p.addDataBytes}|${dataText(p)}`;
+}
+
+/**
+ * A simulator and a client joined by recording transports, with the logs the model's
+ * invariants compare: what the simulator sent on each connection, what the client wrote,
+ * what the client delivered as events and as unmatched late replies, and the outcome of
+ * every request the model made. Shared by the vitest matrix and `npm run soak`.
+ */
+export class Rig {
+  readonly cell: Cell;
+  readonly profile: FaultProfile;
+  readonly sim: SimulatedMicroscope;
+  client!: FlamingoClient;
+  /** Client ends, one per (re)connection, in order. */
+  readonly clientSides: RecordingTransport[] = [];
+  /** Simulator ends, one per accepted connection, in order. */
+  readonly simSides: SimSide[] = [];
+  /** Every event the client emitted, in order. */
+  readonly clientEvents: Packet[] = [];
+  /** Every event an `events()` iterator yielded, in order (must equal clientEvents). */
+  readonly streamEvents: Packet[] = [];
+  /** STAGE_MOTION_STOPPED events per axis (index 1..4). */
+  readonly stops: Packet[][] = [[], [], [], [], []];
+  readonly unmatched: Packet[] = [];
+  readonly errors: Error[] = [];
+  /** Sequences (sequenced mode) and codes (lease mode) of requests that timed out or were aborted. */
+  readonly lateSequences = new Set<number>();
+  readonly lateCodes = new Set<number>();
+  /** Sequences whose reply the simulator dropped (drop fault) or delayed on purpose. */
+  readonly droppedSequences = new Set<number>();
+  droppedReplies = 0;
+  /** TimeoutErrors of ordinary requests (not the deliberate tiny-timeout ones). */
+  readonly timedOutSequences: number[] = [];
+  timeouts = 0;
+  /** The client gave up on the link itself (every lease fence timed out). */
+  clientDroppedLink = false;
+  /** Requests of mutating codes the model issued, per code. */
+  readonly issued = new Map<number, number>();
+  commands = 0;
+  worstLatencyMs = 0;
+  /** Links lost so far (the client's 'disconnect' events). */
+  disconnects = 0;
+  /** Garbage runs the client skipped (its 'resync' events). */
+  resyncs = 0;
+  /** A workflow may still run (its helper failed before SYSTEM_STATE_IDLE). */
+  workflowMaybeRunning = false;
+
+  private listener: TcpListener | null = null;
+  private readonly wakers = new Set<() => void>();
+  private readonly notify = (): void => {
+    for (const wake of [...this.wakers]) wake();
+  };
+  private readonly onEvent = (p: Packet): void => {
+    this.clientEvents.push(p);
+    if (p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 >= 1 && p.int32Data0 <= 4) this.stops[p.int32Data0]?.push(p);
+    this.notify();
+  };
+  private readonly onDisconnect = (): void => {
+    this.disconnects++;
+  };
+  private readonly onResync = (): void => {
+    this.resyncs++;
+  };
+  private readonly onUnmatched = (p: Packet): void => {
+    this.unmatched.push(p);
+  };
+  private readonly onError = (error: Error): void => {
+    if (this.profile.dropsReplies && error.message.startsWith('server stopped answering')) this.clientDroppedLink = true;
+    this.errors.push(error);
+  };
+  private readonly resourcesBefore: Map<string, number>;
+
+  private constructor(cell: Cell, seed: number) {
+    this.cell = cell;
+    this.profile = cell.profile;
+    this.resourcesBefore = countResources();
+    this.sim = new SimulatedMicroscope({
+      echoSequence: cell.mode === 'sequenced',
+      seed,
+      timeScale: TIME_SCALE,
+      faults: () => this.profile.faults,
+    });
+    this.sim.on('command', (info) => {
+      if (info.dropped) {
+        this.droppedReplies++;
+        this.droppedSequences.add(info.packet.clientId);
+      }
+      this.notify();
+    });
+  }
+
+  /** Start a simulator and connect a client to it as the cell says. */
+  static async start(cell: Cell, seed: number): Promise<Rig> {
+    const rig = new Rig(cell, seed);
+    try {
+      await rig.connect();
+    } catch (error) {
+      await rig.stop();
+      throw error;
+    }
+    return rig;
+  }
+
+  private async connect(): Promise<void> {
+    const { cell, profile } = this;
+    let factory: () => Promise<RecordingTransport> | RecordingTransport;
+    if (cell.transport === 'memory') {
+      let n = 0;
+      factory = () => {
+        const [clientEnd, simEnd] = createMemoryPair({ seed: ++n, fragmentMaxBytes: profile.clientFragmentMaxBytes ?? 0 });
+        this.acceptSimSide(simEnd);
+        return this.recordClientSide(clientEnd);
+      };
+    } else {
+      // Our own listener in front of sim.attach (what sim.listen does), so the simulator's
+      // end of each connection can be recorded.
+      this.listener = await listenTcp({ host: '127.0.0.1', port: 0 }, (t) => this.acceptSimSide(t));
+      const port = this.listener.port;
+      factory = async () => this.recordClientSide(await connectTcp({ host: '127.0.0.1', port }));
+    }
+    this.client = await FlamingoClient.connect({
+      mode: cell.mode,
+      requestTimeoutMs: profile.requestTimeoutMs,
+      transport: factory,
+      ...(profile.reconnect ? { reconnect: { initialDelayMs: 1, maxDelayMs: 4, whileDown: 'queue' as const } } : {}),
+    });
+    this.client.on('event', this.onEvent);
+    // A second observer of the same events: an events() iterator read by a loop, as apps do.
+    const stream = this.client.events(undefined, { bufferSize: 100_000 });
+    void (async () => {
+      for await (const p of stream) {
+        this.streamEvents.push(p);
+        this.notify();
+      }
+    })();
+    this.client.on('unmatched', this.onUnmatched);
+    this.client.on('error', this.onError);
+    this.client.on('close', this.notify);
+    this.client.on('disconnect', this.onDisconnect);
+    this.client.on('resync', this.onResync);
+    this.client.on('reconnected', this.notify);
+  }
+
+  private acceptSimSide(transport: ConstructorParameters<typeof RecordingTransport>[0]): void {
+    const recorder = new RecordingTransport(transport, this.notify);
+    const connectionId = this.sim.attach(recorder);
+    this.simSides.push({ recorder, connectionId });
+  }
+
+  private recordClientSide(transport: ConstructorParameters<typeof RecordingTransport>[0]): RecordingTransport {
+    const recorder = new RecordingTransport(transport, this.notify);
+    this.clientSides.push(recorder);
+    return recorder;
+  }
+
+  /** The simulator connection the client uses now (undefined while reconnecting). */
+  get currentConnectionId(): number | undefined {
+    const last = this.simSides[this.simSides.length - 1];
+    return last !== undefined && this.sim.connectionIds.includes(last.connectionId) ? last.connectionId : undefined;
+  }
+
+  /** Count a mutating request the model is about to make (replay check). */
+  issue(code: number, times = 1): void {
+    this.issued.set(code, (this.issued.get(code) ?? 0) + times);
+  }
+
+  /** Deadline for any single promise of a step: long past every timeout the client has. */
+  get settleDeadlineMs(): number {
+    return this.profile.requestTimeoutMs * 4 + 5000;
+  }
+
+  /**
+   * Resolve with `promise`'s outcome, or fail the run when it does not settle by the
+   * deadline ("every promise settles").
+   */
+  async settle<T>(label: string, promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InvariantError(`${label} never settled (${this.settleDeadlineMs} ms)`)), this.settleDeadlineMs);
+    });
+    try {
+      return await Promise.race([
+        promise.then(
+          (value) => ({ ok: true as const, value }),
+          (error: Error) => ({ ok: false as const, error }),
+        ),
+        deadline,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * An error a step got: allowed only when the profile explains it (TimeoutError where
+   * replies are dropped, ConnectionClosedError where the link drops). Records what the
+   * late-reply checks need. Throws InvariantError for anything else.
+   */
+  allowError(label: string, error: Error, disconnectsBefore?: number): 'timeout' | 'closed' {
+    if (error instanceof TimeoutError) {
+      // An awaited event (motion stopped, workflow idle) is lost when the simulator sent it
+      // while the link was down: allowed only when the link did drop during the step.
+      if (disconnectsBefore !== undefined && this.disconnects > disconnectsBefore && error.command?.startsWith('waitFor ') === true) return 'timeout';
+      if (!this.profile.dropsReplies) throw new InvariantError(`${label}: TimeoutError without a dropped reply: ${error.message}`);
+      this.recordLate(error, error.command);
+      this.timeouts++;
+      if (error.sequence !== undefined) this.timedOutSequences.push(error.sequence);
+      return 'timeout';
+    }
+    if (error instanceof ConnectionClosedError) {
+      if (!this.profile.reconnect && !this.clientDroppedLink) throw new InvariantError(`${label}: ConnectionClosedError without a lost link: ${error.message}`);
+      return 'closed';
+    }
+    throw new InvariantError(`${label}: unexpected ${error.name}: ${error.message}`);
+  }
+
+  /** Remember a request that timed out or was aborted: its late reply may come as `unmatched`. */
+  recordLate(error: TimeoutError | AbortError, command: string | undefined): void {
+    if (error.sequence !== undefined) this.lateSequences.add(error.sequence);
+    const code = command === undefined ? undefined : (Command as Record<string, number>)[command];
+    if (code !== undefined) this.lateCodes.add(code);
+  }
+
+  /** Wait, event-driven, until `condition` holds; InvariantError after `timeoutMs`. */
+  until(label: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        this.wakers.delete(wake);
+        clearTimeout(timer);
+        clearInterval(recheck);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const wake = () => {
+        if (condition()) done();
+      };
+      const timer = setTimeout(() => done(new InvariantError(`timed out (${timeoutMs} ms) waiting for ${label}`)), timeoutMs);
+      // Request timeouts settle without any I/O that would wake us: re-check now and then too.
+      const recheck = setInterval(wake, 10);
+      this.wakers.add(wake);
+    });
+  }
+
+  /** Every event the simulator sent to the client, over all connections in order. */
+  sentEvents(): Packet[] {
+    const out: Packet[] = [];
+    for (const side of this.simSides) for (const w of side.recorder.written) if (this.isEvent(w.packet)) out.push(w.packet);
+    return out;
+  }
+
+  private isEvent(p: Packet): boolean {
+    // Sequenced: a reply always echoes a nonzero sequence, an event carries 0. Lease: by code
+    // (the model never asks for a code the simulator also pushes; spec/protocol.md §5.3).
+    return this.cell.mode === 'sequenced' ? p.clientId === 0 : EVENT_ONLY_CODES.has(p.code);
+  }
+
+  /** Invariants that hold after every step. */
+  checkStep(): void {
+    // Events: delivered once and in order, so far a prefix of what the simulator sent.
+    const sent = this.sentEvents();
+    const got = this.clientEvents;
+    if (got.length > sent.length) throw new InvariantError(`client emitted ${got.length} events but the simulator sent ${sent.length}`);
+    for (let i = 0; i < got.length; i++) {
+      const a = packetKey(got[i] as Packet);
+      const b = packetKey(sent[i] as Packet);
+      if (a !== b) throw new InvariantError(`event #${i}: client emitted ${a}, simulator sent ${b}`);
+    }
+    // The events() iterator yields the same events as the listener, in the same order.
+    const streamed = this.streamEvents;
+    if (streamed.length > got.length) throw new InvariantError(`events() yielded ${streamed.length} events, the listener saw ${got.length}`);
+    for (let i = 0; i < streamed.length; i++) {
+      if (streamed[i] !== got[i]) throw new InvariantError(`events() item #${i} is not the listener's event #${i}`);
+    }
+    // Requests: what the simulator recorded on each connection is what the client wrote there, in order.
+    const seen = new Set<number>();
+    for (let k = 0; k < this.clientSides.length; k++) {
+      const writes = (this.clientSides[k] as RecordingTransport).written;
+      const side = this.simSides[k];
+      if (side !== undefined) {
+        const records = this.sim.recordsFor(side.connectionId);
+        if (records.length > writes.length) throw new InvariantError(`connection ${k + 1}: simulator recorded ${records.length} packets, client wrote ${writes.length}`);
+        for (let i = 0; i < records.length; i++) {
+          const r = records[i] as (typeof records)[number];
+          const w = writes[i] as (typeof writes)[number];
+          const p = w.packet;
+          if (
+            r.code !== p.code ||
+            r.clientId !== p.clientId ||
+            r.int32Data0 !== p.int32Data0 ||
+            !Object.is(r.value, p.value) ||
+            r.cmdDataBits0 !== p.cmdDataBits0 ||
+            r.data !== dataText(p) ||
+            r.payloadHash !== w.payloadHash
+          ) {
+            throw new InvariantError(`connection ${k + 1} packet ${i}: simulator recorded ${r.name} seq ${r.clientId}, client wrote ${packetKey(p)}`);
+          }
+        }
+      }
+      if (this.cell.mode === 'sequenced') {
+        for (const w of writes) {
+          const s = w.packet.clientId;
+          if (s === 0) continue;
+          if (seen.has(s)) throw new InvariantError(`sequence ${s} written twice (replayed or duplicated)`);
+          seen.add(s);
+        }
+      }
+    }
+    // Mutating commands are never written more often than the model asked (nothing replayed).
+    for (const code of MUTATING_CODES) {
+      let written = 0;
+      for (const side of this.clientSides) for (const w of side.written) if (w.packet.code === code) written++;
+      const asked = this.issued.get(code) ?? 0;
+      if (written > asked) throw new InvariantError(`${commandName(code)}: written ${written} times, asked ${asked}`);
+    }
+    // Late replies only: an unmatched packet belongs to a request that timed out or was aborted.
+    for (const p of this.unmatched) {
+      if (this.cell.mode === 'sequenced' ? !this.lateSequences.has(p.clientId) : !this.lateCodes.has(p.code) && !FENCE_CODES.has(p.code)) {
+        throw new InvariantError(`unmatched packet that no late request explains: ${packetKey(p)}`);
+      }
+    }
+    const unexpected = this.errors.filter((e) => !(this.clientDroppedLink && e.message.startsWith('server stopped answering')));
+    if (unexpected.length > 0) throw new InvariantError(`client emitted 'error': ${unexpected.map((e) => e.message).join('; ')}`);
+    // A dropped reply surfaces as TimeoutError; no timeout without a dropped (or delayed) reply.
+    if (this.cell.mode === 'sequenced') {
+      for (const s of this.timedOutSequences) {
+        if (!this.droppedSequences.has(s)) throw new InvariantError(`request seq ${s} timed out but the simulator did not drop its reply`);
+      }
+    } else if (this.timeouts > this.droppedReplies) {
+      throw new InvariantError(`${this.timeouts} timeouts but only ${this.droppedReplies} dropped replies`);
+    }
+  }
+
+  /** After a step: every request the client accepted has settled (the fences may still run). */
+  async afterStep(label: string, startedAt: number): Promise<void> {
+    this.commands++;
+    await this.until(`${label}: pendingCount 0`, () => this.client.pendingCount === 0, this.settleDeadlineMs);
+    this.worstLatencyMs = Math.max(this.worstLatencyMs, performance.now() - startedAt);
+    this.checkStep();
+  }
+
+  /**
+   * Bring the run to rest and check the end-state invariants: every event sent was
+   * delivered, every packet the client wrote on the live connection was recorded.
+   */
+  async quiesce(): Promise<void> {
+    const id = this.currentConnectionId;
+    if (this.profile.faults.flood !== undefined && id !== undefined) {
+      const { flood: _flood, ...rest } = this.profile.faults;
+      this.sim.setFaults(id, rest as FaultSpec);
+    }
+    await this.until('the stage and workflows to stop', () => {
+      const s = this.sim.snapshot();
+      return s.systemState === 0 && s.stage.every((a) => !a.moving);
+    });
+    // A round trip: the simulator answers in order, so after its reply every event sent before it is in.
+    for (let attempt = 0; ; attempt++) {
+      if (this.client.isClosed) break;
+      const result = await this.settle('final round trip', this.client.request(Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET));
+      if (result.ok) break;
+      this.allowError('final round trip', result.error);
+      if (attempt > 20) throw new InvariantError('final round trip kept failing');
+    }
+    await this.until('every sent event to arrive', () => this.clientEvents.length >= this.sentEvents().length);
+    await this.until('the events() iterator to catch up', () => this.streamEvents.length >= this.clientEvents.length);
+    // Nothing lost: on the live connection the simulator recorded every packet the client
+    // wrote (earlier connections were cut by the simulator; there the prefix check holds).
+    const last = this.clientSides.length - 1;
+    const side = this.simSides[last];
+    const disconnects = this.disconnects;
+    if (side !== undefined && !this.client.isClosed) {
+      // Counted now: a refresh pass after a reconnect may still be writing.
+      const written = (this.clientSides[last] as RecordingTransport).written.length;
+      const recorded = () => this.sim.recordsFor(side.connectionId).length;
+      await this.until('the simulator to record every packet written', () => recorded() >= written || this.disconnects !== disconnects);
+      if (this.disconnects === disconnects && recorded() < written) {
+        throw new InvariantError(`live connection: client wrote ${written} packets, simulator recorded ${recorded()}`);
+      }
+    }
+    this.checkStep();
+    const sent = this.sentEvents().length;
+    if (this.clientEvents.length !== sent) throw new InvariantError(`client emitted ${this.clientEvents.length} events, simulator sent ${sent}`);
+    if (this.streamEvents.length !== sent) throw new InvariantError(`events() yielded ${this.streamEvents.length} events, simulator sent ${sent}`);
+  }
+
+  /** Figures for the statistics table. */
+  figures(): RunFigures {
+    return {
+      commands: this.commands,
+      events: this.clientEvents.length,
+      worstLatencyMs: this.worstLatencyMs,
+      droppedReplies: this.droppedReplies,
+      disconnects: this.disconnects,
+      resyncs: this.resyncs,
+    };
+  }
+
+  /** Close everything, then check that nothing is left: requests, waiters, sockets, timers. */
+  async stop(): Promise<void> {
+    const client = this.client as FlamingoClient | undefined;
+    if (client !== undefined) {
+      client.off('event', this.onEvent);
+      client.off('unmatched', this.onUnmatched);
+      client.off('close', this.notify);
+      client.off('disconnect', this.onDisconnect);
+      client.off('resync', this.onResync);
+      client.off('reconnected', this.notify);
+      await client.close();
+      client.off('error', this.onError);
+    }
+    await this.sim.close();
+    if (this.listener !== null) await this.listener.close();
+    this.sim.removeAllListeners();
+  }
+
+  /** The end-of-run leak check (call after stop()). */
+  async checkNothingLeft(): Promise<void> {
+    const client = this.client;
+    // Public facts only: timers (waiters', the reconnect timer) and sockets are counted below.
+    if (client.pendingCount !== 0) throw new InvariantError(`after close: ${client.pendingCount} requests pending`);
+    if (!client.isClosed || client.isConnected) throw new InvariantError(`after close: closed ${client.isClosed}, connected ${client.isConnected}`);
+    if (client.description !== 'not connected') throw new InvariantError(`after close: still linked to ${client.description}`);
+    const names = client.eventNames();
+    if (names.length !== 0) throw new InvariantError(`after close: client listeners left on ${names.map(String).join(', ')}`);
+    if (this.sim.connections !== 0) throw new InvariantError(`after close: simulator has ${this.sim.connections} connections`);
+    // Sockets close on their own 'close' events: give the loop a few turns before counting.
+    let delta = '';
+    for (let turn = 0; turn < 50; turn++) {
+      delta = resourceDelta(this.resourcesBefore, countResources());
+      if (delta === '') return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    throw new InvariantError(`after close, resources left: ${delta}`);
+  }
+}
+
+const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
+
+function countResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of process.getActiveResourcesInfo()) if (WATCHED.includes(r)) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return counts;
+}
+
+function resourceDelta(before: Map<string, number>, after: Map<string, number>): string {
+  return WATCHED.filter((r) => (after.get(r) ?? 0) > (before.get(r) ?? 0))
+    .map((r) => `${r} +${(after.get(r) ?? 0) - (before.get(r) ?? 0)}`)
+    .join(', ');
+}
