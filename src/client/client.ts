@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodePacket } from '../../protocol/codec.js';
 import { commandName } from '../../protocol/commands.js';
 import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
@@ -24,9 +25,14 @@ import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
 import { Link } from './link.js';
+import { ClientStats } from './stats.js';
+import type { ClientStatsSnapshot } from './stats.js';
 import { resolveOptions, type ClientOptions, type EventStreamOptions, type ExclusiveTx, type LiveOptions, type RequestOptions, type ResolvedOptions, type SendOptions } from './options.js';
 
 export type { ClientEvents, CorrelationMode };
+
+/** Routing log of what goes on the wire (`DEBUG=flamingo:wire`); guarded by `enabled`. */
+const wireLog = createDebug('flamingo:wire');
 export type { ClientOptions, EventSelector, EventStreamOptions, ExclusiveTx, LiveOptions, RequestOptions, SendOptions, WaitOptions };
 
 
@@ -64,7 +70,12 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private readonly options: ResolvedOptions;
   private readonly link: Link;
   private readonly correlator: Correlator;
-  private readonly hub = new EventHub((error) => this.reportLater(error));
+  /**
+   * The live statistics recorder behind {@link stats}: counters to read directly, and an
+   * `observer` hook told every measurement (the gateway's /metrics uses it).
+   */
+  readonly statsRecorder = new ClientStats();
+  private readonly hub: EventHub;
   private readonly open = new Set<PendingRequest>();
   private finished = false;
   private closePromise: Promise<void> | null = null;
@@ -73,6 +84,15 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private constructor(options: ClientOptions) {
     super();
     this.options = resolveOptions(options);
+    const stats = this.options.stats ? this.statsRecorder : null;
+    this.hub = new EventHub(
+      (error) => this.reportLater(error),
+      stats === null
+        ? undefined
+        : () => {
+            stats.counters.droppedEvents++;
+          },
+    );
     // refresh() runs its reads in one exclusive section; raw requests (a failure status is a
     // reply the pass records, not an exception).
     this.state = new InstrumentState({
@@ -81,6 +101,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     const client = this;
     this.link = new Link(this.options, {
       emitter: this as unknown as EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean },
+      stats,
       mirror: this.state,
       get finished() {
         return client.finished;
@@ -145,6 +166,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   /** The current transport's peer, e.g. `127.0.0.1:53717`. */
   get description(): string {
     return this.link.description;
+  }
+
+  /**
+   * Counters (sent, replies, events, unmatched, timeouts, fences, resyncs, skipped bytes,
+   * reconnects, dropped events) and latency summaries (round trip per command, time waited
+   * for a turn) with p50/p95/p99/max, since connect or the last {@link resetStats}. All zero
+   * when the client was made with `stats: false`.
+   */
+  stats(): ClientStatsSnapshot {
+    return this.statsRecorder.snapshot();
+  }
+
+  /** Zero the counters and histograms of {@link stats}. */
+  resetStats(): void {
+    this.statsRecorder.reset();
   }
 
   /** Requests not yet settled (on the wire or waiting for their turn). */
@@ -278,6 +314,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       const why = this.finished ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
+    if (wireLog.enabled) wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
     try {
       await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {

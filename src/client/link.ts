@@ -1,8 +1,9 @@
+import createDebug from 'debug';
 import type { FrameError } from '../../protocol/errors.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
-import type { Claim } from '../correlation/claim.js';
+import { Claim } from '../correlation/claim.js';
 import type { Wire } from '../correlation/wire.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
@@ -11,11 +12,17 @@ import type { InstrumentState } from '../state/instrument-state.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffDelay } from './reconnect.js';
+import type { ClientStats } from './stats.js';
 import { PacketWriter } from './upload.js';
 import type { UploadProgressListener, WriteOwner } from './upload.js';
 
+/** Routing log of the link's life (`DEBUG=flamingo:client`); every call is guarded by `enabled`. */
+const log = createDebug('flamingo:client');
+
 /** What a {@link Link} needs of the client that owns it. */
 export interface LinkHost {
+  /** Where counters and latencies go, or null when the client keeps no statistics. */
+  readonly stats: ClientStats | null;
   /** Where the dispatcher emits events (the client, so listeners survive reconnects). */
   readonly emitter: EventSink & { emit(event: 'reconnecting', info: { attempt: number; delayMs: number }): boolean };
   readonly mirror: InstrumentState;
@@ -71,12 +78,14 @@ export class Link {
   write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
     const writer = this.writer;
     if (writer === null || this.dispatcher === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
+    this.host.stats?.noteSent(sent?.code ?? 0);
     return writer.write(bytes, sent, payload, onProgress, owner);
   }
 
   /** The wire correlation writes through: the current transport, behind the exclusive gate `gateClosed` reports. */
   wire(gateClosed: () => boolean): Wire {
     const link = this;
+    const stats = this.host.stats;
     return {
       get up() {
         return link.linkUp;
@@ -84,10 +93,25 @@ export class Link {
       get gateClosed() {
         return gateClosed();
       },
-      write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
+      write: (bytes, request) => {
+        if (request === undefined) return this.write(bytes);
+        stats?.recordTurnWait(performance.now() - request.createdAt);
+        return this.write(bytes, request.init, request.payload, request.onUploadProgress, request);
+      },
       replied: (packet, request) => {
+        if (stats !== null && request.writtenAt > 0) stats.recordRoundTrip(request.code, performance.now() - request.writtenAt);
         this.host.mirror.apply(packet, request.init);
       },
+      ...(stats === null
+        ? {}
+        : {
+            timedOut: () => {
+              stats.counters.timeouts++;
+            },
+            fenced: () => {
+              stats.counters.fences++;
+            },
+          }),
       whenUp: () => this.whenUp(),
     };
   }
@@ -108,9 +132,27 @@ export class Link {
     }
     if (transport.isClosed) throw new ConnectionClosedError(`${transport.description} is already closed`, false);
     const host = this.host;
+    const stats = host.stats;
     const dispatcher: Dispatcher = new Dispatcher(transport, {
       emitter: host.emitter,
-      correlate: (packet) => host.correlate(packet),
+      correlate:
+        stats === null
+          ? (packet) => host.correlate(packet)
+          : (packet) => {
+              stats.notePacket();
+              const claim = host.correlate(packet);
+              if (claim === Claim.None) stats.counters.events++;
+              else if (claim === Claim.Unmatched) stats.counters.unmatched++;
+              return claim;
+            },
+      ...(stats === null
+        ? {}
+        : {
+            onResync: (info: { skippedBytes: number }) => {
+              stats.counters.resyncs++;
+              stats.counters.skippedBytes += info.skippedBytes;
+            },
+          }),
       observe: (packet) => host.observe(packet),
       onClose: (error) => this.closed(dispatcher, error),
       onFrameError: (error: FrameError) => this.drop(error, dispatcher),
@@ -126,6 +168,7 @@ export class Link {
       onListenerError: (error) => host.reportLater(error),
     });
     this.linkUp = true;
+    if (log.enabled) log('connected to %s', transport.description);
     dispatcher.start();
     if (!this.linkUp) return; // closed while delivering early bytes
     this.wakeUpWaiters(true);
@@ -181,6 +224,7 @@ export class Link {
     this.dispatcher = null;
     this.linkUp = false;
     const cause = error ?? new Error(`${dispatcher.transport.description} closed the connection`);
+    if (log.enabled) log('link to %s lost: %s', dispatcher.transport.description, cause.message);
     this.host.onLost(cause, error);
     if (this.options.reconnect === null) {
       this.host.finish(error);
@@ -201,6 +245,7 @@ export class Link {
     }
     const attempt = this.attempt;
     const delayMs = backoffDelay(policy, attempt);
+    if (log.enabled) log('reconnect attempt %d in %d ms', attempt, delayMs);
     this.host.emitter.emit('reconnecting', { attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -209,6 +254,8 @@ export class Link {
         () => {
           if (!this.linkUp) return; // lost again at once; closed() scheduled the next attempt
           this.attempt = 0;
+          if (this.host.stats !== null) this.host.stats.counters.reconnects++;
+          if (log.enabled) log('reconnected to %s after %d attempt(s)', this.description, attempt);
           this.host.onReconnected(attempt);
           // Values seen before the loss are only "last known": re-read them.
           this.refreshAfterReconnect();

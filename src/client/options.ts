@@ -50,6 +50,11 @@ export interface ClientOptions {
   maxPayloadBytes?: number;
   /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
   uploadChunkBytes?: number;
+  /**
+   * Keep `client.stats()` counters and latency histograms (default true). Recording is a few
+   * increments per packet and allocates nothing per request; `false` skips even that.
+   */
+  stats?: boolean;
 }
 
 /** Options of {@link FlamingoClient.request}. */
@@ -117,6 +122,7 @@ export interface ResolvedOptions {
   readonly transport: ClientOptions['transport'];
   readonly maxPayloadBytes: number | undefined;
   readonly uploadChunkBytes: number;
+  readonly stats: boolean;
 }
 
 /**
@@ -151,5 +157,6 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     transport: options.transport,
     maxPayloadBytes: options.maxPayloadBytes,
     uploadChunkBytes: options.uploadChunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES,
+    stats: options.stats ?? true,
   };
 }

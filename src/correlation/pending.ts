@@ -74,6 +74,10 @@ export class PendingRequest implements Expiring {
   private rejectFn!: (error: Error) => void;
   /** When the reply timeout passes (performance.now() ms); Infinity until written. */
   deadline = Infinity;
+  /** When the request was made (performance.now() ms): its wait for a turn starts here. */
+  readonly createdAt = performance.now();
+  /** When the transport accepted it (performance.now() ms; 0 until written): its round trip starts here. */
+  writtenAt = 0;
   private queueTimer: QueueDeadline | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
@@ -131,7 +135,8 @@ export class PendingRequest implements Expiring {
       this.queueTimer = null;
     }
     if (this.settled || this.deadline !== Infinity) return;
-    this.deadline = performance.now() + this.timeoutMs;
+    this.writtenAt = performance.now();
+    this.deadline = this.writtenAt + this.timeoutMs;
     replyDeadlines.add(this);
   }
 

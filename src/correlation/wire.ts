@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodeHeaderInto } from '../../protocol/codec.js';
 import { PACKET_SIZE } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
@@ -19,11 +20,18 @@ export interface Wire {
   write(bytes: Uint8Array, request?: PendingRequest): Promise<void>;
   /** Correlation found the reply of `request`; called just BEFORE the request resolves (the state mirror applies it). */
   replied?(packet: Packet, request: PendingRequest): void;
+  /** A written request's reply did not come in time (statistics). */
+  timedOut?(request: PendingRequest): void;
+  /** Lease mode wrote a fence (statistics). */
+  fenced?(fence: PendingRequest): void;
   /** Resolves true when the link is up (at once if it is), false when the client is finished. */
   whenUp(): Promise<boolean>;
   /** The gate of `exclusive()`: while closed, only requests made inside it are written. */
   readonly gateClosed: boolean;
 }
+
+/** Routing log of what goes on the wire (`DEBUG=flamingo:wire`). */
+const wireLog = createDebug('flamingo:wire');
 
 /**
  * Header of a request (its payload, if any, follows it through Wire.write): its fields,
@@ -64,6 +72,11 @@ export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceFi
  * written (`maybeExecuted: false`). Shared by both correlation modes.
  */
 export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Array, sequence?: number): void {
+  // Guarded: with the namespace off no string or argument list is built (docs/observability.md).
+  if (wireLog.enabled) {
+    if (sequence !== undefined) wireLog('write %s (0x%s) sequence %d, %d payload bytes', request.name, request.code.toString(16), sequence, request.payload?.length ?? 0);
+    else wireLog('write %s (0x%s) under the lease, %d payload bytes', request.name, request.code.toString(16), request.payload?.length ?? 0);
+  }
   const written = wire.write(bytes, request);
   if (written === WRITE_ACCEPTED) {
     request.markWritten();

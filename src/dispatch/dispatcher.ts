@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { commandSpec, commandName } from '../../protocol/commands.js';
 import type { CommandName } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
@@ -8,6 +9,10 @@ import type { Transport } from '../../transports/transport.js';
 import { Claim } from '../correlation/claim.js';
 
 export { Claim };
+
+/** Routing logs (docs/observability.md); every call is guarded by `enabled`, so they cost nothing when off. */
+const wireLog = createDebug('flamingo:wire');
+const correlationLog = createDebug('flamingo:correlation');
 
 /** Events of the packet stream: every unsolicited packet by name and as `'event'`. */
 export type PacketEvents = { [K in CommandName]: [packet: Packet] };
@@ -49,6 +54,8 @@ export interface DispatcherOptions {
    * correlation (`Wire.replied`) before their request resolves. Must not throw.
    */
   mirror?: { apply(packet: Packet): unknown };
+  /** Told each resync (statistics), before `'resync'` is emitted. */
+  onResync?(info: ResyncInfo): void;
 }
 
 /**
@@ -69,7 +76,11 @@ export class Dispatcher {
     this.options = options;
     this.deframer = new Deframer({
       ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
-      onResync: (info) => options.emitter.emit('resync', info),
+      onResync: (info) => {
+        if (wireLog.enabled) wireLog('resync on %s: skipped %d bytes of garbage', transport.description, info.skippedBytes);
+        options.onResync?.(info);
+        options.emitter.emit('resync', info);
+      },
       // Held until the chunk's earlier packets are dispatched: they precede the bad header.
       onError: (error) => {
         if (this.frameError === null) this.frameError = error;
@@ -112,6 +123,7 @@ export class Dispatcher {
       emitter.emit('unmatched', packet);
       return;
     }
+    if (correlationLog.enabled) correlationLog('event %s (no pending request claims it)', commandName(packet.code));
     this.options.observe?.(packet);
     emitter.emit('event', packet);
     const spec = commandSpec(packet.code);

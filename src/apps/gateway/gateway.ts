@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodePacket } from '../../../protocol/codec.js';
 import { LIVE_PORT_OFFSET } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
@@ -10,7 +11,7 @@ import { ArgumentError } from '../../errors.js';
 import type { ReconnectOptions } from '../../client/reconnect.js';
 import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { isLoopbackHost, tokenBytes } from './access.js';
-import { DownstreamSession } from './downstream-session.js';
+import { DownstreamSession, describeEnd } from './downstream-session.js';
 import { GatewayMonitor } from './http/monitor.js';
 import { serveHttp } from './http/serve.js';
 import type { GatewayHttpListen } from './http/serve.js';
@@ -18,6 +19,9 @@ import type { GatewayHttpServer } from './http/server.js';
 import type { SessionEnd, SessionHost } from './downstream-session.js';
 import { LeaseBroker } from './lease-broker.js';
 import { LiveRelay } from './live-relay.js';
+
+/** The gateway's log lines also go to `DEBUG=flamingo:gateway`. */
+const gatewayLog = createDebug('flamingo:gateway');
 
 /** Default port the gateway listens on (its live relay: this + 1). */
 export const DEFAULT_GATEWAY_PORT = 53800;
@@ -128,21 +132,6 @@ export type GatewayEvents = {
   /** An exception from a listener. */
   error: [error: Error];
 };
-
-function describeEnd(end: SessionEnd): string {
-  switch (end.kind) {
-    case 'peer':
-      return end.error === undefined ? 'disconnected' : `disconnected: ${end.error.message}`;
-    case 'token':
-      return `refused: ${end.detail}`;
-    case 'slow':
-      return `cut off: slow reader, ${end.backlogBytes} bytes unsent`;
-    case 'frame':
-      return `closed: ${end.detail}`;
-    case 'gateway':
-      return 'closed by the gateway';
-  }
-}
 
 /**
  * Many apps, one microscope: ONE connection to the instrument shared by many downstream
@@ -383,6 +372,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   }
 
   private log(line: string): void {
+    if (gatewayLog.enabled) gatewayLog('%s', line);
     this.emit('log', line);
   }
 

@@ -1,4 +1,4 @@
-import type { ConnectionState, CorrelationMode } from '../../state/types.js';
+import type { ConnectionState, CorrelationMode } from '../../../state/types.js';
 
 /** What /health reports about the upstream link. */
 export interface UpstreamHealth {

@@ -1,8 +1,8 @@
-import type { ImageFrame } from '../../../protocol/image.js';
-import type { Packet } from '../../../protocol/packet.js';
-import type { FlamingoClient } from '../../client.js';
-import { frameToPng } from '../../png.js';
-import type { ConnectionState } from '../../state/types.js';
+import type { ImageFrame } from '../../../../protocol/image.js';
+import type { Packet } from '../../../../protocol/packet.js';
+import type { FlamingoClient } from '../../../client/client.js';
+import { frameToPng } from '../../../live/png.js';
+import type { ConnectionState } from '../../../state/types.js';
 import type { DashboardView } from './dashboard-feed.js';
 import { buildHealth } from './health.js';
 import type { GatewayHealth } from './health.js';

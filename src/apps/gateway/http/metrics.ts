@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { commandSpec } from '../../../protocol/commands.js';
-import type { StatsObserver } from '../../client/stats.js';
+import { commandSpec } from '../../../../protocol/commands.js';
+import type { StatsObserver } from '../../../client/stats.js';
 
 /** What the metrics read when scraped (the gateway, without importing it: no cycle). */
 export interface MetricsSource {

@@ -1,5 +1,5 @@
-import { commandName } from '../../../protocol/commands.js';
-import type { Packet } from '../../../protocol/packet.js';
+import { commandName } from '../../../../protocol/commands.js';
+import type { Packet } from '../../../../protocol/packet.js';
 
 /** One line of the dashboard's "last events" list. */
 export interface DashboardEvent {
