@@ -113,8 +113,8 @@ export const DASHBOARD_SCRIPT = `'use strict';
     var size = typeof w.gaugeSize === 'number' && w.gaugeSize > 0 ? w.gaugeSize : 1;
     var value = typeof w.gaugeValue === 'number' ? Math.min(w.gaugeValue, size) : 0;
     bar.max = size; bar.value = value;
-    text('workflow-text', (w.running ? 'running: ' : w.running === false ? 'stopped: ' : '') +
-      (typeof w.gaugeValue === 'number' ? w.gaugeValue + ' / ' + size : 'no workflow seen') +
+    var gauge = typeof w.gaugeValue === 'number';
+    text('workflow-text', (!gauge ? 'no workflow progress seen' : (w.running ? 'running: ' : w.running === false ? 'finished: ' : '') + w.gaugeValue + ' / ' + size) +
       (typeof w.imagesSaved === 'number' ? ', ' + w.imagesSaved + ' images saved' : ''));
     var events = $('events');
     events.textContent = '';
