@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { jsonLogger, logGatewayJson } from './gateway-log.js';
 import { portOption } from './options.js';
 
 interface GatewayCliOptions {
@@ -9,6 +10,8 @@ interface GatewayCliOptions {
   token?: string;
   readOnlyPort?: number;
   quiet?: boolean;
+  http?: { host: string; port: number };
+  logJson?: boolean;
 }
 
 /** `HOST:PORT`, `[v6]:PORT`, or just `PORT` (host 127.0.0.1). */
@@ -23,7 +26,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 async function runGateway(options: GatewayCliOptions): Promise<void> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const json = options.logJson === true ? jsonLogger() : null;
+  const out = json === null ? (line: string) => process.stdout.write(`${line}\n`) : (line: string) => json.info({ event: 'startup' }, line);
   const gateway = await FlamingoGateway.start({
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
@@ -32,15 +36,18 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
     port: options.listen.port,
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.readOnlyPort !== undefined ? { readOnlyPort: options.readOnlyPort } : {}),
+    ...(options.http !== undefined ? { http: options.http } : {}),
   });
-  const { host, port: listenPort, livePort, readOnlyPort } = gateway.address;
+  const { host, port: listenPort, livePort, readOnlyPort, httpPort } = gateway.address;
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${host}:${listenPort}`);
   out(`upstream ${options.upstream.host}:${options.upstream.port} (${gateway.mode} mode)`);
   if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
   if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
+  if (httpPort !== undefined) out(`http on ${options.http?.host ?? host}:${httpPort} (/health, /metrics, dashboard at /)`);
   if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
-  if (options.quiet !== true) gateway.on('log', out);
+  if (json !== null) logGatewayJson(gateway, json);
+  else if (options.quiet !== true) gateway.on('log', out);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
@@ -67,6 +74,8 @@ export function registerGateway(program: CliProgram): void {
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
     .option('--quiet', 'print only the startup lines')
+    .option('--http <host:port>', 'serve /health, /metrics and a live dashboard (loopback unless --token is set)', parseHostPort)
+    .option('--log-json', 'write every log line as a JSON object (pino), startup lines included')
     .action(async (options: GatewayCliOptions) => {
       try {
         await runGateway(options);
