@@ -4,6 +4,7 @@ import type { PacketInit } from '../../protocol/packet.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
 import { Claim } from '../correlation/claim.js';
+import type { PendingRequest } from '../correlation/pending.js';
 import type { Wire } from '../correlation/wire.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
@@ -18,6 +19,11 @@ import type { UploadProgressListener, WriteOwner } from './upload.js';
 
 /** Routing log of the link's life (`DEBUG=flamingo:client`); every call is guarded by `enabled`. */
 const log = createDebug('flamingo:client');
+
+/** How long a written request waited for its turn (0 when it was written in the tick it was made). */
+function turnWait(request: PendingRequest): number {
+  return request.queuedAt === 0 ? 0 : request.writtenAt - request.queuedAt;
+}
 
 /** What a {@link Link} needs of the client that owns it. */
 export interface LinkHost {
@@ -93,20 +99,21 @@ export class Link {
       get gateClosed() {
         return gateClosed();
       },
-      write: (bytes, request) => {
-        if (request === undefined) return this.write(bytes);
-        stats?.recordTurnWait(performance.now() - request.createdAt);
-        return this.write(bytes, request.init, request.payload, request.onUploadProgress, request);
-      },
+      write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
       replied: (packet, request) => {
-        if (stats !== null && request.writtenAt > 0) stats.recordRoundTrip(request.code, performance.now() - request.writtenAt);
+        // One clock read per reply; the turn wait comes from reads correlation made anyway.
+        if (stats !== null && request.writtenAt > 0) {
+          stats.recordTurnWait(turnWait(request));
+          stats.recordRoundTrip(request.code, performance.now() - request.writtenAt);
+        }
         this.host.mirror.apply(packet, request.init);
       },
       ...(stats === null
         ? {}
         : {
-            timedOut: () => {
+            timedOut: (request: PendingRequest) => {
               stats.counters.timeouts++;
+              stats.recordTurnWait(turnWait(request));
             },
             fenced: () => {
               stats.counters.fences++;
@@ -139,7 +146,6 @@ export class Link {
         stats === null
           ? (packet) => host.correlate(packet)
           : (packet) => {
-              stats.notePacket();
               const claim = host.correlate(packet);
               if (claim === Claim.None) stats.counters.events++;
               else if (claim === Claim.Unmatched) stats.counters.unmatched++;
@@ -148,6 +154,8 @@ export class Link {
       ...(stats === null
         ? {}
         : {
+            // Once per chunk that completed a packet, not per packet: a clock read costs more than the rest.
+            onPackets: () => stats.notePacket(),
             onResync: (info: { skippedBytes: number }) => {
               stats.counters.resyncs++;
               stats.counters.skippedBytes += info.skippedBytes;

@@ -105,7 +105,7 @@ export class ClientStats {
     return this.lastPacket;
   }
 
-  /** A packet arrived (any kind). */
+  /** Packets arrived (any kind); called once per received chunk that completed one. */
   notePacket(): void {
     this.lastPacket = Date.now();
   }

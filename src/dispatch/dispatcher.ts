@@ -54,6 +54,8 @@ export interface DispatcherOptions {
    * correlation (`Wire.replied`) before their request resolves. Must not throw.
    */
   mirror?: { apply(packet: Packet): unknown };
+  /** Told after each chunk that completed at least one packet (statistics: the last packet time). */
+  onPackets?(): void;
   /** Told each resync (statistics), before `'resync'` is emitted. */
   onResync?(info: ResyncInfo): void;
 }
@@ -102,6 +104,7 @@ export class Dispatcher {
   private receive(chunk: Uint8Array): void {
     if (this.stopped) return;
     const packets = this.deframer.push(chunk);
+    if (packets.length > 0) this.options.onPackets?.();
     for (let i = 0; i < packets.length; i++) this.dispatch(packets[i] as Packet);
     if (this.frameError !== null) {
       const error = this.frameError;
