@@ -39,6 +39,10 @@ export interface InstrumentOptions {
   imageWidth: number;
   imageHeight: number;
   pixelSizeMm: number;
+  /** Push a stale SYSTEM_STATE_IDLE right after a workflow starts (default true: observed). */
+  staleIdlePush?: boolean;
+  /** Push CAMERA_STACK_COMPLETE at the end of a workflow (default false: never observed). */
+  stackComplete?: boolean;
 }
 
 /** A copy of the instrument's state for tests and tools. */
@@ -59,6 +63,8 @@ export interface SimulatorSnapshot {
   workflowsRun: number;
 }
 
+/** The state code the simulator answers while a workflow runs (not recorded on the instrument: our choice). */
+export const SIM_BUSY_STATE = 0xa004;
 const LASERS = 4;
 const LEDS = 4;
 const FILTER_POSITIONS = 6;
@@ -154,12 +160,16 @@ export class Instrument {
   /** Carry out one command. Unknown codes and event-only codes fail. */
   execute(p: Packet): Outcome {
     switch (p.code) {
-      case Command.COMMON_SCOPE_SETTINGS:
+      case Command.COMMON_SCOPE_SETTINGS_LOAD:
+        // Answered by a 0x1007 packet (replyCode in spec/commands.json) carrying the text.
         return ok({ payload: new TextEncoder().encode(this.settingsText) });
+      case Command.COMMON_SCOPE_SETTINGS:
+        // Not a usable request on the instrument; with the flag the simulator says so (our choice).
+        return failed();
       case Command.COMMON_SCOPE_SETTINGS_SAVE:
         return this.saveSettings(p);
       case Command.STORAGE_PATH_GET:
-        return ok({ data: '/media/flamingo/Data/Experiments' });
+        return ok({ payload: new TextEncoder().encode('/media/flamingo/Data\n/media/flamingo/Scratch\n') });
       case Command.LASER_LEVEL_SET:
         return this.setLaserLevel(p);
       case Command.LASER_LEVEL_GET: {
@@ -241,7 +251,9 @@ export class Instrument {
       }
       case Command.STAGE_POSITION_GET: {
         const axis = p.int32Data0;
-        return isAxis(axis) ? ok({ value: this.stage.position(axis) }) : failed();
+        if (!isAxis(axis)) return failed();
+        // The instrument reads 0.000 while the axis moves (spec/commands.json whileMoving).
+        return ok({ value: this.stage.snapshot(axis).moving ? 0 : this.stage.position(axis) });
       }
       case Command.STAGE_WAIT_FOR_MOTION:
         return { status: STATUS_OK, waitFor: this.stage.whenIdle() };
@@ -254,7 +266,9 @@ export class Instrument {
         this.illumination.right = p.code === Command.ILLUMINATION_RIGHT_ENABLE;
         return ok();
       case Command.SYSTEM_STATE_GET:
-        return ok({ int32Data0: this.busy ? 1 : 0 });
+        // Idle answers 0xA002 (observed); the busy code is not recorded: the simulator uses
+        // SYSTEM_STATE_WORKFLOW_RUNNING's guessed code (our choice, spec/protocol.md).
+        return ok({ int32Data0: this.busy ? SIM_BUSY_STATE : Command.SYSTEM_STATE_IDLE });
       default: {
         const spec = commandSpec(p.code);
         // Known requests without state of their own (settings load/save flags, stack
@@ -320,6 +334,8 @@ export class Instrument {
       lasers: used.map((l) => l.index),
       timers: this.timers,
       broadcast: this.broadcast,
+      ...(this.options.staleIdlePush !== undefined ? { staleIdlePush: this.options.staleIdlePush } : {}),
+      ...(this.options.stackComplete !== undefined ? { stackComplete: this.options.stackComplete } : {}),
       laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
       finished: () => {
         this.workflow = null;

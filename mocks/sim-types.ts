@@ -7,10 +7,20 @@ import type { FaultSpec } from './fault-spec.js';
 export interface SimulatorOptions {
   /**
    * Copy hardwareId, subsystemId and clientId from each request into its reply (the
-   * project's sequenced extension). `false` behaves like published firmware: 0 in all three.
-   * Default true.
+   * project's sequenced extension, `flamingo sim --sequenced`). Default false: like the
+   * instrument, 0 in all three.
    */
   echoSequence?: boolean;
+  /**
+   * How the settings answer (0x1007 to a 0x1009) carries its text: `counted` in
+   * addDataBytes (default), or `bare` after a packet with addDataBytes 0. The instrument's
+   * framing is not recorded; clients must accept both (spec/protocol.md "Settings").
+   */
+  settingsFraming?: 'counted' | 'bare';
+  /** Push a stale SYSTEM_STATE_IDLE right after a workflow starts (default true: observed on the instrument). */
+  staleIdlePush?: boolean;
+  /** Push CAMERA_STACK_COMPLETE at the end of a workflow (default false: never observed). */
+  stackComplete?: boolean;
   /** Seed of every fault's random choices (default 1). */
   seed?: number;
   /**

@@ -2,6 +2,7 @@ import { reportListenerError, type ErrorReporter } from '../transports/safe-emit
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import { dataText, encodePacket } from '../protocol/codec.js';
+import { BARE_TEXT_REPLY_CODES, commandProfile, replyCodeOf } from '../protocol/command-profile.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
 import { STATUS_OK } from '../protocol/constants.js';
 import { Flags } from '../protocol/flags.js';
@@ -23,12 +24,27 @@ export type { CommandInfo, SimAddress, SimRecord, SimReply, SimulatorEvents, Sim
 const SEQUENCE_FIELDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 
 /**
+ * Whether the simulator answers `p`, by the command's profile (spec/commands.json `reply`,
+ * `duringRun`): `always` with or without the flag, `never` not at all, `on-flag` and
+ * `unknown` when TRIGGER_CALL_BACK is set (for `unknown` that is our choice); nothing for a
+ * `duringRun: no-reply` command while a workflow runs.
+ */
+function answers(p: Packet, workflowRunning: boolean): boolean {
+  const profile = commandProfile(p.code);
+  if (workflowRunning && profile.duringRun === 'no-reply') return false;
+  if (profile.reply === 'never') return false;
+  if (profile.reply === 'always') return true;
+  return (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) !== 0;
+}
+
+/**
  * A simulated Flamingo microscope: the instrument's state machine behind the real wire
  * protocol, over TCP or any Transport, with seeded fault injection and a record of every
  * packet received. Behaviour: spec/protocol.md §Simulator choices.
  */
 export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   readonly echoSequence: boolean;
+  readonly settingsFraming: 'counted' | 'bare';
   readonly seed: number;
   readonly timeScale: number;
   /** Records dropped because `maxRecords` was reached. */
@@ -49,7 +65,8 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   constructor(options: SimulatorOptions = {}) {
     super();
     this.options = options;
-    this.echoSequence = options.echoSequence ?? true;
+    this.echoSequence = options.echoSequence ?? false;
+    this.settingsFraming = options.settingsFraming ?? 'counted';
     this.seed = options.seed ?? 1;
     this.timeScale = options.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${this.timeScale}`);
@@ -63,6 +80,8 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
         imageWidth: options.imageWidth ?? 2048,
         imageHeight: options.imageHeight ?? 2048,
         pixelSizeMm: options.pixelSizeMm ?? 0.000406,
+        ...(options.staleIdlePush !== undefined ? { staleIdlePush: options.staleIdlePush } : {}),
+        ...(options.stackComplete !== undefined ? { stackComplete: options.stackComplete } : {}),
       },
       this.timers,
       (init) => this.broadcast(init),
@@ -272,8 +291,9 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   /** Handle one command of one connection; the connection's next command waits for this. */
   private async process(c: SimConnection, p: Packet): Promise<void> {
     if (this.closing) return;
+    const busyBefore = this.instrument.busy;
     const outcome: Outcome = this.instrument.execute(p);
-    const wantsReply = (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) !== 0 && outcome.silent !== true;
+    const wantsReply = answers(p, busyBefore) && outcome.silent !== true;
     let reply: SimReply | undefined;
     if (wantsReply) reply = this.buildReply(p, outcome);
     if (outcome.waitFor !== undefined) await outcome.waitFor;
@@ -291,15 +311,28 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     let dropped = false;
     if (reply !== undefined) {
       if (disconnectNow || c.dropsReply()) dropped = true;
-      else c.send(encodePacket(reply));
+      else c.send(this.encodeReply(reply));
     }
     if (disconnectNow) c.hangUp();
     outcome.after?.();
     this.safeEmit('command', { connectionId: c.id, index: c.processedPackets - 1, name: commandName(p.code), packet: p, reply, dropped });
   }
 
+  /** A reply's bytes; a bare-framed settings answer is its header (addDataBytes 0) then the text. */
+  private encodeReply(reply: SimReply): Uint8Array {
+    if (this.settingsFraming !== 'bare' || !BARE_TEXT_REPLY_CODES.has(reply.code) || !(reply.payload instanceof Uint8Array)) {
+      return encodePacket(reply);
+    }
+    const { payload, ...header } = reply;
+    const head = encodePacket(header);
+    const bytes = new Uint8Array(head.length + payload.length);
+    bytes.set(head, 0);
+    bytes.set(payload, head.length);
+    return bytes;
+  }
+
   private buildReply(p: Packet, outcome: Outcome): SimReply {
-    const reply: SimReply = { code: p.code, status: outcome.status };
+    const reply: SimReply = { code: replyCodeOf(p.code), status: outcome.status };
     if (this.echoSequence) for (const f of SEQUENCE_FIELDS) reply[f] = p[f];
     // Lease-mode matchers (spec/commands.json) compare these fields; echo them unless the
     // handler defines them itself.

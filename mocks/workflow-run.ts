@@ -24,15 +24,21 @@ export interface WorkflowRunOptions {
   laserLevel: (index: number) => string;
   /** Called just before SYSTEM_STATE_IDLE goes out: the system is idle from then on. */
   finished: () => void;
+  /** Push a stale SYSTEM_STATE_IDLE right after the start, as the instrument has been seen to (default true). */
+  staleIdlePush?: boolean;
+  /** Push CAMERA_STACK_COMPLETE at the end (never observed on the instrument; default false). */
+  stackComplete?: boolean;
 }
 
 /** Longest gap between progress ticks; shorter stacks tick once per plane. */
 const MAX_TICK_MS = 50;
 
 /**
- * One acquisition: UI_SET_GAUGE_SIZE, then UI_SET_GAUGE_VALUE 1..planes spread over the
- * duration, then the end sequence the public client observes — LASER_LEVEL_GET pushes,
- * LED_DISABLE, CAMERA_STACK_COMPLETE, UI_IMAGES_SAVED_TO_STORAGE, SYSTEM_STATE_IDLE.
+ * One acquisition as the instrument plays it (spec/protocol.md "Workflow run"): LED_DISABLE
+ * and LASER_LEVEL_GET pushes first (the run sets its illumination), a stale
+ * SYSTEM_STATE_IDLE (option), UI_SET_GAUGE_SIZE, then UI_SET_GAUGE_VALUE 1..planes
+ * (int32Data1 = planes expected) spread over the duration, then CAMERA_STACK_COMPLETE
+ * (option, never observed), UI_IMAGES_SAVED_TO_STORAGE and SYSTEM_STATE_IDLE.
  */
 export class WorkflowRun {
   private acquired = 0;
@@ -51,6 +57,9 @@ export class WorkflowRun {
     if (this.started || this.done) return;
     this.started = true;
     this.startedAt = performance.now();
+    this.push({ code: Command.LED_DISABLE, int32Data0: 0 });
+    for (const laser of this.o.lasers) this.push({ code: Command.LASER_LEVEL_GET, int32Data0: laser, data: this.o.laserLevel(laser) });
+    if (this.o.staleIdlePush !== false) this.push({ code: Command.SYSTEM_STATE_IDLE });
     this.push({ code: Command.UI_SET_GAUGE_SIZE, int32Data0: this.o.planes });
     this.schedule();
   }
@@ -77,7 +86,7 @@ export class WorkflowRun {
     const due = this.o.durationMs <= 0 ? this.o.planes : Math.min(this.o.planes, Math.floor((elapsed / this.o.durationMs) * this.o.planes));
     while (this.acquired < due) {
       this.acquired++;
-      this.push({ code: Command.UI_SET_GAUGE_VALUE, int32Data0: this.acquired });
+      this.push({ code: Command.UI_SET_GAUGE_VALUE, int32Data0: this.acquired, int32Data1: this.o.planes });
     }
     if (this.acquired >= this.o.planes) this.finish();
     else this.schedule();
@@ -86,15 +95,9 @@ export class WorkflowRun {
   private finish(): void {
     this.done = true;
     const elapsedUs = this.started ? Math.round((performance.now() - this.startedAt) * this.o.timeScale * 1000) : 0;
-    for (const laser of this.o.lasers) this.push({ code: Command.LASER_LEVEL_GET, int32Data0: laser, data: this.o.laserLevel(laser) });
-    this.push({ code: Command.LED_DISABLE, int32Data0: 0 });
-    this.push({
-      code: Command.CAMERA_STACK_COMPLETE,
-      int32Data0: this.acquired,
-      int32Data1: this.o.planes,
-      int32Data2: 0,
-      value: elapsedUs,
-    });
+    if (this.o.stackComplete === true) {
+      this.push({ code: Command.CAMERA_STACK_COMPLETE, int32Data0: this.acquired, int32Data1: this.o.planes, int32Data2: 0, value: elapsedUs });
+    }
     this.push({ code: Command.UI_IMAGES_SAVED_TO_STORAGE, int32Data0: this.acquired });
     this.o.finished();
     this.push({ code: Command.SYSTEM_STATE_IDLE });

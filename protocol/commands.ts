@@ -1,6 +1,7 @@
 import { STATUS_OK } from './constants.js';
 import { Flags } from './flags.js';
 import type { PacketField } from './packet.js';
+import { PROFILES, UNKNOWN_PROFILE, type CommandAlias, type CommandProfile, type EvidenceRef } from './command-profile.js';
 
 /** Subsystem, named by a code's high byte. */
 export type Subsystem = 'common' | 'laser' | 'camera' | 'led' | 'filter' | 'stage' | 'illumination' | 'ui' | 'system';
@@ -9,22 +10,22 @@ export type Subsystem = 'common' | 'laser' | 'camera' | 'led' | 'filter' | 'stag
  * What one command code is. This table and spec/commands.json must agree exactly
  * (test/unit/protocol-commands.test.ts); the JSON is the normative, language-neutral copy.
  */
-export interface CommandSpec {
+export interface CommandSpec extends CommandProfile {
   readonly name: string;
   readonly code: number;
   readonly subsystem: Subsystem;
   /** request: sent by clients; event: pushed by the server; both: a request the server also pushes unasked. */
   readonly kind: 'request' | 'event' | 'both';
-  /** The server answers it (when TRIGGER_CALL_BACK is set). */
+  /** Derived from the profile: a request whose `reply` is not `never` (it may be answered). */
   readonly replies: boolean;
-  /** It can arrive without being asked for. */
+  /** Derived from the profile: it can arrive without being asked for (`pushed` is set). */
   readonly unsolicited: boolean;
   /** In lease mode, the reply must equal the request in these fields (besides the code). */
   readonly matcher: readonly PacketField[];
   /** Fields the request uses, with their meaning. */
-  readonly request: Readonly<Record<string, string>>;
+  readonly requestFields: Readonly<Record<string, string>>;
   /** Fields the reply (or event) uses, with their meaning. */
-  readonly reply: Readonly<Record<string, string>>;
+  readonly replyFields: Readonly<Record<string, string>>;
   /** A trailing payload: none, in the request, or in the reply. */
   readonly payload: 'none' | 'request' | 'reply';
   /** Part of the description comes from inference, not from the public client. */
@@ -32,7 +33,7 @@ export interface CommandSpec {
   readonly notes: string;
 }
 
-type Row = Omit<CommandSpec, 'subsystem'>;
+type Row = Omit<CommandSpec, 'subsystem' | 'replies' | 'unsolicited' | keyof CommandProfile>;
 
 const AXIS = 'axis: 1 X, 2 Y, 3 Z (mm), 4 R (degrees)';
 const OK = 'status 1 on success';
@@ -42,11 +43,9 @@ function req(name: string, code: number, extra: Partial<Row> = {}): Row {
     name,
     code,
     kind: 'request',
-    replies: true,
-    unsolicited: false,
     matcher: [],
-    request: {},
-    reply: { status: OK },
+    requestFields: {},
+    replyFields: { status: OK },
     payload: 'none',
     inferred: false,
     notes: '',
@@ -59,11 +58,9 @@ function evt(name: string, code: number, reply: Record<string, string>, notes: s
     name,
     code,
     kind: 'event',
-    replies: false,
-    unsolicited: true,
     matcher: [],
-    request: {},
-    reply,
+    requestFields: {},
+    replyFields: reply,
     payload: 'none',
     inferred: false,
     notes,
@@ -73,72 +70,78 @@ function evt(name: string, code: number, reply: Record<string, string>, notes: s
 
 const ROWS: Row[] = [
   req('COMMON_SCOPE_SETTINGS', 0x1007, {
-    reply: { status: OK, addDataBytes: 'length of the settings text' },
+    replyFields: { status: OK, addDataBytes: 'length of the settings text, or 0 with the bare text right after the packet' },
     payload: 'reply',
-    inferred: true,
-    notes: 'settings text in the trailing payload of the reply',
+    notes: 'the code of the answer to COMMON_SCOPE_SETTINGS_LOAD; not a usable request',
   }),
-  req('COMMON_SCOPE_SETTINGS_SAVE', 0x1008, { payload: 'request', request: { addDataBytes: 'settings text length' }, inferred: true }),
-  req('COMMON_SCOPE_SETTINGS_LOAD', 0x1009),
+  req('COMMON_SCOPE_SETTINGS_SAVE', 0x1008, { payload: 'request', requestFields: { addDataBytes: 'settings text length' }, inferred: true }),
+  req('COMMON_SCOPE_SETTINGS_LOAD', 0x1009, {
+    replyFields: { code: '0x1007 COMMON_SCOPE_SETTINGS', payload: 'settings text' },
+    payload: 'reply',
+    notes: 'how settings are read: answered by a 0x1007 packet and the text',
+  }),
   req('COMMON_CONTROL_SETTINGS_SAVE', 0x100b),
-  req('STORAGE_PATH_GET', 0x1013, { reply: { status: OK, data: 'storage path text' }, inferred: true }),
+  req('STORAGE_PATH_GET', 0x1013, {
+    requestFields: { int32Data0: '0 (query)' },
+    replyFields: { status: OK, payload: 'newline-separated mount points' },
+    payload: 'reply',
+  }),
   req('COMMON_SYSTEM_UPDATE_LIVE_VIEW', 0x1017),
   req('LASER_LEVEL_SET', 0x2001, {
     matcher: ['int32Data0'],
-    request: { int32Data0: 'laser 1..4', data: 'percent as text, e.g. "5.00"' },
-    reply: { status: OK, int32Data0: 'laser 1..4 (echoed)' },
+    requestFields: { int32Data0: 'laser 1..4', data: 'percent as text, e.g. "5.00"' },
+    replyFields: {},
+    notes: 'never acknowledged: write it, then read the level back (it comes back quantised)',
   }),
   req('LASER_LEVEL_GET', 0x2002, {
     kind: 'both',
-    unsolicited: true,
     matcher: ['int32Data0'],
-    request: { int32Data0: 'laser 1..4' },
-    reply: { status: '1 on success, 0 for a bad laser index', int32Data0: 'laser 1..4 (echoed)', data: 'level text "5.00", or "getLevel error"' },
+    requestFields: { int32Data0: 'laser 1..4' },
+    replyFields: { status: '1 on success, 0 for a bad laser index', int32Data0: 'laser 1..4 (echoed)', data: 'level text "5.00", or "getLevel error"' },
     notes: 'also pushed unasked during workflows',
   }),
-  req('LASER_PREVIEW_ENABLE', 0x2004, { request: { int32Data0: 'laser 1..4' }, inferred: true }),
-  req('LASER_PREVIEW_DISABLE', 0x2005, { request: { int32Data0: 'laser 1..4' }, inferred: true }),
-  req('LASER_ALL_DISABLE', 0x2007, { replies: false, reply: {}, notes: 'never acknowledged by the firmware; send it, do not request it' }),
-  req('CAMERA_EXPOSURE_SET', 0x3001, { request: { int32Data0: 'exposure in microseconds' }, inferred: true }),
+  req('LASER_PREVIEW_ENABLE', 0x2004, { requestFields: { int32Data0: 'laser 1..4' }, replyFields: {}, notes: 'never acknowledged; the server also moves the filter wheel' }),
+  req('LASER_PREVIEW_DISABLE', 0x2005, { requestFields: { int32Data0: 'laser 1..4' }, inferred: true }),
+  req('LASER_ALL_DISABLE', 0x2007, { replyFields: {}, notes: 'never acknowledged by the firmware; send it, do not request it' }),
+  req('CAMERA_EXPOSURE_SET', 0x3001, { requestFields: { int32Data0: 'exposure in microseconds' }, inferred: true }),
   req('CAMERA_WORKFLOW_START', 0x3004, {
     payload: 'request',
-    request: { addDataBytes: 'workflow text length' },
-    reply: { status: '1 started, 0 the payload was not a workflow text' },
-    notes: 'workflow file as trailing payload; fire-and-forget (a status reply only with TRIGGER_CALL_BACK)',
+    requestFields: { cmdDataBits0: 'TRIGGER_CALL_BACK (as the vendor GUI)', addDataBytes: 'workflow text byte length', data: 'empty' },
+    replyFields: {},
+    notes: 'workflow file as trailing payload, bytes unchanged; never answered: the run shows itself by pushes and SYSTEM_STATE_GET',
   }),
   req('CAMERA_WORKFLOW_STOP', 0x3005),
   req('CAMERA_SNAPSHOT', 0x3006),
   req('CAMERA_LIVE_VIEW_START', 0x3007),
   req('CAMERA_LIVE_VIEW_STOP', 0x3008),
-  req('CAMERA_EXPOSURE_GET', 0x300a, { reply: { status: OK, int32Data0: 'exposure in microseconds' } }),
+  req('CAMERA_EXPOSURE_GET', 0x300a, { replyFields: { status: OK, int32Data0: 'exposure in microseconds' } }),
   evt(
     'CAMERA_STACK_COMPLETE',
     0x3011,
     { status: OK, int32Data0: 'images acquired', int32Data1: 'images expected', int32Data2: 'errors', value: 'microseconds' },
     'unsolicited at the end of a stack; the same code is documented as a camera ROI command, so the code alone cannot classify it',
-    { kind: 'both', replies: true },
+    { kind: 'both' },
   ),
-  req('CAMERA_IMAGE_SIZE_GET', 0x3027, { reply: { status: OK, int32Data0: 'width', int32Data1: 'height' } }),
+  req('CAMERA_IMAGE_SIZE_GET', 0x3027, { replyFields: { status: OK, int32Data0: 'width', int32Data1: 'height' } }),
   req('CAMERA_CHECK_STACK', 0x302b),
   req('CAMERA_CHECK_STACK_UPDATES', 0x3036),
-  req('CAMERA_PIXEL_FIELD_OF_VIEW_GET', 0x3037, { reply: { status: OK, value: 'mm per pixel' } }),
-  req('LED_SET', 0x4001, { request: { int32Data0: 'LED index', int32Data1: 'level 0..65535' } }),
-  req('LED_ENABLE', 0x4002, { request: { int32Data0: 'LED index' }, inferred: true }),
+  req('CAMERA_PIXEL_FIELD_OF_VIEW_GET', 0x3037, { replyFields: { status: OK, value: 'mm per pixel' } }),
+  req('LED_SET', 0x4001, { requestFields: { int32Data0: 'LED index', int32Data1: 'level 0..65535' } }),
+  req('LED_ENABLE', 0x4002, { requestFields: { int32Data0: 'LED index' }, inferred: true }),
   req('LED_DISABLE', 0x4003, {
     kind: 'both',
-    unsolicited: true,
-    request: { int32Data0: 'LED index' },
+    requestFields: { int32Data0: 'LED index' },
     inferred: true,
     notes: 'also pushed unasked during workflows',
   }),
-  req('FILTER_POSITION_SET', 0x5001, { request: { int32Data0: 'filter position' }, inferred: true }),
-  req('FILTER_POSITION_GET', 0x5002, { reply: { status: OK, int32Data0: 'filter position' }, inferred: true }),
+  req('FILTER_POSITION_SET', 0x5001, { requestFields: { int32Data0: 'filter position' }, inferred: true }),
+  req('FILTER_POSITION_GET', 0x5002, { replyFields: { status: OK, int32Data0: 'filter position' }, inferred: true }),
   req('STAGE_HOME', 0x6001, { notes: 'every axis moves to its home position; STAGE_MOTION_STOPPED per axis when done' }),
   req('STAGE_HALT', 0x6002, { notes: 'stops every moving axis; STAGE_MOTION_STOPPED with status 0 for each' }),
   req('STAGE_POSITION_SET', 0x6004, {
     matcher: ['int32Data0'],
-    request: { int32Data0: AXIS, value: 'target' },
-    reply: {
+    requestFields: { int32Data0: AXIS, value: 'target' },
+    replyFields: {
       status: '1 move accepted, 0 refused (e.g. target outside the travel limits: no motion, no STAGE_MOTION_STOPPED)',
       int32Data0: 'axis (echoed)',
     },
@@ -146,14 +149,14 @@ const ROWS: Row[] = [
   }),
   req('STAGE_POSITION_SET_SLIDER', 0x6005, {
     matcher: ['int32Data0'],
-    request: { int32Data0: AXIS, value: 'target' },
-    reply: { status: 'status 1 when the move was accepted', int32Data0: 'axis (echoed)' },
+    requestFields: { int32Data0: AXIS, value: 'target' },
+    replyFields: { status: 'status 1 when the move was accepted', int32Data0: 'axis (echoed)' },
   }),
-  req('STAGE_VELOCITY_SET', 0x6006, { request: { int32Data0: AXIS, value: 'velocity (mm/s or degrees/s)' }, inferred: true }),
+  req('STAGE_VELOCITY_SET', 0x6006, { requestFields: { int32Data0: AXIS, value: 'velocity (mm/s or degrees/s)' }, inferred: true }),
   req('STAGE_POSITION_GET', 0x6008, {
     matcher: ['int32Data0'],
-    request: { int32Data0: AXIS },
-    reply: { status: OK, int32Data0: 'axis (echoed)', value: 'position' },
+    requestFields: { int32Data0: AXIS },
+    replyFields: { status: OK, int32Data0: 'axis (echoed)', value: 'position' },
   }),
   req('STAGE_SAVE_LOCATIONS_GET', 0x6009),
   req('STAGE_SAVE_LOCATIONS_SET', 0x600a),
@@ -173,7 +176,7 @@ const ROWS: Row[] = [
   req('UI_LIVE_VIEW_UPDATE_ON_CHANGE_ENABLED', 0x9005),
   evt('UI_IMAGES_SAVED_TO_STORAGE', 0x9008, { int32Data0: 'images saved' }, 'pushed when images reach storage', { inferred: true }),
   evt('SYSTEM_STATE_IDLE', 0xa002, { status: OK }, 'pushed when the system becomes idle (e.g. a workflow ends)'),
-  req('SYSTEM_STATE_GET', 0xa007, { reply: { status: OK, int32Data0: '0 idle, 1 busy, 2 error' } }),
+  req('SYSTEM_STATE_GET', 0xa007, { replyFields: { status: OK, int32Data0: 'state code: 0xA002 idle, another state code busy' } }),
 ];
 
 const SUBSYSTEMS: Record<number, Subsystem> = {
@@ -194,7 +197,16 @@ export function subsystemOf(code: number): Subsystem | undefined {
 }
 
 /** Every known command, in code order. */
-export const COMMANDS: readonly CommandSpec[] = ROWS.map((row) => Object.freeze({ ...row, subsystem: subsystemOf(row.code) as Subsystem }));
+export const COMMANDS: readonly CommandSpec[] = ROWS.map((row) => {
+  const profile = PROFILES.get(row.code) ?? UNKNOWN_PROFILE;
+  return Object.freeze({
+    ...row,
+    subsystem: subsystemOf(row.code) as Subsystem,
+    replies: row.kind !== 'event' && profile.reply !== 'never',
+    unsolicited: profile.pushed !== undefined && !profile.pushed.startsWith('never itself'),
+    ...profile,
+  });
+});
 
 const byCode = new Map<number, CommandSpec>(COMMANDS.map((c) => [c.code, c]));
 
@@ -206,7 +218,7 @@ export function commandsDocument(): CommandsDocument {
   return {
     $comment:
       'Normative command table of the Flamingo TCP protocol as this project speaks it; see spec/protocol.md. protocol/commands.ts must agree with it exactly.',
-    version: 1,
+    version: 2,
     successStatus: STATUS_OK,
     flags: { ...Flags },
     commands: COMMANDS.map((c) => ({
@@ -218,11 +230,21 @@ export function commandsDocument(): CommandsDocument {
       replies: c.replies,
       unsolicited: c.unsolicited,
       matcher: [...c.matcher],
-      request: { ...c.request },
-      reply: { ...c.reply },
+      requestFields: { ...c.requestFields },
+      replyFields: { ...c.replyFields },
       payload: c.payload,
       inferred: c.inferred,
       notes: c.notes,
+      reply: c.reply,
+      ...(c.replyCode !== undefined ? { replyCode: c.replyCode } : {}),
+      ...(c.requestPayload !== undefined ? { requestPayload: c.requestPayload } : {}),
+      ...(c.replyPayload !== undefined ? { replyPayload: c.replyPayload } : {}),
+      ...(c.pushed !== undefined ? { pushed: c.pushed } : {}),
+      duringRun: c.duringRun,
+      ...(c.whileMoving !== undefined ? { whileMoving: c.whileMoving } : {}),
+      ...(c.aliases !== undefined ? { aliases: c.aliases.map((a) => ({ ...a })) } : {}),
+      ...(c.drift !== undefined ? { drift: c.drift } : {}),
+      evidence: c.evidence.map((r) => ({ ...r })),
     })),
   };
 }
@@ -233,7 +255,7 @@ export interface CommandsDocument {
   version: number;
   successStatus: number;
   flags: Record<string, number>;
-  commands: Array<Omit<CommandSpec, 'matcher'> & { hex: string; matcher: PacketField[] }>;
+  commands: Array<Omit<CommandSpec, 'matcher' | 'aliases' | 'evidence'> & { hex: string; matcher: PacketField[]; aliases?: CommandAlias[]; evidence: EvidenceRef[] }>;
 }
 
 /** Command name → code, e.g. `Command.STAGE_POSITION_GET === 0x6008`. */

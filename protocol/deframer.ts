@@ -1,6 +1,7 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, Offset, PACKET_SIZE, START_MARKER_BYTES } from './constants.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, Offset, PACKET_SIZE } from './constants.js';
 import { copyBytes, hasMarkersAt, readPacketAt } from './codec.js';
 import { FrameError } from './errors.js';
+import { indexOfMarker, partialMarkerStart, startsWithMarker } from './marker-scan.js';
 import type { Packet } from './packet.js';
 
 /** Reported when the deframer skipped bytes to find the next packet. */
@@ -17,13 +18,21 @@ export interface DeframerOptions {
   onError?: (error: FrameError) => void;
   /** Called once per run of skipped garbage, when the next good header is found. */
   onResync?: (info: ResyncInfo) => void;
+  /**
+   * Codes whose packet, when it arrives with addDataBytes 0, may be followed by bare text
+   * that belongs to it (the settings answer 0x1007, spec/protocol.md "Settings"). The bytes
+   * after such a packet, up to the next start marker, become its payload instead of being
+   * skipped as garbage; the packet is held until then (or until {@link Deframer.flushBareText}).
+   */
+  bareTextCodes?: ReadonlySet<number>;
+  /** Most bare-text bytes collected for one packet (default 1 MiB); the rest is garbage. */
+  maxBareTextBytes?: number;
 }
 
-/**
- * Returned by push() when a chunk completes nothing (the common case for tiny fragments),
- * so that case allocates nothing. Frozen: a caller that tries to append to it fails loudly
- * instead of corrupting every later empty result.
- */
+/** Default of {@link DeframerOptions.maxBareTextBytes}. */
+export const DEFAULT_MAX_BARE_TEXT_BYTES = 1 << 20;
+
+/** Returned by push() when a chunk completes nothing; frozen so a caller cannot append to it. */
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
 
 /**
@@ -46,10 +55,8 @@ const CARRY_CAPACITY = 2 * PACKET_SIZE;
  * not a packet; the deframer moves one byte on and scans for the next start marker, so a
  * false start marker inside garbage costs only the bytes up to the real packet.
  *
- * Accounting invariant, at every moment: bytes pushed = Σ(128 + addDataBytes) over the
- * packets returned + skippedBytes + bufferedBytes. Bytes that cannot begin a packet are
- * skipped as soon as they are seen, so all three terms are the same however the stream
- * was cut into chunks (only the moment a packet is returned depends on the cuts).
+ * Accounting invariant, at every moment: bytes pushed = Σ(128 + payload length) over the
+ * packets returned + skippedBytes + bufferedBytes, whatever the chunk cuts.
  */
 export class Deframer {
   /** Bytes discarded as garbage (bad markers, rejected headers), over the stream's life. */
@@ -64,6 +71,10 @@ export class Deframer {
   readonly maxPayloadBytes: number;
   private readonly onError: ((error: FrameError) => void) | undefined;
   private readonly onResync: ((info: ResyncInfo) => void) | undefined;
+  private readonly bareTextCodes: ReadonlySet<number> | undefined;
+  private readonly maxBareTextBytes: number;
+  /** A packet whose bare text is being collected (chunks copied out of the stream). */
+  private bare: { packet: Packet; chunks: Uint8Array[]; size: number } | null = null;
 
   /** Partial header carried over from the previous chunk: carry[0, carryLength). */
   private readonly carry = new Uint8Array(CARRY_CAPACITY);
@@ -86,11 +97,37 @@ export class Deframer {
     this.maxPayloadBytes = max;
     this.onError = options.onError;
     this.onResync = options.onResync;
+    this.bareTextCodes = options.bareTextCodes;
+    const bareMax = options.maxBareTextBytes ?? DEFAULT_MAX_BARE_TEXT_BYTES;
+    if (!Number.isInteger(bareMax) || bareMax < 0) throw new RangeError(`maxBareTextBytes must be a non-negative integer, got ${bareMax}`);
+    this.maxBareTextBytes = bareMax;
+  }
+
+  /** True while a packet waits for the end of its bare text (see {@link DeframerOptions.bareTextCodes}). */
+  get holdsBareText(): boolean {
+    return this.bare !== null;
+  }
+
+  /**
+   * The stream went quiet after a bare-text packet: hand it out with the text collected so
+   * far. Returns the packet (one at most), or nothing when none is held.
+   */
+  flushBareText(): Packet[] {
+    if (this.bare === null) return NO_PACKETS;
+    this.batch = NO_PACKETS;
+    // A text that ends in a byte that could begin a start marker ('T' is its first byte)
+    // is still in the carry: with the stream quiet it is text after all.
+    if (this.carryLength > 0 && this.carryLength < 4) {
+      this.takeBare(this.carry, 0, this.carryLength);
+      this.carryLength = 0;
+    }
+    if (this.bare !== null) this.closeBare();
+    return this.takeBatch();
   }
 
   /** Bytes held back: a partial header, or a header and the part of its payload received so far. */
   get bufferedBytes(): number {
-    return this.carryLength + (this.waiting !== null ? PACKET_SIZE + this.waitingFill : 0);
+    return this.carryLength + (this.waiting !== null ? PACKET_SIZE + this.waitingFill : 0) + (this.bare !== null ? PACKET_SIZE + this.bare.size : 0);
   }
 
   /** Forget any partial input (after a reconnect). Counters are kept. */
@@ -100,6 +137,7 @@ export class Deframer {
     this.waitingFill = 0;
     this.batch = NO_PACKETS;
     this.run = 0;
+    this.bare = null;
   }
 
   /**
@@ -239,9 +277,52 @@ export class Deframer {
   }
 
   private deliver(packet: Packet): void {
+    // A held bare-text packet ends where the next packet begins, and goes out before it.
+    if (this.bare !== null) this.closeBare();
+    if (packet.addDataBytes === 0 && this.bareTextCodes !== undefined && this.bareTextCodes.has(packet.code)) {
+      this.bare = { packet, chunks: [], size: 0 };
+      return;
+    }
+    this.emitPacket(packet);
+  }
+
+  private emitPacket(packet: Packet): void {
     if (this.batch === NO_PACKETS) this.batch = [];
     this.batch.push(packet);
     this.packets++;
+  }
+
+  /** Hand the held bare-text packet out, its text (if any) as the payload. */
+  private closeBare(): void {
+    const bare = this.bare as { packet: Packet; chunks: Uint8Array[]; size: number };
+    this.bare = null;
+    if (bare.size > 0) {
+      const payload = new Uint8Array(bare.size);
+      let at = 0;
+      for (const c of bare.chunks) {
+        payload.set(c, at);
+        at += c.length;
+      }
+      bare.packet.payload = payload;
+    }
+    this.emitPacket(bare.packet);
+  }
+
+  /**
+   * Bytes the scan passes over while a bare-text packet is held are its text, not garbage
+   * (up to the limit). Returns how many of bytes[from, to) were taken.
+   */
+  private takeBare(bytes: Uint8Array, from: number, to: number): number {
+    const bare = this.bare;
+    if (bare === null || to <= from) return 0;
+    const n = Math.min(to - from, this.maxBareTextBytes - bare.size);
+    if (n > 0) {
+      bare.chunks.push(copyBytes(bytes, from, from + n));
+      bare.size += n;
+    }
+    // Full: the packet goes out now; whatever follows is scanned as usual.
+    if (bare.size >= this.maxBareTextBytes) this.closeBare();
+    return n;
   }
 
   private takeBatch(): Packet[] {
@@ -275,7 +356,7 @@ export class Deframer {
       const tailStart = Math.max(from, end - 3);
       next = atStreamEdge ? partialMarkerStart(bytes, tailStart, end) : tailStart;
     }
-    const skipped = next - at;
+    const skipped = next - at - this.takeBare(bytes, at, next);
     this.run += skipped;
     this.skippedBytes += skipped;
     return next;
@@ -314,42 +395,4 @@ function notify<T>(callback: (arg: T) => void, arg: T): void {
       throw error;
     });
   }
-}
-
-function startsWithMarker(bytes: Uint8Array, at: number): boolean {
-  return (
-    bytes[at] === START_MARKER_BYTES[0] &&
-    bytes[at + 1] === START_MARKER_BYTES[1] &&
-    bytes[at + 2] === START_MARKER_BYTES[2] &&
-    bytes[at + 3] === START_MARKER_BYTES[3]
-  );
-}
-
-/** Offset of the first full start marker in bytes[from, end), or -1. */
-function indexOfMarker(bytes: Uint8Array, from: number, end: number): number {
-  const m0 = START_MARKER_BYTES[0] as number;
-  const m1 = START_MARKER_BYTES[1] as number;
-  const m2 = START_MARKER_BYTES[2] as number;
-  const m3 = START_MARKER_BYTES[3] as number;
-  let i = bytes.indexOf(m0, from);
-  while (i >= 0 && i + 3 < end) {
-    if (bytes[i + 1] === m1 && bytes[i + 2] === m2 && bytes[i + 3] === m3) return i;
-    i = bytes.indexOf(m0, i + 1);
-  }
-  return -1;
-}
-
-/** The first offset in [from, end) from which the remaining bytes are a prefix of the marker, else `end`. */
-function partialMarkerStart(bytes: Uint8Array, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    let prefix = true;
-    for (let j = i; j < end; j++) {
-      if (bytes[j] !== START_MARKER_BYTES[j - i]) {
-        prefix = false;
-        break;
-      }
-    }
-    if (prefix) return i;
-  }
-  return end;
 }

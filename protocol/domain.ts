@@ -17,13 +17,17 @@ export function asAxis(n: number | undefined): AxisNumber | undefined {
   return n === 1 || n === 2 || n === 3 || n === 4 ? n : undefined;
 }
 
-/** What SYSTEM_STATE_GET reports in int32Data0: 0 idle, 1 busy, 2 error. */
+/**
+ * What SYSTEM_STATE_GET reports: idle (int32Data0 = SYSTEM_STATE_IDLE 0xA002, observed; 0
+ * is read as idle too) or busy (any other state code). `error` is kept in the type for the
+ * state mirror's snapshot shape; no recorded answer means it. See protocol/system-state.ts.
+ */
 export type SystemState = 'idle' | 'busy' | 'error';
-const SYSTEM_STATES: readonly SystemState[] = ['idle', 'busy', 'error'];
 
-/** The system state a SYSTEM_STATE_GET reply's int32Data0 names, or undefined for a value outside 0..2. */
-export function systemStateOf(int32Data0: number): SystemState | undefined {
-  return SYSTEM_STATES[int32Data0];
+/** The system state a SYSTEM_STATE_GET reply's int32Data0 reads as (spec/protocol.md §5.4). */
+export function systemStateOf(int32Data0: number): 'idle' | 'busy' {
+  const code = int32Data0 >>> 0;
+  return code === 0xa002 || code === 0 ? 'idle' : 'busy';
 }
 
 /** How a client correlates replies with requests (spec/correlation.md). */

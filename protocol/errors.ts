@@ -1,5 +1,5 @@
 /** Stable machine-readable error codes, one per error class. */
-export type FlamingoErrorCode = 'FRAME' | 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'ABORTED' | 'QUEUE' | 'ARGUMENT';
+export type FlamingoErrorCode = 'FRAME' | 'TIMEOUT' | 'CLOSED' | 'PROTOCOL' | 'ABORTED' | 'QUEUE' | 'ARGUMENT' | 'BUSY';
 
 /** Base of every error this library throws or emits. */
 export class FlamingoError extends Error {

@@ -3,6 +3,7 @@ export * from './flags.js';
 export * from './errors.js';
 export type * from './packet.js';
 export * from './commands.js';
+export * from './command-profile.js';
 export {
   encodePacket,
   encodeHeaderInto,
@@ -17,6 +18,7 @@ export * from './deframer.js';
 export * from './image.js';
 export * from './text-format.js';
 export * from './workflow-text.js';
+export * from './system-state.js';
 export * from './laser-level.js';
 export * from './tile-grid.js';
 export * from './domain.js';

@@ -54,7 +54,8 @@ function targetFor(position: number, distance: number, limits: AxisSettings | un
 }
 
 /**
- * Move X and Y at once, showing each axis's progress from position reads while they move.
+ * Move X and Y at once, showing each axis's progress from position reads while they move
+ * (the instrument reads 0.000 for a moving axis, so on it the bars jump to 100% at the end).
  * The reads go through the same client as the moves: in sequenced mode they are pipelined,
  * in lease mode they take turns; either way nothing is mixed up.
  */
@@ -83,7 +84,8 @@ async function moveTwoAxes(client: FlamingoClient, view: ProgressView, targets: 
   while (moving && !signal.aborted) {
     const now = await Promise.all(axes.map((a) => client.stage.position(a).catch(() => undefined)));
     now.forEach((p, i) => {
-      if (p === undefined) return;
+      // The instrument reads 0.000 while an axis moves (spec/commands.json whileMoving): no news.
+      if (p === undefined || p === 0) return;
       const d = distance[i] as number;
       const fraction = d === 0 ? 1 : Math.abs(p - (starts[i] as number)) / d;
       bars[i]?.update(Math.round(fraction * 1000), `${mm(p)} mm`);
@@ -125,10 +127,13 @@ async function runDemo(o: DemoOptions): Promise<number> {
   let port = o.port ?? DEFAULT_PORT;
   try {
     if (embedded) {
+      // The demo opts into the sequenced extension to show pipelining; --legacy keeps the
+      // instrument's own behaviour (no sequence echo, lease mode).
       sim = new SimulatedMicroscope({ echoSequence: o.legacy !== true, timeScale: o.timeScale });
       ({ host, port } = await sim.listen({ port: 0, host: '127.0.0.1' }));
       const speed = o.timeScale === 1 ? 'real speed' : `${o.timeScale}× speed`;
-      view.log(`Started the embedded simulator on ${host}:${port} (${o.legacy === true ? 'legacy firmware, ' : ''}${speed}); --host/--port use a real server instead`);
+      const flavour = o.legacy === true ? 'like the instrument: no sequence echo' : 'sequenced extension on to show pipelining; the instrument echoes no sequence (--legacy)';
+      view.log(`Started the embedded simulator on ${host}:${port} (${flavour}, ${speed}); --host/--port use a real server instead`);
     }
     try {
       client = await FlamingoClient.connect({ host, port, mode: o.mode });

@@ -1,3 +1,4 @@
+import { replyRule } from '../../protocol/command-profile.js';
 import { readFile } from 'node:fs/promises';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
@@ -111,11 +112,11 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
     throw error;
   }
   const name = commandName(code);
-  const spec = commandSpec(code);
-  // LASER_ALL_DISABLE and the like are never acknowledged: waiting would only time out.
-  const neverAnswered = spec !== undefined && !spec.replies;
+  // LASER_LEVEL_SET, WORKFLOW_START and the like are never acknowledged (spec/commands.json
+  // reply "never"): they go out as the vendor GUI sends them (flag set), and waiting would only time out.
+  const neverAnswered = replyRule(code) === 'never';
   const wait = o.wait && !neverAnswered;
-  const init = wait ? withCallback(request) : request;
+  const init = wait || (neverAnswered && o.wait) ? withCallback(request) : request;
 
   let conn: ProbeConnection;
   try {
@@ -133,7 +134,9 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
     const started = performance.now();
     await conn.write(encodePacket(init));
     if (!wait) {
-      const why = neverAnswered ? `${name} is never acknowledged by the instrument; not waiting for a reply` : 'sent without TRIGGER_CALL_BACK (--no-wait): no reply expected';
+      const why = neverAnswered
+        ? `${name} is not acknowledged by the instrument (spec/commands.json reply "never"); not waiting for a reply`
+        : 'sent without TRIGGER_CALL_BACK (--no-wait): no reply expected';
       print(o, sent, undefined, undefined, why);
       return ExitCode.OK;
     }

@@ -9,6 +9,8 @@ interface SimOptions {
   port: number;
   host: string;
   legacy?: boolean;
+  sequenced?: boolean;
+  bareSettings?: boolean;
   faults?: FaultSpec;
   seed: number;
   timeScale: number;
@@ -58,7 +60,9 @@ export function formatCommandLine(info: CommandInfo): string {
 
 async function runSim(options: SimOptions): Promise<void> {
   const sim = new SimulatedMicroscope({
-    echoSequence: options.legacy !== true,
+    // The default behaves like the instrument (no sequence echo); --legacy names that default.
+    echoSequence: options.sequenced === true,
+    ...(options.bareSettings === true && { settingsFraming: 'bare' as const }),
     seed: options.seed,
     timeScale: options.timeScale,
     ...(options.faults !== undefined && { faults: options.faults }),
@@ -98,7 +102,9 @@ export function registerSim(program: CliProgram): void {
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
     .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--legacy', 'behave like published firmware: replies echo no sequence number')
+    .option('--sequenced', "echo each request's sequence fields in its reply (this project's extension; the instrument does not)")
+    .option('--legacy', 'accepted for compatibility: the default already behaves like the instrument (no sequence echo)')
+    .option('--bare-settings', 'send the settings text bare after a 0x1007 packet with addDataBytes 0 (default: counted in addDataBytes)')
     .option('--faults <spec>', 'inject faults, e.g. fragment=1..64,delay=5..20,garbage=0.1,drop=0.05,disconnect=200,flood=1000/s,slow=500ms', faults)
     .option('--seed <n>', 'seed of every random fault choice', seed, 1)
     .option('--time-scale <x>', 'run motion and workflows x times faster', positive, 1)

@@ -20,7 +20,9 @@ import { checkFields, resolveCode } from './fields.js';
 import { checkRequest, newRequest, rejectAll } from './requests.js';
 import type { CommandRef } from './fields.js';
 import { LaserHelper } from './helpers/lasers.js';
-import { readSettings } from './helpers/settings.js';
+import { readSettings, saveSettings } from './helpers/settings.js';
+import type { SaveSettingsOptions } from './helpers/settings.js';
+import { RunGate } from './helpers/run-gate.js';
 import { StageHelper } from './helpers/stage.js';
 import { SystemHelper } from './helpers/system.js';
 import { WorkflowHelper } from './helpers/workflow.js';
@@ -61,6 +63,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly system: SystemHelper;
   /** Workflow (acquisition) start and progress. */
   readonly workflow: WorkflowHelper;
+  /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
+  readonly runGate = new RunGate();
   /**
    * Mirror of the instrument kept by this connection's reader from every reply and event
    * (spec/state.md): `state.snapshot()`, `state.on('change', ...)`, `state.refresh()`.
@@ -264,9 +268,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     });
   }
 
-  /** COMMON_SCOPE_SETTINGS: the instrument's settings text (from the reply's trailing payload). */
+  /**
+   * The instrument's settings text: COMMON_SCOPE_SETTINGS_LOAD (0x1009), answered by a
+   * 0x1007 packet with the text counted in addDataBytes or bare after it (both accepted).
+   */
   settings(options: RequestOptions = {}): Promise<string> {
     return readSettings(this, options);
+  }
+
+  /**
+   * Overwrite the instrument's settings file with `text` (COMMON_SCOPE_SETTINGS_SAVE,
+   * 0x1008, the file as trailing payload), then read the settings back and resolve with
+   * them. See {@link saveSettings}.
+   */
+  saveSettings(text: string | Uint8Array, options: SaveSettingsOptions = {}): Promise<string> {
+    return saveSettings(this, text, options);
   }
 
   /**
@@ -295,6 +311,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
     }
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
+    const held = this.runGate.hold(code, options.duringRun ?? 'fail');
+    if (held !== undefined) return held.then(() => this.makeRequest(command, fields, options, entry));
     const request = newRequest(code, name, fields, options, context);
     request.registry = this.open;
     this.open.add(request);
@@ -315,6 +333,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
     if (wireLog.enabled) wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
+    this.correlator.noteSent(code, fields?.cmdDataBits0 ?? 0);
     try {
       await this.link.write(bytes, sent, options.payload, options.onUploadProgress);
     } catch (error) {

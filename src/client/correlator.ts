@@ -68,6 +68,14 @@ export class Correlator {
     else this.lease.submit(request);
   }
 
+  /**
+   * A packet of `code` is about to be written by `send()`: in lease mode an answer it may
+   * draw must never answer a later request (Lease.noteSent).
+   */
+  noteSent(code: number, cmdDataBits0: number): void {
+    if (this.modeValue !== 'sequenced') this.lease.noteSent(code, cmdDataBits0);
+  }
+
   /** Correlation entry point of the dispatcher. */
   readonly claim = (packet: Packet): Claim => {
     if (this.modeValue === 'sequenced' && this.sequencer !== null) return this.sequencer.claim(packet);

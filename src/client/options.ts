@@ -1,3 +1,4 @@
+import type { DuringRunPolicy } from './helpers/run-gate.js';
 /** What a client can be told, and the one place its defaults are filled in. */
 import type { Packet, SequenceField } from '../../protocol/packet.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
@@ -71,6 +72,12 @@ export interface RequestOptions {
    * transport; the last call has sent === total. The request's reply timeout starts after it.
    */
   onUploadProgress?: UploadProgressListener;
+  /**
+   * A command the instrument does not answer while a workflow runs (spec/commands.json
+   * `duringRun: "no-reply"`), requested while `workflow.start` runs: `fail` at once with
+   * WorkflowRunningError (default), or `wait` until the run ends, then send it.
+   */
+  duringRun?: DuringRunPolicy;
 }
 
 /** Options of {@link FlamingoClient.send}. */

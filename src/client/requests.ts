@@ -1,4 +1,5 @@
-import { commandName, commandSpec } from '../../protocol/commands.js';
+import { replyRule } from '../../protocol/command-profile.js';
+import { commandName } from '../../protocol/commands.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { PendingRequest } from '../correlation/pending.js';
@@ -28,7 +29,7 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   checkFields(code, fields);
   checkTimeout('timeoutMs', options.timeoutMs, name);
   if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', name);
-  if (commandSpec(code)?.replies === false) throw new ArgumentError(`${name} is never answered by the instrument; use send()`, name);
+  if (replyRule(code) === 'never') throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
   const field = context.sequenceField;
   if (context.mode === 'sequenced' && (fields?.[field] ?? 0) !== 0) {
     throw new ArgumentError(`${field} carries the sequence number in sequenced mode; leave it unset`, name);

@@ -1,4 +1,6 @@
 import createDebug from 'debug';
+import { replyCodeOf, replyRule } from '../../protocol/command-profile.js';
+import { Flags } from '../../protocol/flags.js';
 import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
 import { Command, commandName } from '../../protocol/commands.js';
@@ -56,6 +58,12 @@ export class Lease implements PendingOwner {
   private fence: PendingRequest | null = null;
   /** Codes of requests whose replies may still come; cleared by a fence's reply. */
   private readonly lateCodes = new Set<number>();
+  /**
+   * Answer codes a `send()` may have drawn (its code is answered without the flag, or its
+   * behaviour is unknown, or the caller set the flag): nothing tells such a stray answer
+   * from the answer to a later same-code request, so that request passes a fence first.
+   */
+  private readonly strayCodes = new Set<number>();
   private queued = 0;
   /**
    * The request written without a p-queue job because the lease was idle (see `submit`);
@@ -80,7 +88,7 @@ export class Lease implements PendingOwner {
     }
     request.owner = this;
     request.armQueueDeadline(this.options.queueTimeoutMs);
-    if (this.isIdle() && !isAmbiguousReply(request.code)) {
+    if (this.isIdle() && !isAmbiguousReply(request.code) && !this.strayCodes.has(request.replyCode)) {
       this.startDirect(request);
       return;
     }
@@ -161,7 +169,7 @@ export class Lease implements PendingOwner {
       return Claim.Unmatched;
     }
     const current = this.current;
-    if (current !== null && !current.settled && code === current.code && replyMatches(code, current.fields as MatchSource, packet)) {
+    if (current !== null && !current.settled && code === current.replyCode && replyMatches(current.code, current.fields as MatchSource, packet)) {
       if (log.enabled) log('reply %s -> the request holding the lease (same code, matcher accepts)', current.name);
       this.options.wire.replied?.(packet, current);
       current.resolveWith(packet);
@@ -215,7 +223,7 @@ export class Lease implements PendingOwner {
     if (this.current === request) this.current = null;
     if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
     if (request.late) {
-      this.lateCodes.add(request.code);
+      this.lateCodes.add(request.replyCode);
       if (log.enabled) log('%s %s after being written; its code is late until a fence passes', request.name, request.outcome === 'timeout' ? 'timed out' : 'was aborted');
     }
   }
@@ -230,11 +238,25 @@ export class Lease implements PendingOwner {
     }
     this.fence?.fail(new ConnectionClosedError('connection lost during a lease fence', true, { cause }));
     this.lateCodes.clear();
+    this.strayCodes.clear();
+  }
+
+  /**
+   * A packet of `code` was written by `send()` (not waited for). When it may draw an answer
+   * (reply rule `always` or `unknown`, or TRIGGER_CALL_BACK set on an answered code), that
+   * answer's code is remembered; the next request of it is fenced (spec/correlation.md).
+   */
+  noteSent(code: number, cmdDataBits0: number): void {
+    const rule = replyRule(code);
+    if (rule === 'never') return;
+    if (rule === 'on-flag' && (cmdDataBits0 & Flags.TRIGGER_CALL_BACK) === 0) return;
+    this.strayCodes.add(replyCodeOf(code));
   }
 
   /** Run one request while holding the lease. Never throws: every outcome settles the request. */
   private async exchange(request: PendingRequest): Promise<void> {
     if (request.settled) return;
+    if (this.strayCodes.delete(request.replyCode)) this.lateCodes.add(request.replyCode);
     if (this.lateCodes.size > 0) await this.passFence();
     const wire = this.options.wire;
     while (!request.settled && !wire.up) {
@@ -290,7 +312,7 @@ export class Lease implements PendingOwner {
   }
 
   private makeFence(): PendingRequest | null {
-    const code = FENCE_CODES.find((c) => !this.lateCodes.has(c) && c !== this.current?.code);
+    const code = FENCE_CODES.find((c) => !this.lateCodes.has(c) && c !== this.current?.replyCode);
     if (code === undefined) return null;
     const fence = new PendingRequest({
       code,

@@ -1,3 +1,4 @@
+import { replyCodeOf } from '../../protocol/command-profile.js';
 import { COMMANDS } from '../../protocol/commands.js';
 import type { Packet, PacketField } from '../../protocol/packet.js';
 
@@ -19,10 +20,10 @@ export function matcherFields(code: number): readonly PacketField[] {
 
 /**
  * True when `packet` can be the lease-mode reply to a request with `code` and `fields`:
- * same code, and equal in every matcher field.
+ * the code its answer carries (`replyCodeOf`), and equal in every matcher field.
  */
 export function replyMatches(code: number, fields: MatchSource, packet: Packet): boolean {
-  if (packet.code !== code) return false;
+  if (packet.code !== replyCodeOf(code)) return false;
   const matcher = matchers.get(code);
   if (matcher === undefined) return true;
   for (let i = 0; i < matcher.length; i++) {

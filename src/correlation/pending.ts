@@ -1,3 +1,4 @@
+import { replyCodeOf } from '../../protocol/command-profile.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
@@ -47,6 +48,8 @@ export interface PendingInit {
  */
 export class PendingRequest implements Expiring {
   readonly code: number;
+  /** The code its answer carries (spec/commands.json `replyCode`: 0x1009 is answered by 0x1007). */
+  readonly replyCode: number;
   readonly name: string;
   readonly fields: RequestFields | undefined;
   readonly payload: Uint8Array | undefined;
@@ -88,6 +91,7 @@ export class PendingRequest implements Expiring {
 
   constructor(init: PendingInit) {
     this.code = init.code;
+    this.replyCode = replyCodeOf(init.code);
     this.name = init.name;
     this.fields = init.fields;
     this.payload = init.payload;

@@ -80,7 +80,7 @@ export class Sequencer implements PendingOwner {
     const sequence = packet[this.field];
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
-    if (request !== undefined && request.code === packet.code) {
+    if (request !== undefined && request.replyCode === packet.code) {
       if (log.enabled) log('reply %s sequence %d -> its request (echoed sequence and code match)', request.name, sequence);
       this.options.wire.replied?.(packet, request);
       request.resolveWith(packet);
@@ -102,7 +102,7 @@ export class Sequencer implements PendingOwner {
       this.inFlight.delete(request.sequence);
       if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
       if (request.late) {
-        this.tombstones.add(request.sequence, request.code);
+        this.tombstones.add(request.sequence, request.replyCode);
         if (log.enabled) log('%s sequence %d %s; tombstone kept for its late reply', request.name, request.sequence, request.outcome === 'timeout' ? 'timed out' : 'aborted');
       }
       this.drain();

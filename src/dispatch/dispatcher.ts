@@ -1,4 +1,5 @@
 import createDebug from 'debug';
+import { BARE_TEXT_REPLY_CODES } from '../../protocol/command-profile.js';
 import { commandSpec, commandName } from '../../protocol/commands.js';
 import type { CommandName } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
@@ -58,7 +59,16 @@ export interface DispatcherOptions {
   onPackets?(): void;
   /** Told each resync (statistics), before `'resync'` is emitted. */
   onResync?(info: ResyncInfo): void;
+  /**
+   * How long the stream must stay quiet before a settings answer (0x1007) sent with
+   * addDataBytes 0 is handed out with the bare text that followed it (default 100 ms;
+   * the next packet's start marker ends the text sooner). spec/protocol.md "Settings".
+   */
+  bareTextQuietMs?: number;
 }
+
+/** Default of {@link DispatcherOptions.bareTextQuietMs}. */
+export const DEFAULT_BARE_TEXT_QUIET_MS = 100;
 
 /**
  * The one reader of a connection: bytes → Deframer → packets; each packet is offered to
@@ -72,12 +82,14 @@ export class Dispatcher {
   private readonly deframer: Deframer;
   private frameError: FrameError | null = null;
   private stopped = false;
+  private quietTimer: NodeJS.Timeout | undefined;
 
   constructor(transport: Transport, options: DispatcherOptions) {
     this.transport = transport;
     this.options = options;
     this.deframer = new Deframer({
       ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+      bareTextCodes: BARE_TEXT_REPLY_CODES,
       onResync: (info) => {
         if (wireLog.enabled) wireLog('resync on %s: skipped %d bytes of garbage', transport.description, info.skippedBytes);
         options.onResync?.(info);
@@ -95,6 +107,8 @@ export class Dispatcher {
     this.transport.attach({
       data: (chunk) => this.receive(chunk),
       close: (error) => {
+        // The text collected so far is all there will be: its request gets it before the close.
+        this.flushBareText();
         this.stopped = true;
         this.options.onClose(error);
       },
@@ -106,6 +120,11 @@ export class Dispatcher {
     const packets = this.deframer.push(chunk);
     if (packets.length > 0) this.options.onPackets?.();
     for (let i = 0; i < packets.length; i++) this.dispatch(packets[i] as Packet);
+    if (this.deframer.holdsBareText) this.armQuietTimer();
+    else if (this.quietTimer !== undefined) {
+      clearTimeout(this.quietTimer);
+      this.quietTimer = undefined;
+    }
     if (this.frameError !== null) {
       const error = this.frameError;
       this.frameError = null;
@@ -114,6 +133,24 @@ export class Dispatcher {
       this.options.emitter.emit('error', error);
       this.options.onFrameError?.(error);
     }
+  }
+
+  /** (Re)start the quiet timer: each chunk of bare text pushes the end further out. */
+  private armQuietTimer(): void {
+    if (this.quietTimer !== undefined) clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      this.flushBareText();
+    }, this.options.bareTextQuietMs ?? DEFAULT_BARE_TEXT_QUIET_MS);
+  }
+
+  private flushBareText(): void {
+    if (this.quietTimer !== undefined) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+    if (this.stopped) return;
+    const held = this.deframer.flushBareText();
+    if (held.length > 0) this.options.onPackets?.();
+    for (let i = 0; i < held.length; i++) this.dispatch(held[i] as Packet);
   }
 
   private dispatch(packet: Packet): void {

@@ -102,7 +102,7 @@ export function payloadPreview(payload: Uint8Array, max = 120): string {
 
 /** What the command table says a field of this packet means, if anything. */
 function meaning(packet: Packet, field: string): string | undefined {
-  return commandSpec(packet.code)?.reply[field];
+  return commandSpec(packet.code)?.replyFields[field];
 }
 
 /**

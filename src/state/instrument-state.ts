@@ -7,7 +7,7 @@ import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { MoveTracker } from './moves.js';
 import { REDUCERS, allLasersDisabled, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
-import { EMPTY_SNAPSHOT, patch, withPart, type SnapshotDraft } from './snapshot.js';
+import { EMPTY_SNAPSHOT, asLaser, patch, patchLaser, withPart, type SnapshotDraft } from './snapshot.js';
 import type {
   ConnectionState,
   CorrelationMode,
@@ -88,9 +88,15 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
    */
   noteRequestSent(request: PacketInit): boolean {
     this.ctx.moves.noteSent(request);
-    if (request.code !== Command.LASER_ALL_DISABLE) return false;
     const prev = this.current;
-    const draft = allLasersDisabled(prev);
+    let draft: InstrumentSnapshot;
+    if (request.code === Command.LASER_ALL_DISABLE) draft = allLasersDisabled(prev);
+    else if (request.code === Command.LASER_PREVIEW_ENABLE) {
+      // Never acknowledged either (spec/commands.json reply "never"): applied when written.
+      const laser = asLaser(request.int32Data0 ?? 0);
+      if (laser === undefined) return false;
+      draft = patchLaser(prev, laser, { enabled: true });
+    } else return false;
     return draft !== prev && this.publish(prev, draft, Object.freeze({ kind: 'sent', request }));
   }
 

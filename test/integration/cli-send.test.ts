@@ -69,18 +69,19 @@ describe('flamingo send (child process)', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { request: Record<string, unknown>; reply: Record<string, unknown>; elapsedMs: number };
     expect(out.request).toMatchObject({ name: 'SYSTEM_STATE_GET', code: 0xa007, cmdDataBits0: Flags.TRIGGER_CALL_BACK });
-    expect(out.reply).toMatchObject({ name: 'SYSTEM_STATE_GET', code: 0xa007, status: 1, int32Data0: 0, data: '' });
+    expect(out.reply).toMatchObject({ name: 'SYSTEM_STATE_GET', code: 0xa007, status: 1, int32Data0: 0xa002, data: '' });
     expect(typeof out.elapsedMs).toBe('number');
   });
 
   it('shows a trailing payload: its length and a preview (full text with --json)', async () => {
     const { port } = await sim();
-    const r = await run(['send', 'COMMON_SCOPE_SETTINGS', '--port', port], cleanups);
+    const r = await run(['send', 'COMMON_SCOPE_SETTINGS_LOAD', '--port', port], cleanups);
     expect(r.code).toBe(0);
     const length = Buffer.byteLength(DEFAULT_SETTINGS_TEXT);
-    expect(r.stdout).toContain(`  addDataBytes  ${length}  — length of the settings text\n`);
+    expect(r.stdout).toContain('  code          0x1007 COMMON_SCOPE_SETTINGS\n');
+    expect(r.stdout).toContain(`  addDataBytes  ${length}  — length of the settings text, or 0 with the bare text right after the packet\n`);
     expect(r.stdout).toContain(`  payload       ${length} bytes: <Filter wheel encoder counts>\\r\\n  Filter wheel position 1 = 3840 7\\r\\n`);
-    const json = await run(['send', 'COMMON_SCOPE_SETTINGS', '--port', port, '--json'], cleanups);
+    const json = await run(['send', 'COMMON_SCOPE_SETTINGS_LOAD', '--port', port, '--json'], cleanups);
     expect((JSON.parse(json.stdout) as { reply: { payloadBytes: number; payloadText: string } }).reply).toMatchObject({ payloadBytes: length, payloadText: DEFAULT_SETTINGS_TEXT });
   });
 
@@ -91,7 +92,10 @@ describe('flamingo send (child process)', () => {
     writeFileSync(file, text);
     const r = await run(['send', 'CAMERA_WORKFLOW_START', '--port', port, '--payload-file', file], cleanups);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('  status        1 (ok)\n');
+    // Never answered: sent as the vendor GUI sends it (flag set), and not waited for.
+    expect(r.stdout).toContain('   CAMERA_WORKFLOW_START is not acknowledged by the instrument (spec/commands.json reply "never"); not waiting for a reply\n');
+    if (s.records.length === 0) await new Promise((resolve) => s.once('command', resolve));
+    expect(s.records[0]?.cmdDataBits0).toBe(0x80000000);
     const record = s.records[0];
     expect(record).toMatchObject({ name: 'CAMERA_WORKFLOW_START', addDataBytes: Buffer.byteLength(text) });
     expect(record?.payloadHash).toBe(createHash('sha256').update(text).digest('hex'));
@@ -125,10 +129,12 @@ describe('flamingo send (child process)', () => {
     expect(noWait.stdout).toBe('-> STAGE_POSITION_GET int32Data0=3\n   sent without TRIGGER_CALL_BACK (--no-wait): no reply expected\n');
     const disable = await run(['send', 'LASER_ALL_DISABLE', '--port', port], cleanups);
     expect(disable.code).toBe(0);
-    expect(disable.stdout).toBe('-> LASER_ALL_DISABLE\n   LASER_ALL_DISABLE is never acknowledged by the instrument; not waiting for a reply\n');
+    expect(disable.stdout).toBe(
+      '-> LASER_ALL_DISABLE flags=TRIGGER_CALL_BACK\n   LASER_ALL_DISABLE is not acknowledged by the instrument (spec/commands.json reply "never"); not waiting for a reply\n',
+    );
     expect(s.records.map((x) => [x.code, x.cmdDataBits0])).toEqual([
       [Command.STAGE_POSITION_GET, 0],
-      [Command.LASER_ALL_DISABLE, 0],
+      [Command.LASER_ALL_DISABLE, 0x80000000],
     ]);
   });
 

@@ -52,13 +52,15 @@ describe('flamingo watch (child process)', () => {
 
   it('--json --code filters to the named events, one JSON object per line; --count ends it', async () => {
     const { sim: s, port } = await sim();
-    const child = await watch(s, port, ['--json', '--code', 'ui_set_gauge_value,SYSTEM_STATE_IDLE', '--count', '4']);
+    const child = await watch(s, port, ['--json', '--code', 'ui_set_gauge_value,SYSTEM_STATE_IDLE', '--count', '5']);
     const conn = await trigger(port);
     await conn.write(encodePacket({ code: Command.CAMERA_WORKFLOW_START, payload: new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: 3 })) }));
     const r = await child.done;
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The stale idle the instrument pushes right after a start comes first.
     expect(lines.map((l) => [l['name'], l['int32Data0']])).toEqual([
+      ['SYSTEM_STATE_IDLE', 0],
       ['UI_SET_GAUGE_VALUE', 1],
       ['UI_SET_GAUGE_VALUE', 2],
       ['UI_SET_GAUGE_VALUE', 3],
@@ -68,7 +70,7 @@ describe('flamingo watch (child process)', () => {
       expect(Object.keys(l)).toEqual(['time', 'elapsedMs', 'name', 'code', 'status', 'hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2', 'cmdDataBits0', 'value', 'addDataBytes', 'data']);
       expect(new Date(l['time'] as string).toISOString()).toBe(l['time']);
     }
-    expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 4 events in /);
+    expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 5 events in /);
   });
 
   it('ends with exit 0 when the server closes, and on SIGTERM', async () => {

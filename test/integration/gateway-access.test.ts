@@ -93,6 +93,7 @@ describe('gateway read-only port', () => {
     expect([...READ_ONLY_COMMANDS].sort((a, b) => a - b)).toEqual(
       [
         Command.COMMON_SCOPE_SETTINGS,
+        Command.COMMON_SCOPE_SETTINGS_LOAD,
         Command.STORAGE_PATH_GET,
         Command.LASER_LEVEL_GET,
         Command.CAMERA_EXPOSURE_GET,
@@ -118,7 +119,7 @@ describe('gateway read-only port', () => {
     expect(gateway.sessions.map((s) => s.readOnly)).toEqual([true, false]);
 
     const state = await viewer.request(Command.SYSTEM_STATE_GET);
-    expect([state.status, state.int32Data0]).toEqual([1, 0]);
+    expect([state.status, state.int32Data0]).toEqual([1, 0xa002]);
     const position = await viewer.request(Command.STAGE_POSITION_GET, { int32Data0: 3 });
     expect([position.status, position.int32Data0, position.value]).toEqual([1, 3, sim.stagePosition(3)]);
     const settings = await viewer.settings();
@@ -126,15 +127,15 @@ describe('gateway read-only port', () => {
 
     const refused: Packet[] = await Promise.all([
       viewer.request(Command.STAGE_POSITION_SET, { int32Data0: 1, value: 9 }),
-      viewer.request(Command.LASER_LEVEL_SET, { int32Data0: 2, data: '50.00' }),
-      viewer.request(Command.CAMERA_WORKFLOW_START, undefined, { payload: new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: 2 })) }),
+      viewer.request(Command.LED_SET, { int32Data0: 2, int32Data1: 50_000 }),
+      viewer.request(Command.COMMON_SCOPE_SETTINGS_SAVE, undefined, { payload: new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: 2 })) }),
       viewer.request(Command.STAGE_HOME),
       viewer.request(GatewayCommand.LEASE_ACQUIRE),
     ]);
     expect(refused.map((p) => [p.code, p.status, p.int32Data0, dataText(p)])).toEqual([
       [Command.STAGE_POSITION_SET, 0, 1, 'gateway: read-only connection'],
-      [Command.LASER_LEVEL_SET, 0, 2, 'gateway: read-only connection'],
-      [Command.CAMERA_WORKFLOW_START, 0, 0, 'gateway: read-only connection'],
+      [Command.LED_SET, 0, 0, 'gateway: read-only connection'],
+      [Command.COMMON_SCOPE_SETTINGS_SAVE, 0, 0, 'gateway: read-only connection'],
       [Command.STAGE_HOME, 0, 0, 'gateway: read-only connection'],
       [GatewayCommand.LEASE_ACQUIRE, 0, 0, 'gateway: read-only connection'],
     ]);

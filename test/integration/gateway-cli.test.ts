@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe('flamingo gateway (child process)', () => {
   it('prints the listening line first, serves apps, logs connections, and exits 0 on SIGTERM', async () => {
-    const sim = await startSimCli(cleanups, ['--time-scale', '1000']);
+    const sim = await startSimCli(cleanups, ['--time-scale', '1000', '--sequenced']);
     cleanups.push(() => sim.stop());
     // Port 0 gave the simulator's live port a free number too, not the command port + 1.
     const simLive = await sim.process.line(/^live images on 127\.0\.0\.1:(\d+)$/);

@@ -7,6 +7,7 @@ import {
   payloadText,
   STATUS_FAILED,
   STATUS_OK,
+  type Packet,
 } from 'flamingo-protocol';
 import { memoryClient, once, simulatorsClosedAfterEach, tcpClient, type WireClient } from '../support/sim-harness.js';
 
@@ -15,29 +16,29 @@ const makeSim = simulatorsClosedAfterEach();
 const stopped = (axis: number) => (p: { code: number; int32Data0: number }) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === axis;
 
 describe('replies', () => {
-  it('answers only when TRIGGER_CALL_BACK is set, with the request code and status 1', async () => {
+  it('answers an on-flag GET only when TRIGGER_CALL_BACK is set, with the request code and status 1', async () => {
     const sim = makeSim();
     const { client, id } = memoryClient(sim);
-    client.send({ code: Command.SYSTEM_STATE_GET });
+    client.send({ code: Command.STAGE_POSITION_GET, int32Data0: 1 });
     const reply = await client.request({ code: Command.CAMERA_IMAGE_SIZE_GET });
     expect(reply.code).toBe(Command.CAMERA_IMAGE_SIZE_GET);
     expect(reply.status).toBe(STATUS_OK);
     expect([reply.int32Data0, reply.int32Data1]).toEqual([2048, 2048]);
     // The first (flagless) GET was received and handled, but produced nothing on the wire.
     expect(client.received.map((p) => p.code)).toEqual([Command.CAMERA_IMAGE_SIZE_GET]);
-    expect(sim.recordsFor(id).map((r) => r.code)).toEqual([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET]);
+    expect(sim.recordsFor(id).map((r) => r.code)).toEqual([Command.STAGE_POSITION_GET, Command.CAMERA_IMAGE_SIZE_GET]);
   });
 
   it('echoes hardwareId, subsystemId and clientId when echoSequence is on', async () => {
-    const sim = makeSim();
+    const sim = makeSim({ echoSequence: true });
     const { client } = memoryClient(sim);
     const reply = await client.request({ code: Command.SYSTEM_STATE_GET, hardwareId: 7, subsystemId: 8, clientId: 0xfffffffe });
     expect([reply.hardwareId, reply.subsystemId, reply.clientId]).toEqual([7, 8, 0xfffffffe]);
-    expect(reply.int32Data0).toBe(0);
+    expect(reply.int32Data0).toBe(0xa002);
   });
 
-  it('puts 0 in all three sequence fields in legacy mode (echoSequence: false)', async () => {
-    const sim = makeSim({ echoSequence: false });
+  it('puts 0 in all three sequence fields by default, as the instrument does', async () => {
+    const sim = makeSim();
     const { client } = memoryClient(sim);
     const reply = await client.request({ code: Command.SYSTEM_STATE_GET, hardwareId: 7, subsystemId: 8, clientId: 9 });
     expect([reply.hardwareId, reply.subsystemId, reply.clientId]).toEqual([0, 0, 0]);
@@ -55,18 +56,19 @@ describe('replies', () => {
   it('never acknowledges LASER_ALL_DISABLE, even with the callback flag', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
-    await client.request({ code: Command.LASER_PREVIEW_ENABLE, int32Data0: 2 });
+    client.send({ code: Command.LASER_PREVIEW_ENABLE, int32Data0: 2, cmdDataBits0: 0x80000000 });
+    await client.request({ code: Command.SYSTEM_STATE_GET });
     expect(sim.snapshot().lasers[1]?.previewOn).toBe(true);
     client.send({ code: Command.LASER_ALL_DISABLE, cmdDataBits0: 0x80000000 });
     // A later request's reply proves the disable was processed without a reply in between.
     const after = await client.request({ code: Command.SYSTEM_STATE_GET });
     expect(after.code).toBe(Command.SYSTEM_STATE_GET);
-    expect(client.received.map((p) => p.code)).toEqual([Command.LASER_PREVIEW_ENABLE, Command.SYSTEM_STATE_GET]);
+    expect(client.received.map((p) => p.code)).toEqual([Command.SYSTEM_STATE_GET, Command.SYSTEM_STATE_GET]);
     expect(sim.snapshot().lasers.map((l) => l.previewOn)).toEqual([false, false, false, false]);
   });
 
   it('processes one connection serially: replies come in request order', async () => {
-    const sim = makeSim();
+    const sim = makeSim({ echoSequence: true });
     const { client } = memoryClient(sim);
     const codes = [Command.SYSTEM_STATE_GET, Command.CAMERA_EXPOSURE_GET, Command.FILTER_POSITION_GET, Command.CAMERA_IMAGE_SIZE_GET];
     for (let i = 0; i < 40; i++) client.send({ code: codes[i % 4], cmdDataBits0: 0x80000000, clientId: i + 1 });
@@ -77,8 +79,8 @@ describe('replies', () => {
 });
 
 describe('stage', () => {
-  it('moves over time, interpolates, and reports STAGE_MOTION_STOPPED to every client after the ack', async () => {
-    const sim = makeSim({ timeScale: 100 });
+  it('moves over time, reads 0.000 while moving, and reports STAGE_MOTION_STOPPED to every client after the ack', async () => {
+    const sim = makeSim({ timeScale: 100, echoSequence: true });
     const a = memoryClient(sim).client;
     const b = memoryClient(sim).client;
     const ack = await a.request({ code: Command.STAGE_POSITION_SET, int32Data0: 1, value: 9.5, clientId: 5 });
@@ -89,8 +91,7 @@ describe('stage', () => {
     expect(snap?.target).toBe(9.5);
     const mid = await a.request({ code: Command.STAGE_POSITION_GET, int32Data0: 1 });
     expect(mid.int32Data0).toBe(1);
-    expect(mid.value).toBeGreaterThanOrEqual(7.5);
-    expect(mid.value).toBeLessThan(9.5);
+    expect(mid.value).toBe(0);
     const [ea, eb] = await Promise.all([a.next(stopped(1)), b.next(stopped(1))]);
     for (const e of [ea, eb]) {
       expect([e.status, e.int32Data0, e.value]).toEqual([STATUS_OK, 1, 9.5]);
@@ -203,8 +204,7 @@ describe('lasers, LED, filter, camera', () => {
   it('sets and reads laser levels as text, echoing the laser index', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
-    const set = await client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 3, data: '11.49' });
-    expect([set.status, set.int32Data0]).toEqual([STATUS_OK, 3]);
+    client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 3, data: '11.49', cmdDataBits0: 0x80000000 });
     const get = await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 3 });
     expect([get.status, get.int32Data0, dataText(get)]).toEqual([STATUS_OK, 3, '11.49']);
     const other = await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 1 });
@@ -223,13 +223,14 @@ describe('lasers, LED, filter, camera', () => {
   it('refuses laser levels outside 0..100 or not numeric, keeping the old level', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
-    for (const data of ['100.01', '-1', 'abc', '', '5.0.0']) {
-      const r = await client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data });
-      expect(r.status, JSON.stringify(data)).toBe(STATUS_FAILED);
-    }
-    expect((await client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 9, data: '5.00' })).status).toBe(STATUS_FAILED);
-    expect((await client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data: '100' })).status).toBe(STATUS_OK);
+    // LASER_LEVEL_SET is never answered: refusals show only in the level read back.
+    for (const data of ['100.01', '-1', 'abc', '', '5.0.0']) client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data, cmdDataBits0: 0x80000000 });
+    client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 9, data: '5.00', cmdDataBits0: 0x80000000 });
+    expect(dataText(await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 2 }))).toBe('5.00');
+    client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data: '100', cmdDataBits0: 0x80000000 });
+    await client.request({ code: Command.SYSTEM_STATE_GET });
     expect(sim.snapshot().lasers.map((l) => l.level)).toEqual([5, 100, 5, 5]);
+    expect(client.received.map((p) => p.code)).toEqual([Command.LASER_LEVEL_GET, Command.SYSTEM_STATE_GET]);
   });
 
   it('keeps LED level and state, refusing bad index or level', async () => {
@@ -279,10 +280,16 @@ describe('lasers, LED, filter, camera', () => {
 });
 
 describe('settings', () => {
-  it('returns the settings text as the reply payload', async () => {
+  it('returns the settings text as the payload of the 0x1007 answer to SCOPE_SETTINGS_LOAD; 0x1007 as a request fails', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
-    const r = await client.request({ code: Command.COMMON_SCOPE_SETTINGS });
+    // A bare-text-capable reader holds a 0x1007 with addDataBytes 0 until the next packet: the GET behind it.
+    client.send({ code: Command.COMMON_SCOPE_SETTINGS, cmdDataBits0: 0x80000000 });
+    await client.request({ code: Command.SYSTEM_STATE_GET });
+    expect(client.received[0]?.status).toBe(STATUS_FAILED);
+    client.send({ code: Command.COMMON_SCOPE_SETTINGS_LOAD });
+    await client.request({ code: Command.CAMERA_IMAGE_SIZE_GET });
+    const r = client.received.filter((p) => p.code === Command.COMMON_SCOPE_SETTINGS)[1] as Packet;
     expect(r.status).toBe(STATUS_OK);
     expect(r.addDataBytes).toBe(Buffer.byteLength(DEFAULT_SETTINGS_TEXT));
     expect(payloadText(r)).toBe(DEFAULT_SETTINGS_TEXT);
@@ -306,65 +313,71 @@ describe('settings', () => {
 describe('workflow', () => {
   const text = (planes: number) => new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: planes, lasers: [{ index: 2, name: '488 nm MLE', power: 10.67, on: true }, { index: 4, name: '640 nm MLE', power: 3, on: false }] }));
 
-  it('runs: busy, gauge events, laser and LED pushes, STACK_COMPLETE, images saved, then SYSTEM_STATE_IDLE, to every client', async () => {
+  it('runs as observed: no answer to START, LED/laser pushes, a stale idle, gauge values with expected, then idle, to every client', async () => {
     const sim = makeSim({ workflowDurationMs: 5000 });
     const a = memoryClient(sim).client;
     const b = memoryClient(sim).client;
-    const started = await a.request({ code: Command.CAMERA_WORKFLOW_START, payload: text(5) });
-    expect(started.status).toBe(STATUS_OK);
-    expect((await a.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(1);
+    a.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: text(5) });
+    expect((await a.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0xa004);
     for (const c of [a, b] as WireClient[]) {
-      await c.next((p) => p.code === Command.SYSTEM_STATE_IDLE);
-      const events = c.received.filter((p) => p.code !== Command.CAMERA_WORKFLOW_START && p.code !== Command.SYSTEM_STATE_GET);
-      expect(events.map((p) => [p.code, p.int32Data0])).toEqual([
-        [Command.UI_SET_GAUGE_SIZE, 5],
-        [Command.UI_SET_GAUGE_VALUE, 1],
-        [Command.UI_SET_GAUGE_VALUE, 2],
-        [Command.UI_SET_GAUGE_VALUE, 3],
-        [Command.UI_SET_GAUGE_VALUE, 4],
-        [Command.UI_SET_GAUGE_VALUE, 5],
-        [Command.LASER_LEVEL_GET, 2],
-        [Command.LED_DISABLE, 0],
-        [Command.CAMERA_STACK_COMPLETE, 5],
-        [Command.UI_IMAGES_SAVED_TO_STORAGE, 5],
-        [Command.SYSTEM_STATE_IDLE, 0],
+      await c.next((p) => p.code === Command.UI_SET_GAUGE_VALUE && p.int32Data0 === 5);
+      await c.next((p) => p.code === Command.SYSTEM_STATE_IDLE && c.received.indexOf(p) > 3);
+      const events = c.received.filter((p) => p.code !== Command.SYSTEM_STATE_GET);
+      expect(events.map((p) => [p.code, p.int32Data0, p.int32Data1])).toEqual([
+        [Command.LED_DISABLE, 0, 0],
+        [Command.LASER_LEVEL_GET, 2, 0],
+        [Command.SYSTEM_STATE_IDLE, 0, 0],
+        [Command.UI_SET_GAUGE_SIZE, 5, 0],
+        [Command.UI_SET_GAUGE_VALUE, 1, 5],
+        [Command.UI_SET_GAUGE_VALUE, 2, 5],
+        [Command.UI_SET_GAUGE_VALUE, 3, 5],
+        [Command.UI_SET_GAUGE_VALUE, 4, 5],
+        [Command.UI_SET_GAUGE_VALUE, 5, 5],
+        [Command.UI_IMAGES_SAVED_TO_STORAGE, 5, 0],
+        [Command.SYSTEM_STATE_IDLE, 0, 0],
       ]);
-      const laser = events[6];
-      expect(laser && dataText(laser)).toBe('10.67');
-      const stack = events[8];
-      expect([stack?.int32Data1, stack?.int32Data2]).toEqual([5, 0]);
-      expect(stack?.value).toBeGreaterThan(0);
+      expect(dataText(events[1] as never)).toBe('10.67');
       // Unsolicited: status 1 and all three sequence fields 0, so no client mistakes one for a reply.
       expect(events.map((p) => [p.status, p.hardwareId, p.subsystemId, p.clientId])).toEqual(events.map(() => [STATUS_OK, 0, 0, 0]));
     }
-    expect((await a.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0);
+    expect((await a.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0xa002);
     expect(sim.snapshot().workflowsRun).toBe(1);
   });
 
-  it('refuses a payload that is not a workflow text, and a second start while busy', async () => {
-    const sim = makeSim({ workflowDurationMs: 1e7 });
+  it('pushes CAMERA_STACK_COMPLETE only when asked (stackComplete), and no stale idle with staleIdlePush false', async () => {
+    const sim = makeSim({ stackComplete: true, staleIdlePush: false });
     const { client } = memoryClient(sim);
-    const junk = await client.request({ code: Command.CAMERA_WORKFLOW_START, payload: new TextEncoder().encode('<Nope>\n</Nope>\n') });
-    expect(junk.status).toBe(STATUS_FAILED);
-    const none = await client.request({ code: Command.CAMERA_WORKFLOW_START });
-    expect(none.status).toBe(STATUS_FAILED);
-    expect((await client.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0);
-    expect((await client.request({ code: Command.CAMERA_WORKFLOW_START, payload: text(100) })).status).toBe(STATUS_OK);
-    expect((await client.request({ code: Command.CAMERA_WORKFLOW_START, payload: text(100) })).status).toBe(STATUS_FAILED);
+    client.send({ code: Command.CAMERA_WORKFLOW_START, payload: text(3) });
+    await client.next((p) => p.code === Command.SYSTEM_STATE_IDLE);
+    const stack = client.received.find((p) => p.code === Command.CAMERA_STACK_COMPLETE);
+    expect([stack?.int32Data0, stack?.int32Data1, stack?.int32Data2]).toEqual([3, 3, 0]);
+    expect(client.received.filter((p) => p.code === Command.SYSTEM_STATE_IDLE)).toHaveLength(1);
+  });
+
+  it('starts nothing for a payload that is not a workflow text, or while busy; STOP ends a run early', async () => {
+    const sim = makeSim({ workflowDurationMs: 1e7, stackComplete: true });
+    const { client } = memoryClient(sim);
+    client.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: new TextEncoder().encode('<Nope>\n</Nope>\n') });
+    client.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000 });
+    expect((await client.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0xa002);
+    client.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: text(100) });
+    client.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: text(100) });
+    expect((await client.request({ code: Command.SYSTEM_STATE_GET })).int32Data0).toBe(0xa004);
     // STOP ends it early: the counts say how far it got.
     expect((await client.request({ code: Command.CAMERA_WORKFLOW_STOP })).status).toBe(STATUS_OK);
-    await client.next((p) => p.code === Command.SYSTEM_STATE_IDLE);
+    await client.next((p) => p.code === Command.CAMERA_STACK_COMPLETE);
     const stack = client.received.find((p) => p.code === Command.CAMERA_STACK_COMPLETE);
     expect(stack?.int32Data1).toBe(100);
     expect(stack?.int32Data0).toBeLessThan(100);
     expect(client.received.filter((p) => p.code === Command.UI_SET_GAUGE_SIZE)).toHaveLength(1);
+    expect(client.received.some((p) => p.code === Command.CAMERA_WORKFLOW_START)).toBe(false);
   });
 
-  it('starts without the callback flag (fire-and-forget) and still runs', async () => {
+  it('starts without the callback flag too, and still runs', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
     client.send({ code: Command.CAMERA_WORKFLOW_START, payload: text(3) });
-    await client.next((p) => p.code === Command.SYSTEM_STATE_IDLE);
+    await client.next((p) => p.code === Command.UI_SET_GAUGE_VALUE && p.int32Data0 === 3);
     expect(client.received.some((p) => p.code === Command.CAMERA_WORKFLOW_START)).toBe(false);
     expect(client.received.filter((p) => p.code === Command.UI_SET_GAUGE_VALUE).map((p) => p.int32Data0)).toEqual([1, 2, 3]);
   });
@@ -412,7 +425,8 @@ describe('records, connections, TCP', () => {
     const a = await tcpClient(address.port);
     const b = await tcpClient(address.port);
     await connected;
-    await a.client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 4, data: '42.00' });
+    a.client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 4, data: '42.00', cmdDataBits0: 0x80000000 });
+    await a.client.request({ code: Command.SYSTEM_STATE_GET });
     const r = await b.client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 4 });
     expect(dataText(r)).toBe('42.00');
     expect(sim.connections).toBe(2);
@@ -430,10 +444,10 @@ describe('records, connections, TCP', () => {
     const { client, id } = memoryClient(sim);
     const seen: [number, string, number | undefined][] = [];
     sim.on('command', (c) => seen.push([c.connectionId, c.name, c.reply?.status]));
-    client.send({ code: Command.SYSTEM_STATE_GET });
+    client.send({ code: Command.STAGE_POSITION_GET, int32Data0: 1 });
     await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 9 });
     expect(seen).toEqual([
-      [id, 'SYSTEM_STATE_GET', undefined],
+      [id, 'STAGE_POSITION_GET', undefined],
       [id, 'LASER_LEVEL_GET', 0],
     ]);
   });

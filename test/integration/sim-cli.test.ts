@@ -70,15 +70,17 @@ async function startSim(...args: string[]): Promise<{ proc: SimProcess; port: nu
 
 describe('flamingo sim (child process)', () => {
   it('prints the port first, logs one line per command, and exits 0 on SIGTERM', async () => {
-    const { proc, port } = await startSim('--time-scale', '1000');
+    const { proc, port } = await startSim('--time-scale', '1000', '--sequenced');
     const { client, socket } = await tcpClient(port);
-    const reply = await client.request({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data: '12.50', clientId: 77 });
-    expect([reply.status, reply.int32Data0, reply.clientId]).toEqual([STATUS_OK, 2, 77]);
+    // Never answered (as on the instrument): the level read back shows it was applied.
+    client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data: '12.50', clientId: 77, cmdDataBits0: 0x80000000 });
+    const reply = await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 2, clientId: 78 });
+    expect([reply.status, reply.int32Data0, reply.clientId, dataText(reply)]).toEqual([STATUS_OK, 2, 78, '12.50']);
     const moved = await client.request({ code: Command.STAGE_POSITION_SET, int32Data0: 1, value: 9 });
     expect(moved.status).toBe(STATUS_OK);
     await client.next((p) => p.code === Command.STAGE_MOTION_STOPPED);
     client.send({ code: 0x9999 });
-    expect(await proc.line((l) => l.includes('LASER_LEVEL_SET'))).toBe('#1 LASER_LEVEL_SET i0=2 data="12.50" seq=77 -> status 1');
+    expect(await proc.line((l) => l.includes('LASER_LEVEL_SET'))).toBe('#1 LASER_LEVEL_SET i0=2 data="12.50" seq=77 -> no reply');
     expect(await proc.line((l) => l.includes('STAGE_POSITION_SET'))).toBe('#1 STAGE_POSITION_SET i0=1 value=9 -> status 1');
     expect(await proc.line((l) => l.includes('UNKNOWN'))).toBe('#1 UNKNOWN_0x9999 -> no reply');
     socket.destroy();
@@ -99,7 +101,7 @@ describe('flamingo sim (child process)', () => {
   });
 
   it('applies --faults with --seed (fragmented replies still decode)', async () => {
-    const { port } = await startSim('--faults', 'fragment=1..7,garbage=0.3', '--seed', '9');
+    const { port } = await startSim('--faults', 'fragment=1..7,garbage=0.3', '--seed', '9', '--sequenced');
     const { client } = await tcpClient(port);
     for (let i = 1; i <= 5; i++) expect((await client.request({ code: Command.SYSTEM_STATE_GET, clientId: i })).clientId).toBe(i);
     expect(client.deframer.skippedBytes).toBeGreaterThan(0);

@@ -14,7 +14,8 @@ import {
 } from 'flamingo-protocol/sim';
 import { memoryClient, once, simulatorsClosedAfterEach, WireClient } from '../support/sim-harness.js';
 
-const makeSim = simulatorsClosedAfterEach();
+// These tests tell replies apart by their echoed sequence numbers: they opt into the extension.
+const makeSim = simulatorsClosedAfterEach({ echoSequence: true });
 
 /** 20 numbered requests; resolves once all 20 replies are in. */
 async function twentyRequests(client: WireClient): Promise<void> {

@@ -103,7 +103,8 @@ const opArb: fc.Arbitrary<[string, Op]> = fc.oneof(
   ]),
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([i, on]): [string, Op] => [
     `preview${i}=${on}`,
-    (c) => c.request(on ? Command.LASER_PREVIEW_ENABLE : Command.LASER_PREVIEW_DISABLE, { int32Data0: i }),
+    // PREVIEW_ENABLE is never answered (spec/commands.json): written, not requested.
+    (c) => (on ? c.send(Command.LASER_PREVIEW_ENABLE, { int32Data0: i, cmdDataBits0: 0x80000000 }) : c.request(Command.LASER_PREVIEW_DISABLE, { int32Data0: i })),
   ]),
 );
 // At most one move per axis per run, so every move has ended when its call resolves.
@@ -207,7 +208,8 @@ describe.each(MATRIX)('client.state over %s, %s mode', (kind, mode) => {
   it('LASER_ALL_DISABLE, never acknowledged, turns every laser off in the mirror when written', async () => {
     env = new SimClients(mode);
     const client = await env.connect(kind);
-    await client.request(Command.LASER_PREVIEW_ENABLE, { int32Data0: 2 });
+    // Never acknowledged either: the mirror applies it when written.
+    await client.send(Command.LASER_PREVIEW_ENABLE, { int32Data0: 2, cmdDataBits0: 0x80000000 });
     expect(client.state.snapshot().lasers[2].enabled).toBe(true);
     const changes = recordChanges(client);
     await client.send(Command.LASER_ALL_DISABLE);

@@ -151,7 +151,8 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
     const progress: UploadProgress[] = [];
     let concurrent: Promise<unknown[]> | null = null;
     uploading = true;
-    const upload = client.request(Command.CAMERA_WORKFLOW_START, undefined, {
+    // A settings save carries the big payload (WORKFLOW_START is never answered, and this test needs an answer).
+    const upload = client.request(Command.COMMON_SCOPE_SETTINGS_SAVE, undefined, {
       payload,
       timeoutMs: 20_000,
       onUploadProgress: (p) => {
@@ -171,7 +172,7 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
     const reply = await upload;
     expect(concurrent).not.toBeNull();
     const [x, level, size, system] = (await concurrent) as unknown as [number, number, Packet, string];
-    // Not a workflow text: the instrument answers status 0, having read every byte.
+    // Not a settings text: the simulator answers status 0, having read every byte.
     expect(reply.status).toBe(0);
     expect(x).toBe(env.sim.stagePosition(1));
     expect(level).toBe(env.sim.snapshot().lasers[1]?.level);
@@ -179,7 +180,7 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
     expect(['idle', 'busy']).toContain(system);
 
     const records = env.sim.recordsFor(connectionId);
-    const at = records.findIndex((r) => r.code === Command.CAMERA_WORKFLOW_START);
+    const at = records.findIndex((r) => r.code === Command.COMMON_SCOPE_SETTINGS_SAVE);
     expect(records[at]?.addDataBytes).toBe(UPLOAD_BYTES);
     expect(records[at]?.payloadHash).toBe(sha256(payload));
     // The concurrent requests went out after the payload (it is contiguous on the wire).

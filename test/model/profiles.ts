@@ -38,7 +38,7 @@ export const PROFILES: readonly FaultProfile[] = [
   { name: 'garbage', faults: { garbage: { rate: 0.3, maxBytes: 40 } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
   { name: 'drop', faults: { drop: 0.05 }, reconnect: false, dropsReplies: true, requestTimeoutMs: 500, eventTimeoutMs: 3000 },
   { name: 'reconnect', faults: { disconnect: { min: 12, max: 30 } }, reconnect: true, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 300 },
-  { name: 'flood', faults: { flood: { perSecond: 5000, code: Command.UI_SET_GAUGE_VALUE } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
+  { name: 'flood', faults: { flood: { perSecond: 5000, code: Command.UI_IMAGES_SAVED_TO_STORAGE } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
 ];
 
 /** One cell of the matrix. */

@@ -106,6 +106,10 @@ export class ReferenceModel {
     } else if (code === Command.LASER_ALL_DISABLE) {
       for (const k of [1, 2, 3, 4] as const) this.view.lasers[k].enabled = false;
       coverage.allLasersDisabledSent++;
+    } else if (code === Command.LASER_PREVIEW_ENABLE) {
+      // Never acknowledged: the mirror applies it when written.
+      const i = request.int32Data0 ?? 0;
+      if (i >= 1 && i <= 4) this.view.lasers[i as 1 | 2 | 3 | 4].enabled = true;
     }
   }
 
@@ -263,12 +267,11 @@ export class ReferenceModel {
         if (request !== undefined && ok) v.filterPosition = request.int32Data0 ?? 0;
         break;
       case Command.SYSTEM_STATE_GET:
-        if (!ok) break;
-        if (p.int32Data0 === 0) {
+        // 0xA002 (or 0) idle, any other state code busy, whatever the status (spec/protocol.md §5.4).
+        if (p.int32Data0 === 0xa002 || p.int32Data0 === 0) {
           v.system = 'idle';
           v.workflow.running = false;
-        } else if (p.int32Data0 === 1) v.system = 'busy';
-        else if (p.int32Data0 === 2) v.system = 'error';
+        } else v.system = 'busy';
         break;
       case Command.SYSTEM_STATE_IDLE:
         coverage.idle++;

@@ -20,7 +20,7 @@ let healthy: WireClient;
 let frameErrors = new Set<number>();
 
 beforeAll(() => {
-  sim = new SimulatedMicroscope({ timeScale: 1000, maxPayloadBytes: MAX_PAYLOAD });
+  sim = new SimulatedMicroscope({ timeScale: 1000, maxPayloadBytes: MAX_PAYLOAD, echoSequence: true });
   sim.on('frameError', ({ connectionId }) => frameErrors.add(connectionId));
   healthy = memoryClient(sim).client;
 });
@@ -114,7 +114,7 @@ describe('simulator robustness', () => {
   });
 
   it('survives TCP clients that send garbage and vanish, while another client runs', async () => {
-    const server = new SimulatedMicroscope({ timeScale: 1000 });
+    const server = new SimulatedMicroscope({ timeScale: 1000, echoSequence: true });
     try {
       const { port } = await server.listen({ port: 0 });
       const good = await tcpClient(port);
@@ -150,9 +150,11 @@ describe('simulator robustness', () => {
     s.attach(theirs);
     await client.request({ code: Command.STAGE_POSITION_SET, int32Data0: 2, value: 25 });
     const { buildWorkflowText } = await import('flamingo-protocol');
-    await client.request({ code: Command.CAMERA_WORKFLOW_START, payload: new TextEncoder().encode(buildWorkflowText()) });
+    const gauge = client.next((p) => p.code === Command.UI_SET_GAUGE_SIZE);
+    // Never answered by the instrument (nor the simulator): sent, not requested.
+    client.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: new TextEncoder().encode(buildWorkflowText()) });
     client.send({ code: Command.STAGE_WAIT_FOR_MOTION, cmdDataBits0: 0x80000000 });
-    await client.next((p) => p.code === Command.UI_SET_GAUGE_SIZE);
+    await gauge;
     await s.close();
     await client.whenClosed();
     expect(s.connections).toBe(0);

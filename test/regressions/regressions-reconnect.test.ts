@@ -75,7 +75,7 @@ describe('regressions: reconnect', () => {
   // the promise stayed pending until close(). Now start() re-checks the state after a
   // reconnect and rejects with ConnectionClosedError (maybeExecuted) when it is not busy.
   it('a workflow whose SYSTEM_STATE_IDLE was lost with the link settles after the reconnect', async () => {
-    const sim = new SimulatedMicroscope({ workflowDurationMs: 150 });
+    const sim = new SimulatedMicroscope({ workflowDurationMs: 150, echoSequence: true });
     const client = await FlamingoClient.connect({
       mode: 'sequenced',
       transport: () => {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { afterEach } from 'vitest';
 import {
   createMemoryPair,
+  BARE_TEXT_REPLY_CODES,
   Deframer,
   encodePacket,
   Flags,
@@ -27,7 +28,7 @@ export class WireClient {
   readonly received: Packet[] = [];
   /** Every chunk exactly as it arrived (for fragmentation tests). */
   readonly chunks: Uint8Array[] = [];
-  readonly deframer = new Deframer();
+  readonly deframer = new Deframer({ bareTextCodes: BARE_TEXT_REPLY_CODES });
   closed = false;
   private queue: Packet[] = [];
   private waiters: { match: (p: Packet) => boolean; resolve: (p: Packet) => void; reject: (e: Error) => void }[] = [];
@@ -175,14 +176,14 @@ export function once<T>(sim: SimulatedMicroscope, event: 'command' | 'connection
  * within the test's budget) and every simulator it made is closed after each test, so no
  * test leaks a server or timer. Call once at the file's top level.
  */
-export function simulatorsClosedAfterEach(): (options?: SimulatorOptions) => SimulatedMicroscope {
+export function simulatorsClosedAfterEach(defaults: SimulatorOptions = {}): (options?: SimulatorOptions) => SimulatedMicroscope {
   let sims: SimulatedMicroscope[] = [];
   afterEach(async () => {
     await Promise.all(sims.map((s) => s.close()));
     sims = [];
   });
   return (options = {}) => {
-    const sim = new SimulatedMicroscope({ timeScale: 1000, ...options });
+    const sim = new SimulatedMicroscope({ timeScale: 1000, ...defaults, ...options });
     sims.push(sim);
     return sim;
   };

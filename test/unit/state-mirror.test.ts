@@ -268,16 +268,14 @@ describe('InstrumentState: system and workflow', () => {
     expect(state.snapshot().workflow.gaugeSize).toBe(8);
   });
 
-  it('SYSTEM_STATE_GET: 1 busy, 2 error, unknown values and failures change nothing', () => {
+  it('SYSTEM_STATE_GET: 0xA002 idle, any other state code busy, whatever the status (a busy status is not recorded)', () => {
     const { state } = mirror();
-    reply(state, { code: Command.SYSTEM_STATE_GET }, { int32Data0: 1 });
+    reply(state, { code: Command.SYSTEM_STATE_GET }, { int32Data0: 0xa004 });
     expect(state.snapshot().system).toBe('busy');
     expect(state.snapshot().workflow.running).toBeUndefined(); // busy is not necessarily a workflow
-    reply(state, { code: Command.SYSTEM_STATE_GET }, { int32Data0: 2 });
-    expect(state.snapshot().system).toBe('error');
-    expect(reply(state, { code: Command.SYSTEM_STATE_GET }, { int32Data0: 7 })).toBe(false);
-    expect(reply(state, { code: Command.SYSTEM_STATE_GET }, { status: 0, int32Data0: 0 })).toBe(false);
-    expect(state.snapshot().system).toBe('error');
+    expect(reply(state, { code: Command.SYSTEM_STATE_GET }, { status: 0, int32Data0: 7 })).toBe(false);
+    reply(state, { code: Command.SYSTEM_STATE_GET }, { int32Data0: 0xa002 });
+    expect(state.snapshot().system).toBe('idle');
   });
 
   it('CAMERA_STACK_COMPLETE answering a request is the ROI command, not a stack report', () => {

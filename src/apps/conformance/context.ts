@@ -7,6 +7,8 @@ import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import { parseLaserLevel } from '../../../protocol/laser-level.js';
 import { decodeTextPayload, moveRange, parseTextFormat, readStageSettings, stageAxisList, type StageSettings } from '../../../protocol/text-format.js';
 import { buildWorkflowText } from '../../../protocol/workflow-text.js';
+import { replyCodeOf } from '../../../protocol/command-profile.js';
+import { readSystemState, type SystemStateReading } from '../../../protocol/system-state.js';
 import { describePacket, encodeWithCallback, isReplyTo, ProbeConnection, type Received } from './probe.js';
 
 /** Travel limits of one axis, and where they came from. */
@@ -134,8 +136,8 @@ export class CheckContext {
    * so anything missing, extra or reordered shows up before the fence.
    */
   async exchange(conn: ProbeConnection, requests: readonly PacketInit[], style: WriteStyle): Promise<Packet[]> {
-    const codes = new Set(requests.map((r) => r.code ?? 0));
-    const fenceCode = FENCE_CODES.find((c) => !codes.has(c)) as number;
+    const codes = new Set(requests.map((r) => replyCodeOf(r.code ?? 0)));
+    const fenceCode = FENCE_CODES.find((c) => !codes.has(c) && !requests.some((r) => r.code === c)) as number;
     const fence: PacketInit = { code: fenceCode };
     const encoded = requests.map(encodeWithCallback);
     const from = conn.mark;
@@ -191,8 +193,8 @@ export class CheckContext {
     if (this.findings.limits !== undefined) return this.findings.limits;
     let found: NonNullable<Findings['limits']> = { axes: CONVENTION_LIMITS, source: 'conventions' };
     try {
-      const reply = await this.request(conn, { code: Command.COMMON_SCOPE_SETTINGS });
-      if (reply.status === STATUS_OK && reply.payload !== undefined) {
+      const [reply] = await this.exchange(conn, [{ code: Command.COMMON_SCOPE_SETTINGS_LOAD }], 'coalesced');
+      if (reply?.payload !== undefined) {
         const axes = limitsFromSettings(readStageSettings(parseTextFormat(decodeTextPayload(reply.payload))));
         found = { axes, source: 'settings' };
       }
@@ -212,13 +214,23 @@ export class CheckContext {
     return from + step <= limit.max ? from + step : from - step;
   }
 
-  /** Wait until the system is idle (a workflow left running by someone else ends first). */
+  /** SYSTEM_STATE_GET read as the instrument answers it (0xA002 idle, any other state code busy). */
+  async systemState(conn: ProbeConnection): Promise<SystemStateReading> {
+    return readSystemState((await this.request(conn, { code: Command.SYSTEM_STATE_GET })).int32Data0);
+  }
+
+  /**
+   * Wait until the system reads idle (a workflow left running ends first): polls
+   * SYSTEM_STATE_GET every `quietMs`, since an idle push can be stale (spec/protocol.md).
+   */
   async ensureIdle(conn: ProbeConnection): Promise<void> {
-    const from = conn.mark;
-    const state = await this.requestOk(conn, { code: Command.SYSTEM_STATE_GET });
-    if (state.int32Data0 === 0) return;
-    expect(state.int32Data0 === 1, `SYSTEM_STATE_GET reports state ${state.int32Data0} (2 = error); cannot run a workflow`);
-    await conn.waitFor((p) => p.code === Command.SYSTEM_STATE_IDLE, { from, timeoutMs: this.timings.workflowTimeoutMs, what: 'SYSTEM_STATE_IDLE (the system was busy)' });
+    const deadline = performance.now() + this.timings.workflowTimeoutMs;
+    for (;;) {
+      const reading = await this.systemState(conn);
+      if (reading.state === 'idle') return;
+      expect(performance.now() < deadline, `SYSTEM_STATE_GET still reads busy (state ${reading.code}) after ${this.timings.workflowTimeoutMs} ms`);
+      await conn.listen(this.timings.quietMs);
+    }
   }
 
   /**

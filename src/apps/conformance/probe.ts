@@ -1,3 +1,4 @@
+import { BARE_TEXT_REPLY_CODES, replyCodeOf } from '../../../protocol/command-profile.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { encodePacket } from '../../../protocol/codec.js';
 import { commandName, commandSpec } from '../../../protocol/commands.js';
@@ -76,7 +77,7 @@ export class ProbeConnection {
   ) {
     this.maxPackets = options.maxPackets ?? 100_000;
     this.rawStart = new Uint8Array(options.keepRawBytes ?? 4096);
-    this.deframer = new Deframer();
+    this.deframer = new Deframer({ bareTextCodes: BARE_TEXT_REPLY_CODES });
     transport.attach({ data: (chunk) => this.data(chunk), close: (error) => this.onClose(error) });
   }
 
@@ -239,8 +240,9 @@ export function encodeWithCallback(init: PacketInit): Uint8Array {
  * command's matcher names (axis, laser index): the published protocol has nothing else.
  */
 export function isReplyTo(request: PacketInit, packet: Packet): boolean {
-  if (packet.code !== request.code) return false;
-  const matcher = commandSpec(packet.code)?.matcher ?? [];
+  const code = request.code ?? 0;
+  if (packet.code !== replyCodeOf(code)) return false;
+  const matcher = commandSpec(code)?.matcher ?? [];
   for (const field of matcher) {
     if (packet[field] !== (request[field] ?? 0)) return false;
   }

@@ -1,6 +1,6 @@
 import { DEFAULT_PORT } from '../../../protocol/constants.js';
 import { ProbeConnection } from './probe.js';
-import { CHECKS, type CheckStatus, type ConformanceCheck } from './checks.js';
+import { CHECKS, type CheckLevel, type CheckStatus, type ConformanceCheck } from './checks.js';
 import { CheckContext, type ConformanceTimings, type Findings } from './context.js';
 
 /** Options of {@link runConformance}. */
@@ -23,6 +23,9 @@ export interface ConformanceOptions extends Partial<ConformanceTimings> {
 export interface CheckResult {
   name: string;
   title: string;
+  level: CheckLevel;
+  /** The evidence an observed check follows. */
+  evidence?: string;
   status: CheckStatus;
   reason: string;
   /** Wall time of the check in milliseconds. */
@@ -107,7 +110,20 @@ async function runOne(check: ConformanceCheck, ctx: CheckContext, timeoutMs: num
     // Closing the check's connections also ends whatever the check was still waiting for.
     ctx.dispose();
   }
-  return { name: check.name, title: check.title, status, reason, durationMs: performance.now() - started };
+  // Extensions are this project's additions: a server without them is still conformant.
+  if (check.level === 'extension' && status === 'fail') {
+    status = 'info';
+    reason = `not supported (an extension, not required): ${reason}`;
+  }
+  return {
+    name: check.name,
+    title: check.title,
+    level: check.level,
+    ...(check.evidence !== undefined ? { evidence: check.evidence } : {}),
+    status,
+    reason,
+    durationMs: performance.now() - started,
+  };
 }
 
 /**
@@ -137,6 +153,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     const result = await runOne(check, new CheckContext(host, port, timings, findings), timings.checkTimeoutMs, options.signal);
     results.push(result);
     options.onResult?.(result);
+    // Not a Flamingo server (silent, or an echo): every later check would mislead.
+    if (check.name === 'flamingo-server' && result.status === 'fail') break;
   }
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
   return {

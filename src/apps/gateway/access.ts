@@ -7,7 +7,7 @@ import { GatewayCommand } from './extension.js';
  * Commands a read-only client may send: queries that change nothing on the instrument,
  * plus the gateway's own hello. An explicit allow-list, not "everything named *_GET": a
  * command that is not known to be harmless is refused. Everything else (SET, moves,
- * HOME/HALT, lasers, LEDs, illumination, live view, workflows, settings save/load, and
+ * HOME/HALT, lasers, LEDs, illumination, live view, workflows, settings save, and
  * LEASE_ACQUIRE, which would hold the other clients back) gets a failure reply.
  * CAMERA_CHECK_STACK* and STAGE_WAIT_FOR_MOTION are left out: their effect on the
  * firmware is not documented.
@@ -16,6 +16,8 @@ export const READ_ONLY_COMMANDS: ReadonlySet<number> = new Set<number>([
   GatewayCommand.GATEWAY_HELLO,
   GatewayCommand.LEASE_RELEASE,
   Command.COMMON_SCOPE_SETTINGS,
+  // How settings are read (answered by a 0x1007 packet); it changes nothing.
+  Command.COMMON_SCOPE_SETTINGS_LOAD,
   Command.STORAGE_PATH_GET,
   Command.LASER_LEVEL_GET,
   Command.CAMERA_EXPOSURE_GET,

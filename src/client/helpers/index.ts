@@ -1,11 +1,14 @@
 export { StageHelper } from './stage.js';
 export type { MoveResult, MoveOptions } from './stage.js';
 export type { MoveByResult } from './stage.js';
-export { LaserHelper } from './lasers.js';
+export { LaserHelper, DEFAULT_LEVEL_TOLERANCE } from './lasers.js';
 export { SystemHelper } from './system.js';
-export { readSettings } from './settings.js';
+export { readSettings, saveSettings } from './settings.js';
+export type { SaveSettingsOptions } from './settings.js';
 export { moveRange, readFilterWheel, readLedSettings, readScopeType, readStageSettings, stageAxisList } from './settings.js';
 export type { AxisSettings, FilterWheelSettings, LedSettings, ScopeType, StageSettings } from './settings.js';
-export { WorkflowHelper } from './workflow.js';
+export { WorkflowHelper, DEFAULT_WORKFLOW_POLL_MS, DEFAULT_WORKFLOW_START_TIMEOUT_MS } from './workflow.js';
 export type { WorkflowOptions, WorkflowProgress, WorkflowResult } from './workflow.js';
+export { RunGate, WorkflowRunningError } from './run-gate.js';
+export type { DuringRunPolicy } from './run-gate.js';
 export { Axis, checkAxis, checkLaser, checkFinite } from './validate.js';

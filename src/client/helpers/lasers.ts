@@ -1,24 +1,54 @@
 import { dataText } from '../../../protocol/codec.js';
 import { Command } from '../../../protocol/commands.js';
 import { STATUS_OK } from '../../../protocol/constants.js';
-import { formatLaserLevel, isLaserLevelError, parseLaserLevel } from '../../../protocol/laser-level.js';
+import { Flags } from '../../../protocol/flags.js';
+import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ProtocolError } from '../../errors.js';
 import { checkFinite, checkLaser } from './validate.js';
+import { formatLaserLevel, isLaserLevelError, parseLaserLevel } from '../../../protocol/laser-level.js';
 
 /** Laser power levels, built on request only. */
 export class LaserHelper {
+  /** The last setLevel of each laser: a set and its read-back must not interleave with another set of that laser. */
+  private readonly pending = new Map<number, Promise<unknown>>();
+
   constructor(private readonly client: FlamingoClient) {}
 
   /**
-   * Set laser `laser` (1..4) to `percent` (0..100), sent as the two-decimal text the
-   * firmware expects ("5.00"). ProtocolError on a failure status.
+   * Set laser `laser` (1..4) to `percent` (0..100) and resolve with the level read back.
+   * The instrument never acknowledges LASER_LEVEL_SET (spec/commands.json reply `never`),
+   * so it is written (two-decimal text "5.00", callback flag set as the public client
+   * does) and not waited for; then LASER_LEVEL_GET reads the level, which comes back
+   * quantised (10.00 reads like 10.55). ProtocolError when the level read differs from
+   * `percent` by more than `tolerance` percentage points (default 1).
    */
-  async setLevel(laser: number, percent: number): Promise<void> {
+  async setLevel(laser: number, percent: number, options: { tolerance?: number } = {}): Promise<number> {
     checkLaser(laser, 'LASER_LEVEL_SET');
     checkFinite('percent', percent, 'LASER_LEVEL_SET');
     if (percent < 0 || percent > 100) throw new ArgumentError(`percent must be 0..100, got ${percent}`, 'LASER_LEVEL_SET');
-    await this.client.request(Command.LASER_LEVEL_SET, { int32Data0: laser, data: formatLaserLevel(percent) }, { expectOk: true });
+    const tolerance = options.tolerance ?? DEFAULT_LEVEL_TOLERANCE;
+    checkFinite('tolerance', tolerance, 'LASER_LEVEL_SET');
+    if (tolerance < 0) throw new ArgumentError(`tolerance must be >= 0, got ${tolerance}`, 'LASER_LEVEL_SET');
+    const before = this.pending.get(laser) ?? Promise.resolve();
+    const turn = before.catch(() => undefined).then(async () => {
+      await this.client.send(Command.LASER_LEVEL_SET, { int32Data0: laser, data: formatLaserLevel(percent), cmdDataBits0: Flags.TRIGGER_CALL_BACK });
+      return this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
+    });
+    this.pending.set(laser, turn);
+    let reply: Packet;
+    try {
+      reply = await turn;
+    } finally {
+      if (this.pending.get(laser) === turn) this.pending.delete(laser);
+    }
+    const level = levelOf(reply, laser);
+    if (Math.abs(level - percent) > tolerance) {
+      throw new ProtocolError(`laser ${laser} reads ${level} % after being set to ${percent} % (tolerance ${tolerance})`, reply, {
+        command: 'LASER_LEVEL_SET',
+      });
+    }
+    return level;
   }
 
   /**
@@ -29,12 +59,20 @@ export class LaserHelper {
   async level(laser: number): Promise<number> {
     checkLaser(laser, 'LASER_LEVEL_GET');
     const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
-    const text = dataText(reply).trim();
-    if (reply.status !== STATUS_OK || isLaserLevelError(text)) {
-      throw new ProtocolError(`laser ${laser} level unavailable: ${text || `status ${reply.status}`}`, reply, { command: 'LASER_LEVEL_GET' });
-    }
-    const level = parseLaserLevel(text);
-    if (level === undefined) throw new ProtocolError(`laser ${laser} level is not a number: "${text}"`, reply, { command: 'LASER_LEVEL_GET' });
-    return level;
+    return levelOf(reply, laser);
   }
+}
+
+/** Default tolerance of {@link LaserHelper.setLevel}, in percentage points (read-backs seen 0.7 off). */
+export const DEFAULT_LEVEL_TOLERANCE = 1;
+
+/** The level text of a LASER_LEVEL_GET answer as a number; ProtocolError for "getLevel error" or junk. */
+function levelOf(reply: Packet, laser: number): number {
+  const text = dataText(reply).trim();
+  if (isLaserLevelError(text) || (reply.status !== STATUS_OK && text === '')) {
+    throw new ProtocolError(`laser ${laser} level unavailable: ${text || `status ${reply.status}`}`, reply, { command: 'LASER_LEVEL_GET' });
+  }
+  const level = parseLaserLevel(text);
+  if (level === undefined) throw new ProtocolError(`laser ${laser} level is not a number: "${text}"`, reply, { command: 'LASER_LEVEL_GET' });
+  return level;
 }

@@ -1,17 +1,60 @@
 import { payloadText } from '../../../protocol/codec.js';
 import { Command } from '../../../protocol/commands.js';
+import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient, RequestOptions } from '../client.js';
-import { ProtocolError } from '../../errors.js';
+import { ArgumentError, ProtocolError } from '../../errors.js';
 
 /**
- * COMMON_SCOPE_SETTINGS: the settings text, which the instrument returns as the reply's
- * trailing payload (the deframer collects it, however it is split). ProtocolError on a
- * failure status or a reply without a payload.
+ * The settings text: COMMON_SCOPE_SETTINGS_LOAD (0x1009), which the instrument answers
+ * with a packet coded COMMON_SCOPE_SETTINGS (0x1007) followed by the text. Whether that
+ * packet's addDataBytes counts the text is not recorded (spec/protocol.md "Settings"), so
+ * both framings are accepted: the deframer hands over a counted payload, or the bare text
+ * up to the next start marker (or a quiet stream). The answer's status is not checked:
+ * no evidence says what it is. ProtocolError when no text came.
  */
 export async function readSettings(client: FlamingoClient, options: RequestOptions = {}): Promise<string> {
-  const reply = await client.request(Command.COMMON_SCOPE_SETTINGS, undefined, { ...options, expectOk: true });
-  if (reply.payload === undefined) throw new ProtocolError('settings reply carried no payload', reply, { command: 'COMMON_SCOPE_SETTINGS' });
-  return payloadText(reply);
+  return (await loadSettings(client, options)).text;
+}
+
+async function loadSettings(client: FlamingoClient, options: RequestOptions): Promise<{ reply: Packet; text: string }> {
+  const reply = await client.request(Command.COMMON_SCOPE_SETTINGS_LOAD, undefined, options);
+  if (reply.payload === undefined || reply.payload.length === 0) {
+    throw new ProtocolError('the settings answer (0x1007) carried no text', reply, { command: 'COMMON_SCOPE_SETTINGS_LOAD' });
+  }
+  // NUL padding after the text is not part of it (the public client strips it too).
+  return { reply, text: payloadText(reply).replace(/\0+$/, '') };
+}
+
+/** Options of {@link saveSettings}. */
+export interface SaveSettingsOptions extends RequestOptions {
+  /** Reject with ProtocolError when the text read back differs from the text saved (default false). */
+  expectSame?: boolean;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Overwrite the instrument's settings file: COMMON_SCOPE_SETTINGS_SAVE (0x1008) with the
+ * file as trailing payload (addDataBytes = its byte length), sent without the callback flag
+ * as the public client does. No answer to it is recorded (reply rule `unknown`), so the
+ * outcome is checked by reading the settings back, which resolves the promise (our choice,
+ * spec/protocol.md "Settings").
+ */
+export async function saveSettings(client: FlamingoClient, text: string | Uint8Array, options: SaveSettingsOptions = {}): Promise<string> {
+  const bytes = typeof text === 'string' ? utf8.encode(text) : text;
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+    throw new ArgumentError('settings text must be a non-empty string or Uint8Array', 'COMMON_SCOPE_SETTINGS_SAVE');
+  }
+  await client.send(Command.COMMON_SCOPE_SETTINGS_SAVE, undefined, { payload: bytes });
+  const { expectSame, ...readOptions } = options;
+  const back = await loadSettings(client, readOptions);
+  if (expectSame === true) {
+    const sent = typeof text === 'string' ? text : new TextDecoder().decode(bytes);
+    if (back.text.trimEnd() !== sent.trimEnd()) {
+      throw new ProtocolError('the settings read back differ from the settings saved', back.reply, { command: 'COMMON_SCOPE_SETTINGS_SAVE' });
+    }
+  }
+  return back.text;
 }
 
 // The readers of the settings text are pure and live in protocol/ (spec/text-format.md);

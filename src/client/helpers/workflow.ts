@@ -1,146 +1,227 @@
 import { Command } from '../../../protocol/commands.js';
+import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ConnectionClosedError, TimeoutError } from '../../errors.js';
 import type { UploadProgressListener } from '../upload.js';
+import { checkTimeout } from '../fields.js';
 
 /** Progress of a running workflow, from UI_SET_GAUGE_SIZE / UI_SET_GAUGE_VALUE. */
 export interface WorkflowProgress {
-  /** Latest gauge value. */
+  /** Latest gauge value (images acquired). */
   value: number;
-  /** Gauge maximum (0 until UI_SET_GAUGE_SIZE arrives). */
+  /** Gauge maximum: the gauge value's int32Data1 (images expected), else UI_SET_GAUGE_SIZE; 0 until known. */
   max: number;
 }
 
-/** Counts from CAMERA_STACK_COMPLETE, summed over every stack of the workflow. */
+/** What a run reported. */
 export interface WorkflowResult {
-  /** Images acquired (int32Data0). */
+  /** Images acquired: summed stack-complete counts, else the last gauge value. */
   acquired: number;
-  /** Images expected (int32Data1). */
+  /** Images expected: summed stack-complete counts, else the last gauge maximum. */
   expected: number;
-  /** Errors (int32Data2). */
+  /** Errors (stack-complete int32Data2; 0 without stack-complete). */
   errors: number;
-  /** Acquisition time in microseconds (value). */
+  /** Acquisition time in µs: summed stack-complete values, else the time from the start to the end seen here. */
   durationUs: number;
-  /** CAMERA_STACK_COMPLETE events seen. */
+  /** CAMERA_STACK_COMPLETE events seen (the instrument has not been seen to send any). */
   stacks: number;
+  /** Where the counts came from. */
+  countsFrom: 'stack-complete' | 'gauge' | 'none';
 }
 
 /** Options of {@link WorkflowHelper.start}. */
 export interface WorkflowOptions {
   onProgress?: (progress: WorkflowProgress) => void;
-  /** Reject when no sign of the workflow (busy state, gauge or stack event) comes this soon (default 5000 ms). */
+  /**
+   * Reject when the run has not started this soon (no gauge value, SYSTEM_STATE_GET still
+   * idle): the instrument refuses a bad file silently. Default 30 000 ms, as the public client.
+   */
   startTimeoutMs?: number;
-  /** Reject when the workflow has not ended (SYSTEM_STATE_IDLE) this long after starting (default: no limit). */
+  /**
+   * SYSTEM_STATE_GET poll interval while waiting for the start and during the run. Default
+   * 2000 ms: faster polling coincided with the instrument dropping connections. Tests may lower it.
+   */
+  pollIntervalMs?: number;
+  /** Reject when the run has not ended this long after the start was sent (default: no limit). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Told `{ sent, total }` as the workflow text (the trailing payload) is written, chunk by chunk. */
+  /** Told `{ sent, total }` as the workflow file (the trailing payload) is written, chunk by chunk. */
   onUploadProgress?: UploadProgressListener;
 }
 
-const SIGNS_OF_LIFE = new Set<number>([
-  Command.UI_SET_GAUGE_SIZE,
-  Command.UI_SET_GAUGE_VALUE,
-  Command.CAMERA_STACK_COMPLETE,
-  Command.UI_IMAGES_SAVED_TO_STORAGE,
-]);
+/** Default of {@link WorkflowOptions.startTimeoutMs}. */
+export const DEFAULT_WORKFLOW_START_TIMEOUT_MS = 30_000;
+/** Default of {@link WorkflowOptions.pollIntervalMs}. */
+export const DEFAULT_WORKFLOW_POLL_MS = 2000;
+
 const utf8 = new TextEncoder();
 
-/** Workflow (acquisition) control, built on send, request and waitFor. */
+/** Workflow (acquisition) control, built on send, request and events. */
 export class WorkflowHelper {
   constructor(private readonly client: FlamingoClient) {}
 
   /**
-   * Upload `text` (a `<Workflow Settings>` file) as CAMERA_WORKFLOW_START's trailing
-   * payload WITHOUT the callback flag (the firmware treats the command as fire-and-forget),
-   * follow the gauge events, and resolve on SYSTEM_STATE_IDLE with the stack counts.
-   * Listeners are armed before the upload, so a workflow that ends at once is not missed.
-   * Rejects with TimeoutError when nothing shows the workflow started within `startTimeoutMs`,
-   * and with ConnectionClosedError (`maybeExecuted: true`) when the link was lost and, after
-   * the reconnect, the instrument is no longer busy: the workflow ended unheard.
+   * Run a workflow as the instrument runs it (spec/protocol.md "Workflow run"): the file is
+   * sent as the vendor GUI sends it (CAMERA_WORKFLOW_START with the callback flag,
+   * addDataBytes = byte length, empty data field, the bytes unchanged: a Uint8Array goes out
+   * as is, a string as UTF-8), and no reply is awaited (the instrument sends none). The run
+   * counts as started on a gauge value or a SYSTEM_STATE_GET that no longer reads idle; a
+   * SYSTEM_STATE_IDLE before that is stale and ignored. It ends on the first idle push, or
+   * idle poll, after the start. While it runs, requests the instrument leaves unanswered
+   * fail fast (RequestOptions.duringRun). Rejects with TimeoutError when the run never
+   * starts (`startTimeoutMs`) or never ends (`timeoutMs`), and with ConnectionClosedError
+   * (`maybeExecuted: true`) when the link was lost and the run ended unheard.
    */
-  async start(text: string, options: WorkflowOptions = {}): Promise<WorkflowResult> {
-    if (typeof text !== 'string' || text.trim() === '') throw new ArgumentError('workflow text must be a non-empty string', 'CAMERA_WORKFLOW_START');
-    const startTimeoutMs = options.startTimeoutMs ?? 5000;
+  async start(text: string | Uint8Array, options: WorkflowOptions = {}): Promise<WorkflowResult> {
+    const name = 'CAMERA_WORKFLOW_START';
+    const bytes = typeof text === 'string' ? utf8.encode(text) : text;
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new ArgumentError('workflow text must be a non-empty string or Uint8Array', name);
+    const startTimeoutMs = options.startTimeoutMs ?? DEFAULT_WORKFLOW_START_TIMEOUT_MS;
+    const pollMs = options.pollIntervalMs ?? DEFAULT_WORKFLOW_POLL_MS;
+    checkTimeout('startTimeoutMs', startTimeoutMs, name);
+    checkTimeout('pollIntervalMs', pollMs, name);
+    checkTimeout('timeoutMs', options.timeoutMs, name);
+    if (options.signal?.aborted) throw options.signal.reason;
     const client = this.client;
-    const stop = new AbortController();
-    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
-    const idle = client.waitFor(Command.SYSTEM_STATE_IDLE, {
-      signal,
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
-    idle.catch(() => undefined);
-
-    const result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0 };
-    const progress: WorkflowProgress = { value: 0, max: 0 };
-    let markStarted: () => void = () => undefined;
-    const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const onEvent = (packet: Packet): void => {
-      if (!SIGNS_OF_LIFE.has(packet.code)) return;
-      markStarted();
-      if (packet.code === Command.CAMERA_STACK_COMPLETE) {
-        result.acquired += packet.int32Data0;
-        result.expected += packet.int32Data1;
-        result.errors += packet.int32Data2;
-        result.durationUs += packet.value;
-        result.stacks++;
-      } else if (packet.code === Command.UI_SET_GAUGE_SIZE || packet.code === Command.UI_SET_GAUGE_VALUE) {
-        if (packet.code === Command.UI_SET_GAUGE_SIZE) progress.max = packet.int32Data0;
-        else progress.value = packet.int32Data0;
-        options.onProgress?.({ ...progress });
-      }
-    };
-    client.on('event', onEvent);
-    // Events of a lost link are gone for good: after a reconnect, an instrument that is no
-    // longer busy finished the workflow while nobody could hear its SYSTEM_STATE_IDLE, so
-    // waiting on would never end (matrix counterexample reconnect/memory/sequenced).
-    let endedUnheard: (error: Error) => void = () => undefined;
-    const lostEnd = new Promise<never>((_, reject) => (endedUnheard = reject));
-    lostEnd.catch(() => undefined);
+    const run = new RunWatch(options);
+    const onEvent = (packet: Packet): void => run.event(packet);
     const onReconnected = (): void => {
-      client.system.state().then(
-        (state) => {
-          if (state === 'busy') return;
-          endedUnheard(
-            new ConnectionClosedError(
-              'CAMERA_WORKFLOW_START: the link was lost while the workflow ran and it ended before the reconnect; its stack counts are unknown',
-              true,
-              { command: 'CAMERA_WORKFLOW_START' },
-            ),
-          );
-        },
-        () => undefined,
+      client.system.state().then((state) => {
+        if (state === 'idle') run.fail(new ConnectionClosedError(`${name}: the link was lost while the workflow ran and it ended before the reconnect; its counts are unknown`, true, { command: name }));
+      }, () => undefined);
+    };
+    const timers: NodeJS.Timeout[] = [];
+    let polling = true;
+    const poll = (): void => {
+      timers.push(
+        setTimeout(() => {
+          if (!polling) return;
+          client.system.state().then(
+            (state) => run.polled(state),
+            () => undefined,
+          ).finally(() => {
+            if (polling) poll();
+          });
+        }, pollMs),
       );
     };
+    const onAbort = (): void => run.fail(options.signal?.reason as Error);
+    client.on('event', onEvent);
     client.on('reconnected', onReconnected);
-    let startTimer: NodeJS.Timeout | undefined;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    client.runGate.begin();
     try {
-      await client.send(Command.CAMERA_WORKFLOW_START, undefined, {
-        payload: utf8.encode(text),
+      // Listeners are armed first: a short run's pushes can follow the upload at once.
+      await client.send(Command.CAMERA_WORKFLOW_START, { cmdDataBits0: Flags.TRIGGER_CALL_BACK }, {
+        payload: bytes,
         ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
       });
-      // A busy state is also a sign; a failed query just leaves the events to decide.
-      client.system.state().then(
-        (state) => {
-          if (state === 'busy') markStarted();
-        },
-        () => undefined,
+      run.sentAt = performance.now();
+      timers.push(
+        setTimeout(() => {
+          if (!run.started) run.fail(notStarted(startTimeoutMs));
+        }, startTimeoutMs),
       );
-      const startTimeout = new Promise<never>((_, reject) => {
-        startTimer = setTimeout(
-          () => reject(new TimeoutError('CAMERA_WORKFLOW_START (no sign of the workflow)', startTimeoutMs)),
-          startTimeoutMs,
-        );
-      });
-      await Promise.race([started, idle, startTimeout, lostEnd]);
-      clearTimeout(startTimer);
-      await Promise.race([idle, lostEnd]);
-      return result;
+      if (options.timeoutMs !== undefined) {
+        const limit = options.timeoutMs;
+        timers.push(setTimeout(() => run.fail(new TimeoutError(`${name} (the run did not end)`, limit)), limit));
+      }
+      poll();
+      return await run.done;
     } finally {
-      clearTimeout(startTimer);
+      polling = false;
+      for (const t of timers) clearTimeout(t);
+      client.runGate.end();
       client.off('event', onEvent);
       client.off('reconnected', onReconnected);
-      stop.abort();
+      options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+}
+
+/** The run never showed itself: a TimeoutError whose message says why that happens. */
+function notStarted(ms: number): TimeoutError {
+  const error = new TimeoutError('CAMERA_WORKFLOW_START', ms);
+  error.message =
+    `CAMERA_WORKFLOW_START: the workflow did not start within ${ms} ms (no gauge value, SYSTEM_STATE_GET still idle); ` +
+    'the instrument refuses a workflow it cannot run without saying so (e.g. a tile outside the stage hard limits)';
+  return error;
+}
+
+/** The state of one run: started yet, counts so far, the promise of its end. */
+class RunWatch {
+  started = false;
+  sentAt = 0;
+  readonly done: Promise<WorkflowResult>;
+  private readonly result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0, countsFrom: 'none' };
+  private readonly progress: WorkflowProgress = { value: 0, max: 0 };
+  private gaugeSeen = false;
+  private resolve!: (result: WorkflowResult) => void;
+  private reject!: (error: Error) => void;
+  private settled = false;
+
+  constructor(private readonly options: WorkflowOptions) {
+    this.done = new Promise<WorkflowResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  event(packet: Packet): void {
+    switch (packet.code) {
+      case Command.UI_SET_GAUGE_VALUE:
+        this.started = true;
+        this.gaugeSeen = true;
+        this.progress.value = packet.int32Data0;
+        if (packet.int32Data1 > 0) this.progress.max = packet.int32Data1;
+        this.options.onProgress?.({ ...this.progress });
+        return;
+      case Command.UI_SET_GAUGE_SIZE:
+        this.progress.max = packet.int32Data0;
+        this.options.onProgress?.({ ...this.progress });
+        return;
+      case Command.CAMERA_STACK_COMPLETE:
+        if (!this.started) return;
+        this.result.acquired = (this.result.stacks === 0 ? 0 : this.result.acquired) + packet.int32Data0;
+        this.result.expected = (this.result.stacks === 0 ? 0 : this.result.expected) + packet.int32Data1;
+        this.result.errors += packet.int32Data2;
+        this.result.durationUs += packet.value;
+        this.result.stacks++;
+        return;
+      case Command.SYSTEM_STATE_IDLE:
+        // Before the start is confirmed an idle push is stale (seen right after a start).
+        if (this.started) this.finish();
+        return;
+      default:
+    }
+  }
+
+  polled(state: 'idle' | 'busy'): void {
+    if (state === 'busy') this.started = true;
+    else if (this.started) this.finish();
+  }
+
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const r = this.result;
+    if (r.stacks > 0) r.countsFrom = 'stack-complete';
+    else {
+      r.durationUs = Math.round((performance.now() - this.sentAt) * 1000);
+      if (this.gaugeSeen) {
+        r.countsFrom = 'gauge';
+        r.acquired = this.progress.value;
+        r.expected = this.progress.max;
+      }
+    }
+    this.resolve({ ...r });
   }
 }

@@ -29,11 +29,9 @@ function inRun(s: InstrumentSnapshot, changes: Partial<WorkflowSnapshot>): Instr
   });
 }
 
-/** SYSTEM_STATE_GET reply: int32Data0 0 idle, 1 busy, 2 error; any other value is not understood and changes nothing. */
+/** SYSTEM_STATE_GET reply: int32Data0 0xA002 idle, any other state code busy (protocol/system-state.ts). */
 const systemStateReply: Reducer = (s, packet) => {
-  if (packet.status !== STATUS_OK) return s;
   const state = systemStateOf(packet.int32Data0);
-  if (state === undefined) return s;
   return state === 'idle' ? becameIdle(s) : withPart(s, 'system', state);
 };
 
