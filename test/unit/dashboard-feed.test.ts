@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { DashboardFeed } from '../../src/gateway/http/dashboard-feed.js';
-import type { FeedSocket } from '../../src/gateway/http/dashboard-feed.js';
+import { DashboardFeed } from '../../src/apps/gateway/http/dashboard-feed.js';
+import type { FeedSocket } from '../../src/apps/gateway/http/dashboard-feed.js';
 
 class FakeSocket implements FeedSocket {
   bufferedAmount = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildHealth } from '../../src/gateway/http/health.js';
+import { buildHealth } from '../../src/apps/gateway/http/health.js';
 
 describe('buildHealth', () => {
   const facts = {

@@ -42,6 +42,8 @@ export interface DashboardFeedOptions {
   eventCount?: number;
   /** A socket was cut off as a slow reader. */
   onSlowReader?(): void;
+  /** Open pages are refreshed at least this often (default 1000 ms), for clocks and the lease holder. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -53,14 +55,19 @@ export interface DashboardFeedOptions {
 export class DashboardFeed {
   private readonly options: DashboardFeedOptions;
   private readonly sockets = new Set<FeedSocket>();
-  private readonly ring: (DashboardEvent | undefined)[];
+  /** The last events as received (packets are never mutated) and when: no object made per event. */
+  private readonly ring: (Packet | undefined)[];
+  private readonly ringAt: Float64Array;
   private ringNext = 0;
+  private heartbeat: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(options: DashboardFeedOptions) {
     this.options = options;
-    this.ring = new Array<DashboardEvent | undefined>(options.eventCount ?? 20).fill(undefined);
+    const count = options.eventCount ?? 20;
+    this.ring = new Array<Packet | undefined>(count).fill(undefined);
+    this.ringAt = new Float64Array(count);
   }
 
   /** Pages open now. */
@@ -75,7 +82,9 @@ export class DashboardFeed {
       return;
     }
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => this.remove(socket));
+    // Times and the lease holder change without an event: refresh open pages every second.
+    this.heartbeat ??= setInterval(() => this.changed(), this.options.heartbeatMs ?? 1000).unref();
     this.sendTo(socket, this.message());
   }
 
@@ -87,14 +96,8 @@ export class DashboardFeed {
 
   /** An event arrived from the instrument: remember it for the list and schedule an update. */
   event(packet: Packet): void {
-    this.ring[this.ringNext] = {
-      at: Date.now(),
-      name: commandName(packet.code),
-      status: packet.status,
-      int32Data0: packet.int32Data0,
-      int32Data1: packet.int32Data1,
-      value: packet.value,
-    };
+    this.ring[this.ringNext] = packet;
+    this.ringAt[this.ringNext] = Date.now();
     this.ringNext = (this.ringNext + 1) % this.ring.length;
     this.changed();
   }
@@ -103,8 +106,10 @@ export class DashboardFeed {
   lastEvents(): DashboardEvent[] {
     const out: DashboardEvent[] = [];
     for (let i = 1; i <= this.ring.length; i++) {
-      const entry = this.ring[(this.ringNext - i + this.ring.length) % this.ring.length];
-      if (entry !== undefined) out.push(entry);
+      const index = (this.ringNext - i + this.ring.length) % this.ring.length;
+      const p = this.ring[index];
+      if (p === undefined) continue;
+      out.push({ at: this.ringAt[index] as number, name: commandName(p.code), status: p.status, int32Data0: p.int32Data0, int32Data1: p.int32Data1, value: p.value });
     }
     return out;
   }
@@ -114,8 +119,19 @@ export class DashboardFeed {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.stopHeartbeat();
     for (const socket of this.sockets) socket.terminate();
     this.sockets.clear();
+  }
+
+  private remove(socket: FeedSocket): void {
+    this.sockets.delete(socket);
+    if (this.sockets.size === 0) this.stopHeartbeat();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private flush(): void {
@@ -131,7 +147,7 @@ export class DashboardFeed {
 
   private sendTo(socket: FeedSocket, message: string): void {
     if (socket.bufferedAmount + message.length > (this.options.maxBufferedBytes ?? 1024 * 1024)) {
-      this.sockets.delete(socket);
+      this.remove(socket);
       socket.terminate();
       this.options.onSlowReader?.();
       return;

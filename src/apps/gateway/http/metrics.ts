@@ -20,14 +20,25 @@ const ROUND_TRIP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 const MAX_CODE_LABELS = 128;
 
 /** A code as a label: the command's name, its hex code when unknown, 'OTHER' past the cap. */
-class CodeLabels {
-  private readonly names = new Map<number, string>();
-  of(code: number): string {
-    let name = this.names.get(code);
-    if (name !== undefined) return name;
-    name = this.names.size < MAX_CODE_LABELS ? (commandSpec(code)?.name ?? `0x${code.toString(16).padStart(4, '0')}`) : 'OTHER';
-    if (this.names.size < MAX_CODE_LABELS) this.names.set(code, name);
-    return name;
+function labelOf(code: number, known: number): string {
+  return known < MAX_CODE_LABELS ? (commandSpec(code)?.name ?? `0x${code.toString(16).padStart(4, '0')}`) : 'OTHER';
+}
+
+/**
+ * A metric's labelled child per code, made once: prom-client hashes the label object on
+ * every `inc({ command })`, which would be an allocation and a string build per event.
+ */
+class ChildPerCode<T> {
+  private readonly children = new Map<number, T>();
+  private other: T | null = null;
+  constructor(private readonly make: (label: string) => T) {}
+  of(code: number): T {
+    const child = this.children.get(code);
+    if (child !== undefined) return child;
+    if (this.children.size >= MAX_CODE_LABELS) return (this.other ??= this.make('OTHER'));
+    const made = this.make(labelOf(code, this.children.size));
+    this.children.set(code, made);
+    return made;
   }
 }
 
@@ -38,29 +49,31 @@ class CodeLabels {
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly labels = new CodeLabels();
-  private readonly requests: Counter<'command'>;
-  private readonly roundTrip: Histogram<'command'>;
+  private readonly requests: ChildPerCode<{ inc(): void }>;
+  private readonly roundTrip: ChildPerCode<{ observe(value: number): void }>;
   private readonly turnWait: Histogram;
-  private readonly events: Counter<'command'>;
+  private readonly events: ChildPerCode<{ inc(): void }>;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'flamingo_upstream_requests_total', help: 'Requests written to the instrument, per command', labelNames: ['command'], registers });
-    this.roundTrip = new Histogram({
+    const requests = new Counter({ name: 'flamingo_upstream_requests_total', help: 'Requests written to the instrument, per command', labelNames: ['command'], registers });
+    this.requests = new ChildPerCode((command) => requests.labels(command));
+    const roundTrip = new Histogram({
       name: 'flamingo_upstream_round_trip_seconds',
       help: 'Time from writing a request to the instrument to its matched reply, per command',
       labelNames: ['command'],
       buckets: ROUND_TRIP_BUCKETS,
       registers,
     });
+    this.roundTrip = new ChildPerCode((command) => roundTrip.labels(command));
     this.turnWait = new Histogram({
       name: 'flamingo_upstream_turn_wait_seconds',
       help: 'Time a request waited for its turn (lease, in-flight window, exclusive gate) before being written',
       buckets: ROUND_TRIP_BUCKETS,
       registers,
     });
-    this.events = new Counter({ name: 'flamingo_events_total', help: 'Unsolicited events from the instrument, per command', labelNames: ['command'], registers });
+    const events = new Counter({ name: 'flamingo_events_total', help: 'Unsolicited events from the instrument, per command', labelNames: ['command'], registers });
+    this.events = new ChildPerCode((command) => events.labels(command));
     new Gauge({
       name: 'flamingo_gateway_sessions',
       help: 'Downstream clients connected now',
@@ -100,14 +113,14 @@ export class GatewayMetrics {
 
   /** The hook the upstream client's stats call for every measurement. */
   readonly observer: StatsObserver = {
-    sent: (code) => this.requests.inc({ command: this.labels.of(code) }),
-    roundTrip: (code, ms) => this.roundTrip.observe({ command: this.labels.of(code) }, ms / 1000),
+    sent: (code) => this.requests.of(code).inc(),
+    roundTrip: (code, ms) => this.roundTrip.of(code).observe(ms / 1000),
     turnWait: (ms) => this.turnWait.observe(ms / 1000),
   };
 
   /** An event arrived from the instrument. */
   event(code: number): void {
-    this.events.inc({ command: this.labels.of(code) });
+    this.events.of(code).inc();
   }
 
   /** The Prometheus text exposition and its content type. */
