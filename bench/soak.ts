@@ -1,7 +1,8 @@
 /**
  * Soak of the reliability matrix (`npm run soak`): the same model-based runs as
  * test/model-*.test.ts, with many runs and longer command sequences, bounded in time.
- * Prints one row per cell: fault profile × transport × mode → runs, commands, events,
+ * Prints one row per cell: fault profile × transport × mode → runs, commands, API-misuse
+ * commands (test/model/misuse.ts), events,
  * faults that struck (replies dropped + links lost + garbage runs skipped), failures, worst
  * step latency; then the report of each failure (seed, path, shrunk
  * counterexample) so it can be replayed and turned into a regression test.
@@ -51,11 +52,12 @@ async function main(): Promise<void> {
 
   console.log('');
   printTable(
-    ['profile/transport/mode', 'runs', 'commands', 'events', 'faults hit', 'failures', 'worst ms'],
+    ['profile/transport/mode', 'runs', 'commands', 'misuse', 'events', 'faults hit', 'failures', 'worst ms'],
     rows.map((r) => [
       r.cell,
       String(r.runs),
       String(r.commands),
+      String(r.misuse),
       String(r.events),
       String(r.droppedReplies + r.disconnects + r.resyncs),
       String(r.failures),

@@ -9,46 +9,53 @@ export interface SimulatorOptions {
    * Copy hardwareId, subsystemId and clientId from each request into its reply (the
    * project's sequenced extension, `flamingo sim --sequenced`). Default false: like the
    * instrument, 0 in all three.
+   * Range: `true | false`.
    */
   echoSequence?: boolean;
   /**
    * How the settings answer (0x1007 to a 0x1009) carries its text: `counted` in
    * addDataBytes (default), or `bare` after a packet with addDataBytes 0. The instrument's
    * framing is not recorded; clients must accept both (spec/protocol.md "Settings").
+   * Range: `'counted' | 'bare'`.
    */
   settingsFraming?: 'counted' | 'bare';
-  /** Push a stale SYSTEM_STATE_IDLE right after a workflow starts (default true: observed on the instrument). */
+  /** Push a stale SYSTEM_STATE_IDLE right after a workflow starts (default true: observed on the instrument). Range: `true | false`. */
   staleIdlePush?: boolean;
-  /** Push CAMERA_STACK_COMPLETE at the end of a workflow (default false: never observed). */
+  /** Push CAMERA_STACK_COMPLETE at the end of a workflow (default false: never observed). Range: `true | false`. */
   stackComplete?: boolean;
-  /** Seed of every fault's random choices (default 1). */
+  /** Seed of every fault's random choices (default 1). Range: `integer 0 … 4294967295`. */
   seed?: number;
   /**
    * Faults for every connection: an object, the `--faults` text, or a function of the
    * connection id (1, 2, …) for per-connection faults. Default none.
+   * Range: `a fault spec object, its text, or a function of the connection id`.
    */
   faults?: FaultSpec | string | ((connectionId: number) => FaultSpec | string | undefined);
-  /** Speed-up of motion and workflows (1000: a 1 mm move at 1 mm/s takes 1 ms). Default 1. */
+  /** Speed-up of motion and workflows (1000: a 1 mm move at 1 mm/s takes 1 ms). Default 1. Range: `>0 … 1000000`. */
   timeScale?: number;
-  /** Instrument time every workflow takes; default planes / frame rate of the workflow. */
+  /** Instrument time every workflow takes; default planes / frame rate of the workflow. Range: `1 … 2147483647 ms`. */
   workflowDurationMs?: number;
-  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. */
+  /** The settings text (default {@link DEFAULT_SETTINGS_TEXT}); stage limits are read from it. Range: `text`. */
   settingsText?: string;
-  /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. */
+  /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. Range: `integer 1 … 4294967295 bytes`. */
   maxPayloadBytes?: number;
-  /** Records kept (oldest dropped first, counted in `droppedRecords`). Default 100,000. */
+  /** Records kept (oldest dropped first, counted in `droppedRecords`). Default 100,000. Range: `integer 1 … 100000000`. */
   maxRecords?: number;
-  /** Bytes a client may leave unread before it is dropped (default 8 MiB), as the firmware does. */
+  /** Bytes a client may leave unread before it is dropped (default 8 MiB), as the firmware does. Range: `integer 1 … 4294967295 bytes`. */
   maxOutgoingBytes?: number;
-  /** Camera image size (default 2048 × 2048) and pixel field of view in mm (default 0.000406). */
+  /** Camera image size (default 2048 × 2048) and pixel field of view in mm (default 0.000406). Range: `integer 1 … 65535`. */
   imageWidth?: number;
+  /** Range: `integer 1 … 65535`. */
   imageHeight?: number;
+  /** Range: `>0 … 1`. */
   pixelSizeMm?: number;
   /**
    * Size of the synthetic live-view frames served on the live-image port (default 256 × 256:
    * rendering the 2048² camera size 20 times a second would be far too slow for a mock).
+   * Range: `integer 1 … 8192`.
    */
   liveFrameWidth?: number;
+  /** Range: `integer 1 … 8192`. */
   liveFrameHeight?: number;
 }
 

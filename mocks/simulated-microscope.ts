@@ -1,5 +1,6 @@
 import { reportListenerError, type ErrorReporter } from '../transports/safe-emitter.js';
 import { createHash } from 'node:crypto';
+import { validateSimulatorOptions } from './simulator-options-schema.js';
 import { EventEmitter } from 'eventemitter3';
 import { dataText, encodePacket } from '../protocol/codec.js';
 import { BARE_TEXT_REPLY_CODES, commandProfile, replyCodeOf } from '../protocol/command-profile.js';
@@ -64,6 +65,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
 
   constructor(options: SimulatorOptions = {}) {
     super();
+    validateSimulatorOptions(options);
     this.options = options;
     this.echoSequence = options.echoSequence ?? false;
     this.settingsFraming = options.settingsFraming ?? 'counted';

@@ -1,6 +1,6 @@
 import { Parser } from 'binary-parser';
 import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from './constants.js';
-import { FrameError } from './errors.js';
+import { FrameError, PacketFieldError } from './errors.js';
 import type { Packet, PacketInit } from './packet.js';
 
 const utf8 = new TextEncoder();
@@ -132,11 +132,20 @@ export function decodePacket(bytes: Uint8Array): Packet {
 /** Encode `data` (bytes or UTF-8 text) into the 72-byte field. */
 function dataBytes(data: Uint8Array | string | undefined): Uint8Array {
   if (data === undefined) return EMPTY;
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new PacketFieldError(`data must be text or a Uint8Array, got ${describeType(data)}`);
+  }
   const bytes = typeof data === 'string' ? utf8.encode(data) : data;
   if (bytes.length > DATA_SIZE) {
     throw new RangeError(`data field holds at most ${DATA_SIZE} bytes, got ${bytes.length}`);
   }
   return bytes;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
 
 function u32(name: string, v: number | undefined): number {
@@ -165,6 +174,9 @@ function i32(name: string, v: number | undefined): number {
  * BEFORE anything is written, so a bad field never leaves a half-written header behind.
  */
 export function encodeHeaderInto(init: PacketInit, target: Uint8Array, offset = 0): void {
+  if (init.payload !== undefined && !(init.payload instanceof Uint8Array)) {
+    throw new PacketFieldError(`payload must be a Uint8Array, got ${describeType(init.payload)}`);
+  }
   const data = dataBytes(init.data);
   const addDataBytes = init.payload !== undefined ? init.payload.length : u32('addDataBytes', init.addDataBytes);
   const code = u32('code', init.code);

@@ -331,6 +331,8 @@ export function parseCommand(nameOrCode: string | number): number | undefined {
   if (typeof nameOrCode === 'number') {
     return Number.isInteger(nameOrCode) && nameOrCode >= 0 && nameOrCode <= 0xffffffff ? nameOrCode : undefined;
   }
+  // A selector arrives from untyped callers too ({}, null, true): not a command, not a crash.
+  if (typeof nameOrCode !== 'string') return undefined;
   const text = nameOrCode.trim();
   const upper = text.toUpperCase();
   if (Object.hasOwn(Command, upper)) return Command[upper as CommandName];

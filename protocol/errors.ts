@@ -56,3 +56,16 @@ export class ArgumentError extends RequestError {
     super('ARGUMENT', message, command === undefined ? {} : { command });
   }
 }
+
+/**
+ * A packet field of the wrong type (e.g. `data: 5`, `payload: 'text'`): the encoder refuses
+ * it instead of writing a zeroed field. A RangeError, like every other field the encoder
+ * refuses, with the library's `code` for arguments.
+ */
+export class PacketFieldError extends RangeError {
+  readonly code = 'ARGUMENT' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PacketFieldError';
+  }
+}

@@ -33,3 +33,7 @@ export * from './apps/conformance/index.js';
 export * from './client/upload.js';
 export * from './apps/gateway/index.js';
 export type { CommandRef } from './client/fields.js';
+export * from './options-schema.js';
+export * from './client/options-schema.js';
+export * from './apps/capture/index.js';
+export * from './apps/bridge/index.js';

@@ -1,4 +1,5 @@
 import type { Command as CliCommand } from 'commander';
+import { ConnectError } from '../../transports/tcp.js';
 import { ExitCode } from './options.js';
 
 /**
@@ -40,4 +41,29 @@ export function abortOnSignals(): { signal: AbortSignal; dispose: () => void; re
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** The ConnectError behind `error` (itself, or somewhere in its `cause` chain), if any. */
+export function connectErrorIn(error: unknown): ConnectError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    if (current instanceof ConnectError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Reading stopped (`flamingo sim | head -2`): that is the reader's choice, not an error.
+ * Without a listener, the EPIPE of the next write is an uncaught exception with a stack
+ * trace. `stop` runs once (close the server), then the process exits with 0.
+ */
+export function stopQuietlyOnBrokenPipe(stop: () => Promise<void> = async () => undefined): void {
+  let stopping = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    if (stopping) return;
+    stopping = true;
+    void stop().finally(() => process.exit(ExitCode.OK));
+  });
 }

@@ -1,9 +1,13 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { connectAdvice } from '../format/format.js';
+import { connectErrorIn, stopQuietlyOnBrokenPipe, usageError } from './exit.js';
+import { ExitCode, portOption } from './options.js';
+import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
+import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
 import { jsonLogger, logGatewayJson } from './gateway-log.js';
-import { portOption } from './options.js';
 
-interface GatewayCliOptions {
+interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   upstream: { host: string; port: number };
   upstreamLivePort?: number;
   listen: { host: string; port: number };
@@ -28,7 +32,11 @@ export function parseHostPort(text: string): { host: string; port: number } {
 async function runGateway(options: GatewayCliOptions): Promise<void> {
   const json = options.logJson === true ? jsonLogger() : null;
   const out = json === null ? (line: string) => process.stdout.write(`${line}\n`) : (line: string) => json.info({ event: 'startup' }, line);
+  let stopOnBrokenPipe = async (): Promise<void> => undefined;
+  stopQuietlyOnBrokenPipe(() => stopOnBrokenPipe());
+  const tls = gatewayTlsFromOptions(options);
   const gateway = await FlamingoGateway.start({
+    ...(tls !== undefined ? { tls } : {}),
     upstreamHost: options.upstream.host,
     upstreamPort: options.upstream.port,
     ...(options.upstreamLivePort !== undefined ? { upstreamLivePort: options.upstreamLivePort } : {}),
@@ -38,22 +46,26 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
     ...(options.readOnlyPort !== undefined ? { readOnlyPort: options.readOnlyPort } : {}),
     ...(options.http !== undefined ? { http: options.http } : {}),
   });
+  stopOnBrokenPipe = () => gateway.close();
   const { host, port: listenPort, livePort, readOnlyPort, httpPort } = gateway.address;
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${host}:${listenPort}`);
   out(`upstream ${options.upstream.host}:${options.upstream.port} (${gateway.mode} mode)`);
   if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
   if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
-  if (httpPort !== undefined) out(`http on ${options.http?.host ?? host}:${httpPort} (/health, /metrics, dashboard at /)`);
+  if (httpPort !== undefined) out(`${tls !== undefined ? 'https' : 'http'} on ${options.http?.host ?? host}:${httpPort} (/health, /metrics, dashboard at /)`);
   if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
+  if (tls !== undefined) out(`TLS${tls.ca !== undefined ? ', client certificates required' : ''}`);
+  for (const warning of gateway.warnings) process.stderr.write(`flamingo gateway: warning: ${warning}\n`);
   if (json !== null) logGatewayJson(gateway, json);
   else if (options.quiet !== true) gateway.on('log', out);
+  const bridge = await startGatewayBridge(gateway.upstream, options, out);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       out(`${signal}: closing`);
-      void gateway.close().then(resolve);
+      void Promise.resolve(bridge?.close()).then(() => gateway.close()).then(resolve);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
@@ -65,8 +77,7 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
 
 /** `flamingo gateway`: share one microscope connection among many apps. */
 export function registerGateway(program: CliProgram): void {
-  program
-    .command('gateway')
+  addMqttOptions(addGatewayTlsOptions(program.command('gateway')))
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
     .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", portOption)
@@ -76,13 +87,21 @@ export function registerGateway(program: CliProgram): void {
     .option('--quiet', 'print only the startup lines')
     .option('--http <host:port>', 'serve /health, /metrics and a live dashboard (loopback unless --token is set)', parseHostPort)
     .option('--log-json', 'write every log line as a JSON object (pino), startup lines included')
-    .action(async (options: GatewayCliOptions) => {
+    .action(async (options: GatewayCliOptions, command: CliProgram) => {
       try {
         await runGateway(options);
       } catch (error) {
-        // A runtime failure (instrument unreachable, port taken), not a usage error: no help.
+        // A half-given TLS pair is a bad command line (exit 64), found only once the action runs.
+        if (error instanceof InvalidArgumentError) usageError(command, error.message);
+        // A runtime failure, not a usage error: no help. Unreachable instrument: 69 with advice.
+        const unreachable = connectErrorIn(error);
+        if (unreachable !== undefined) {
+          process.stderr.write(`flamingo gateway: ${connectAdvice(unreachable, options.upstream.host, options.upstream.port)}\n`);
+          process.exitCode = ExitCode.UNAVAILABLE;
+          return;
+        }
         process.stderr.write(`flamingo gateway: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exitCode = 1;
+        process.exitCode = ExitCode.FAILURE;
       }
     });
 }

@@ -3,11 +3,12 @@ import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { Command } from '../../protocol/commands.js';
 import { DEFAULT_PORT, LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { ImageFrame } from '../../protocol/image.js';
-import { ConnectError } from '../../transports/tcp.js';
 import { FlamingoClient } from '../client/client.js';
 import { openLiveStream, type LiveStream } from '../live/live-stream.js';
 import { frameToPng } from '../live/png.js';
-import { integerOption } from './options.js';
+import { connectErrorIn } from './exit.js';
+import { TIMER_RULE } from '../options-schema.js';
+import { ExitCode, integerOption, ruleOption } from './options.js';
 
 interface LiveOptions {
   host: string;
@@ -69,11 +70,19 @@ async function runLive(options: LiveOptions): Promise<string> {
   }
 }
 
+/** README "Exit codes": 69 unreachable, 3 no frame (or connection) in time, else 1. */
+function exitCodeOf(error: unknown): number {
+  if (connectErrorIn(error) !== undefined) return ExitCode.UNAVAILABLE;
+  if (error instanceof Error && 'code' in error && error.code === 'TIMEOUT') return ExitCode.TIMEOUT;
+  return ExitCode.FAILURE;
+}
+
 function explain(error: unknown, options: LiveOptions): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ConnectError) {
-    const which = error.port === options.port ? 'the command port' : 'the live-image port, command port + 1';
-    return `${message} (${which}). Is the microscope, or \`flamingo sim\`, running on ${error.host}?`;
+  const unreachable = connectErrorIn(error);
+  if (unreachable !== undefined) {
+    const which = unreachable.port === options.port ? 'the command port' : 'the live-image port, command port + 1';
+    return `${unreachable.message} (${which}). Is the microscope, or a simulator, running on ${unreachable.host}? Start one with \`flamingo sim --port ${options.port}\`.`;
   }
   if (error instanceof Error && 'code' in error && error.code === 'TIMEOUT' && options.start !== true) {
     return `${message}. Live view may be off: start it from the instrument, or pass --start.`;
@@ -92,15 +101,15 @@ export function registerLive(program: CliProgram): void {
     .option('--png <file>', 'write the frame here as a grayscale PNG')
     .option('--depth <bits>', '8: auto-contrast (0.5-99.5 percentile); 16: raw values', depth, 8)
     .option('--frames <n>', 'wait for this many frames and save the last', integerOption(1, 1_000_000), 1)
-    .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', integerOption(1, 3_600_000), 5000)
+    .option('--timeout-ms <ms>', 'give up when the connection or a frame takes longer', ruleOption(TIMER_RULE), 5000)
     .option('--start', 'send CAMERA_LIVE_VIEW_START first (and STOP when done)')
     .action(async (options: LiveOptions) => {
       try {
         process.stdout.write(`${await runLive(options)}\n`);
       } catch (error) {
-        // A runtime failure, not a usage error: no help text, just the reason and exit code 1.
+        // A runtime failure, not a usage error: no help text, the reason and its exit code.
         process.stderr.write(`flamingo live: ${explain(error, options)}\n`);
-        process.exitCode = 1;
+        process.exitCode = exitCodeOf(error);
       }
     });
 }

@@ -3,6 +3,7 @@
  * the same in every `flamingo` command.
  */
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
+import { cliNumberParser, type OptionRule } from '../options-schema.js';
 import { Command, parseCommand } from '../../protocol/commands.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { closeMatches } from '../format/format.js';
@@ -51,6 +52,16 @@ export function serverAddressOptions(command: CliProgram): CliProgram {
 }
 
 /** Commander parser for an integer option within [min, max]. */
+/**
+ * Commander parser for a number option checked by a library option's rule (src/options-schema.ts),
+ * so the command line and the library accept exactly the same values (spec/options.md).
+ */
+export function ruleOption(rule: OptionRule): (text: string) => number {
+  return cliNumberParser(rule, (message) => {
+    throw new InvalidArgumentError(message);
+  });
+}
+
 export function integerOption(min: number, max: number) {
   return (text: string): number => {
     const n = Number(text);

@@ -1,5 +1,6 @@
 import { replyRule } from '../../protocol/command-profile.js';
 import { readFile } from 'node:fs/promises';
+import { TIMER_RULE } from '../options-schema.js';
 import type { Command as CliProgram } from 'commander';
 import { dataText, encodePacket } from '../../protocol/codec.js';
 import { commandName, commandSpec } from '../../protocol/commands.js';
@@ -10,7 +11,7 @@ import { ConnectError } from '../../transports/tcp.js';
 import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
 import { exitWithUsageCode, usageError } from './exit.js';
 import { closeMatches, connectAdvice, formatMs, formatPacket, hexCode, packetJson, packetLine } from '../format/format.js';
-import { commandFromArgument, ExitCode, integerOption, numberOption, serverAddressOptions, UsageError } from './options.js';
+import { commandFromArgument, ExitCode, integerOption, numberOption, ruleOption, serverAddressOptions, UsageError } from './options.js';
 
 interface SendCliOptions {
   host: string;
@@ -186,7 +187,7 @@ export function registerSend(program: CliProgram): void {
     .option('--payload-file <file>', 'send this file as the trailing payload (e.g. a workflow for CAMERA_WORKFLOW_START)')
     .option('--flag <names...>', `extra cmdDataBits0 flags: ${Object.keys(Flags).filter((f) => f !== 'TRIGGER_CALL_BACK').join(', ')}`)
     .option('--no-wait', 'send without TRIGGER_CALL_BACK and do not wait for a reply')
-    .option('--timeout-ms <ms>', 'how long to wait for the reply', integerOption(1, 3_600_000), 5000)
+    .option('--timeout-ms <ms>', 'how long to wait for the reply', ruleOption(TIMER_RULE), 5000)
     .option('--json', 'print the request and reply as one JSON object')
     .addHelpText(
       'after',

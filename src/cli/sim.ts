@@ -3,7 +3,10 @@ import { dataText } from '../../protocol/codec.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
-import { portOption } from './options.js';
+import { stopQuietlyOnBrokenPipe } from './exit.js';
+import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
+import { portOption, ruleOption } from './options.js';
+import { addReplayOptions, runReplaySim } from './sim-replay.js';
 
 interface SimOptions {
   port: number;
@@ -16,19 +19,14 @@ interface SimOptions {
   timeScale: number;
   workflowMs?: number;
   quiet?: boolean;
+  replay?: string;
+  strict?: boolean;
 }
 
-function positive(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
-  return n;
-}
-
-function seed(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295');
-  return n;
-}
+// Number options take the simulator's own rules (mocks/simulator-options-schema.ts).
+const seed = ruleOption(SIMULATOR_OPTIONS_SCHEMA.seed);
+const timeScale = ruleOption(SIMULATOR_OPTIONS_SCHEMA.timeScale);
+const workflowMs = ruleOption(SIMULATOR_OPTIONS_SCHEMA.workflowDurationMs);
 
 function faults(text: string): FaultSpec {
   try {
@@ -59,6 +57,7 @@ export function formatCommandLine(info: CommandInfo): string {
 }
 
 async function runSim(options: SimOptions): Promise<void> {
+  if (options.replay !== undefined) return runReplaySim({ ...options, replay: options.replay });
   const sim = new SimulatedMicroscope({
     // The default behaves like the instrument (no sequence echo); --legacy names that default.
     echoSequence: options.sequenced === true,
@@ -69,6 +68,7 @@ async function runSim(options: SimOptions): Promise<void> {
     ...(options.workflowMs !== undefined && { workflowDurationMs: options.workflowMs }),
   });
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  stopQuietlyOnBrokenPipe(() => sim.close());
   const address = await sim.listen({ port: options.port, host: options.host });
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${address.host}:${address.port}`);
@@ -97,8 +97,7 @@ async function runSim(options: SimOptions): Promise<void> {
 
 /** `flamingo sim`: run the simulated microscope on a TCP port. */
 export function registerSim(program: CliProgram): void {
-  program
-    .command('sim')
+  addReplayOptions(program.command('sim'))
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
     .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -107,8 +106,8 @@ export function registerSim(program: CliProgram): void {
     .option('--bare-settings', 'send the settings text bare after a 0x1007 packet with addDataBytes 0 (default: counted in addDataBytes)')
     .option('--faults <spec>', 'inject faults, e.g. fragment=1..64,delay=5..20,garbage=0.1,drop=0.05,disconnect=200,flood=1000/s,slow=500ms', faults)
     .option('--seed <n>', 'seed of every random fault choice', seed, 1)
-    .option('--time-scale <x>', 'run motion and workflows x times faster', positive, 1)
-    .option('--workflow-ms <ms>', 'instrument time of every workflow (default: planes / frame rate)', positive)
+    .option('--time-scale <x>', 'run motion and workflows x times faster', timeScale, 1)
+    .option('--workflow-ms <ms>', 'instrument time of every workflow (default: planes / frame rate)', workflowMs)
     .option('--quiet', 'print only the listening line')
     .action(async (options: SimOptions) => {
       try {

@@ -4,6 +4,7 @@ import { Deframer } from '../../protocol/deframer.js';
 import type { Packet } from '../../protocol/packet.js';
 import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
+import { addRecordOption, startWatchRecording, type WatchRecording } from './watch-record.js';
 import { connectAdvice, formatMs, packetJson, packetLine, timeOfDay } from '../format/format.js';
 import { commandFromArgument, ExitCode, integerOption, serverAddressOptions, UsageError } from './options.js';
 
@@ -13,6 +14,7 @@ interface WatchCliOptions {
   code?: string[];
   json?: boolean;
   count?: number;
+  record?: string;
 }
 
 /** Why the feed ended. */
@@ -38,7 +40,7 @@ function codesFrom(command: CliProgram, names: string[] | undefined): Set<number
  * sends nothing: every packet that arrives is unsolicited (the server pushes events to
  * every client). Output is written as packets arrive, one line each.
  */
-function feed(transport: TcpTransport, o: WatchCliOptions, codes: Set<number> | undefined, signal: AbortSignal, counts: { shown: number }): Promise<End> {
+function feed(transport: TcpTransport, o: WatchCliOptions, codes: Set<number> | undefined, signal: AbortSignal, counts: { shown: number }, recording?: WatchRecording): Promise<End> {
   return new Promise((resolve) => {
     const started = performance.now();
     let ended = false;
@@ -65,6 +67,7 @@ function feed(transport: TcpTransport, o: WatchCliOptions, codes: Set<number> | 
     transport.attach({
       data: (chunk) => {
         if (ended) return;
+        recording?.chunk(chunk);
         for (const packet of deframer.push(chunk)) {
           if (codes !== undefined && !codes.has(packet.code)) continue;
           show(packet);
@@ -104,8 +107,10 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
   const filter = codes === undefined ? 'unsolicited events' : [...codes].map(commandName).join(', ');
   process.stderr.write(`flamingo watch: watching ${o.host}:${o.port} for ${filter} (Ctrl-C to stop)\n`);
   const counts = { shown: 0 };
+  let recording: WatchRecording | undefined;
   try {
-    const why = await feed(transport, o, codes, stop.signal, counts);
+    recording = await startWatchRecording(o.record, transport, o.host, o.port);
+    const why = await feed(transport, o, codes, stop.signal, counts, recording);
     const summary = `${counts.shown} event${counts.shown === 1 ? '' : 's'} in ${formatMs(performance.now() - started)}`;
     if (why.kind === 'closed') {
       process.stderr.write(`flamingo watch: ${why.error === undefined ? 'the server closed the connection' : `connection lost: ${why.error.message}`}; ${summary}\n`);
@@ -115,6 +120,7 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
     return ExitCode.OK;
   } finally {
     stop.dispose();
+    await recording?.end('watch ended');
     await transport.close();
   }
 }
@@ -122,8 +128,7 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
 /** `flamingo watch`: a live feed of the unsolicited events a server pushes. */
 export function registerWatch(program: CliProgram): void {
   const command = serverAddressOptions(
-    program
-      .command('watch')
+    addRecordOption(program.command('watch'))
       .description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive'),
   )
     .option('--code <names...>', 'show only these events (names or codes, comma or space separated)')

@@ -1,5 +1,8 @@
 import createDebug from 'debug';
 import { encodePacket } from '../../protocol/codec.js';
+import { currentSection, runInSection, SectionRegistry } from './exclusive-sections.js';
+import { LIVE_OPTIONS_SCHEMA } from './options-schema.js';
+import { validateOptions } from '../options-schema.js';
 import { commandName } from '../../protocol/commands.js';
 import { LIVE_PORT_OFFSET } from '../../protocol/constants.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
@@ -84,6 +87,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private finished = false;
   private closePromise: Promise<void> | null = null;
   private closeEmitted = false;
+  /** Sections waiting or running; close() rejects them all. */
+  private readonly sections = new SectionRegistry();
 
   private constructor(options: ClientOptions) {
     super();
@@ -114,8 +119,9 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       observe: this.hub.observe,
       onUp: () => this.correlator.drain(),
       onLost: (cause, error) => {
-        this.correlator.linkLost(cause);
-        if (this.options.reconnect?.whileDown !== 'queue') this.rejectOpen(cause);
+        const keepQueued = this.options.reconnect?.whileDown === 'queue';
+        this.correlator.linkLost(cause, keepQueued);
+        if (!keepQueued) this.rejectOpen(cause);
         this.emit('disconnect', { error });
       },
       onReconnected: (attempt) => {
@@ -199,6 +205,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * QueueTimeoutError/QueueFullError, or ArgumentError (nothing sent).
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.request(code, fields, options);
     return this.makeRequest(code, fields, options, null);
   }
 
@@ -208,6 +216,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
    */
   async send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) return holding.tx.send(code, fields, options);
     await this.sendPacket(code, fields, options, false);
   }
 
@@ -231,25 +241,41 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /**
    * Hold the whole connection for `fn` (arm → move → wait sequences): nothing else is
-   * written until `fn` settles; other callers wait their turn. `fn` must use `tx`, not the
-   * client: a `client.request` inside waits for the section to end. A throwing `fn`
-   * releases the connection and rejects with its error.
+   * written until `fn` settles; other callers wait their turn. Re-entrant: calls made from
+   * inside `fn` (through `tx`, or through the client itself: `client.request`,
+   * `client.stage.moveBy`, `client.state.refresh()`, a nested `exclusive`) run inside this
+   * section instead of waiting for it to end (spec/exclusive.md). A throwing `fn` releases
+   * the connection and rejects with its error. `close()` rejects every section, running or
+   * queued, with ConnectionClosedError.
    */
   exclusive<T>(fn: (tx: ExclusiveTx) => Promise<T>): Promise<T> {
     if (this.finished) return Promise.reject(new ConnectionClosedError('the client is closed', false));
-    return this.correlator.exclusive(async (entry) => {
-      let active = true;
-      const tx: ExclusiveTx = {
-        request: (code, fields, options = {}) => (active ? this.makeRequest(code, fields, options, entry) : this.request(code, fields, options)),
-        send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
-        waitFor: (selector, options) => this.waitFor(selector, options),
-      };
+    // Called from inside one of this client's sections (a helper that opens its own, or
+    // state.refresh()): the link is held already, so run in it instead of queuing behind it.
+    const holding = this.correlator.gateClosed ? currentSection<ExclusiveTx>(this) : undefined;
+    if (holding !== undefined) {
       try {
-        return await fn(tx);
-      } finally {
-        active = false;
+        return Promise.resolve(fn(holding.tx));
+      } catch (error) {
+        return Promise.reject(error as Error);
       }
-    });
+    }
+    return this.sections.track((cancelled) =>
+      this.correlator.exclusive(async (entry) => {
+        if (cancelled() || this.finished) throw new ConnectionClosedError('the client was closed before the exclusive section began', false);
+        let active = true;
+        const tx: ExclusiveTx = {
+          request: (code, fields, options = {}) => (active ? this.makeRequest(code, fields, options, entry) : this.request(code, fields, options)),
+          send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
+          waitFor: (selector, options) => this.waitFor(selector, options),
+        };
+        try {
+          return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
+        } finally {
+          active = false;
+        }
+      }),
+    );
   }
 
   /**
@@ -258,6 +284,11 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    * itself is switched with CAMERA_LIVE_VIEW_START / STOP. Close the stream when done.
    */
   live(options: LiveOptions = {}): Promise<LiveStream> {
+    try {
+      validateOptions(LIVE_OPTIONS_SCHEMA, options, 'live()');
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const port = options.port ?? (this.options.transport === undefined ? this.options.port + LIVE_PORT_OFFSET : undefined);
     if (port === undefined) return Promise.reject(new ArgumentError('live(): a client on a custom transport needs an explicit live-image port'));
     return openLiveStream({
@@ -353,6 +384,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.finished = true;
     const transport = this.link.stop();
     this.rejectOpen(error);
+    this.sections.rejectAll(() => new ConnectionClosedError('the client was closed', false, { cause: error }));
     this.correlator.close(error);
     this.hub.end(error);
     this.correlator.openGate();

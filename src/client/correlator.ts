@@ -118,10 +118,14 @@ export class Correlator {
     this.sequencer?.drain();
   }
 
-  /** The link was lost: requests on the wire fail or wait, as the mode decides. */
-  linkLost(cause: Error): void {
-    this.sequencer?.linkLost(cause);
-    this.lease.linkLost(cause);
+  /**
+   * The link was lost: requests whose bytes started out fail (maybe executed); those never
+   * written wait for the next link when `keepUnwritten` (whileDown 'queue'), else fail as
+   * never sent (spec/correlation.md "Link loss").
+   */
+  linkLost(cause: Error, keepUnwritten: boolean): void {
+    this.sequencer?.linkLost(cause, keepUnwritten);
+    this.lease.linkLost(cause, keepUnwritten);
   }
 
   /** The client is finished: fail the lease's fences too, or their timers outlive close(). */

@@ -1,4 +1,6 @@
 import type { Packet } from '../../protocol/packet.js';
+import { EVENT_STREAM_OPTIONS_SCHEMA } from './options-schema.js';
+import { validateOptions } from '../options-schema.js';
 import type { DispatcherEvents } from '../dispatch/dispatcher.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
 import { EventStream } from './event-stream.js';
@@ -11,7 +13,7 @@ import type { EventStreamOptions } from './options.js';
 export type ClientEvents = DispatcherEvents & {
   /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
   close: [error: Error | undefined];
-  /** The link was lost; requests on the wire were rejected with maybeExecuted: true. */
+  /** The link was lost; requests whose bytes had started out were rejected with maybeExecuted: true (spec/correlation.md). */
   disconnect: [info: { error: Error | undefined }];
   /** A reconnect attempt is scheduled. */
   reconnecting: [info: { attempt: number; delayMs: number }];
@@ -72,8 +74,8 @@ export class EventHub {
 
   /** An event stream; see FlamingoClient.events. */
   events(selector: EventSelector | undefined, options: EventStreamOptions): EventStream {
+    validateOptions(EVENT_STREAM_OPTIONS_SCHEMA, options, 'events()');
     const bufferSize = options.bufferSize ?? 1000;
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new ArgumentError(`bufferSize must be a positive integer, got ${bufferSize}`);
     const accepts = selector === undefined ? () => true : selectEvents(selector).accepts;
     const stream = new EventStream(accepts, bufferSize, (s) => this.streams.delete(s), this.onDrop);
     if (this.ended) stream.end();

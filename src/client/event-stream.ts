@@ -1,4 +1,5 @@
 import type { Packet } from '../../protocol/packet.js';
+import { ArgumentError } from '../errors.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
@@ -69,7 +70,7 @@ export class EventStream implements AsyncIterableIterator<Packet> {
       return Promise.resolve({ done: false, value: packet });
     }
     if (this.ended) return Promise.resolve(DONE);
-    if (this.waiter !== null) return Promise.reject(new Error('EventStream.next() called again before the previous call settled'));
+    if (this.waiter !== null) return Promise.reject(new ArgumentError('EventStream.next() called again before the previous call settled: one reader per stream'));
     return new Promise((resolve) => {
       this.waiter = resolve;
     });

@@ -1,6 +1,7 @@
 import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
 import { AbortError, TimeoutError } from '../errors.js';
+import { onAbort } from '../abort-listeners.js';
 import { resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 
@@ -32,6 +33,7 @@ interface Waiter extends SelectedEvents {
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | null;
   signal: AbortSignal | undefined;
+  /** Unsubscribes from the signal. */
   onAbort: (() => void) | null;
 }
 
@@ -59,8 +61,7 @@ export class EventWaiters {
       }
       if (options.signal !== undefined) {
         const signal = options.signal;
-        waiter.onAbort = () => this.drop(waiter, new AbortError(`waitFor ${selected.name}`, { cause: signal.reason }));
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        waiter.onAbort = onAbort(signal, () => this.drop(waiter, new AbortError(`waitFor ${selected.name}`, { cause: signal.reason })));
       }
       this.list.push(waiter);
     });
@@ -112,5 +113,5 @@ export class EventWaiters {
 
 function disarm(waiter: Waiter): void {
   if (waiter.timer !== null) clearTimeout(waiter.timer);
-  if (waiter.onAbort !== null) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+  if (waiter.onAbort !== null) waiter.onAbort(); // unsubscribe
 }

@@ -3,6 +3,7 @@ import { commandName, parseCommand } from '../../protocol/commands.js';
 import type { CommandName } from '../../protocol/commands.js';
 import { ArgumentError } from '../errors.js';
 import type { RequestFields } from '../correlation/pending.js';
+import { TIMER_RULE, ruleViolation } from '../options-schema.js';
 
 const U32_FIELDS = ['status', 'hardwareId', 'subsystemId', 'clientId', 'cmdDataBits0'] as const;
 const I32_FIELDS = ['int32Data0', 'int32Data1', 'int32Data2'] as const;
@@ -15,7 +16,7 @@ export type CommandRef = number | CommandName;
 /** The code of a command reference; ArgumentError for an unknown name or a non-u32 number. */
 export function resolveCode(command: CommandRef): number {
   const code = parseCommand(command);
-  if (code === undefined) throw new ArgumentError(`not a command code or name: ${String(command)}`);
+  if (code === undefined) throw new ArgumentError(`not a command code or name: ${typeof command === 'symbol' ? 'a symbol' : typeof command === 'object' && command !== null ? 'an object' : String(command)}`);
   return code;
 }
 
@@ -54,9 +55,13 @@ export function checkFields(code: number, fields: RequestFields | undefined): vo
   }
 }
 
-/** Check a timeout option: a positive finite number of milliseconds, or undefined. */
+/**
+ * Check a timeout option: undefined, or a timer within {@link TIMER_RULE}'s range (1 ms …
+ * 2^31−1 ms). Above that a Node timer fires at once, so a longer timeout is refused rather
+ * than silently turned into 1 ms.
+ */
 export function checkTimeout(name: string, ms: number | undefined, command?: string): void {
-  if (ms !== undefined && !(typeof ms === 'number' && ms > 0 && Number.isFinite(ms))) {
-    throw new ArgumentError(`${name} must be a positive number of milliseconds, got ${String(ms)}`, command);
-  }
+  if (ms === undefined) return;
+  const problem = ruleViolation(TIMER_RULE, ms);
+  if (problem !== null) throw new ArgumentError(`${name} ${problem}, got ${String(ms)}`, command);
 }

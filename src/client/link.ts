@@ -233,6 +233,10 @@ export class Link {
     this.linkUp = false;
     const cause = error ?? new Error(`${dispatcher.transport.description} closed the connection`);
     if (log.enabled) log('link to %s lost: %s', dispatcher.transport.description, cause.message);
+    // Packets still waiting behind an upload are given up unwritten: requests among them
+    // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.
+    this.writer?.abandon();
+    this.writer = null;
     this.host.onLost(cause, error);
     if (this.options.reconnect === null) {
       this.host.finish(error);

@@ -5,9 +5,8 @@ import { DEFAULT_PORT } from '../../protocol/constants.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { Transport } from '../../transports/transport.js';
 import type { RequestFields } from '../correlation/pending.js';
-import { ArgumentError } from '../errors.js';
 import type { EventSelector, WaitOptions } from './event-waiters.js';
-import { checkTimeout } from './fields.js';
+import { validateClientOptions } from './options-schema.js';
 import type { CommandRef } from './fields.js';
 import { reconnectPolicy } from './reconnect.js';
 import type { ReconnectOptions, ReconnectPolicy } from './reconnect.js';
@@ -16,44 +15,47 @@ import { DEFAULT_UPLOAD_CHUNK_BYTES } from './upload.js';
 
 /** Options of {@link FlamingoClient.connect}. */
 export interface ClientOptions {
-  /** Default '127.0.0.1'. */
+  /** Default '127.0.0.1'. Range: `non-empty text`. */
   host?: string;
-  /** Command port, default 53717. */
+  /** Command port, default 53717. Range: `integer 1 … 65535`. */
   port?: number;
   /**
    * `'auto'` (default) probes once with a SYSTEM_STATE_GET stamped with a sequence and
    * picks `'sequenced'` when the reply echoes it, else `'lease'` (also when no reply comes
    * within `probeTimeoutMs`). Published firmware echoes nothing: it gets `'lease'`.
+   * Range: `'auto' | 'sequenced' | 'lease'`.
    */
   mode?: 'auto' | CorrelationMode;
-  /** Reply timeout of each request, counted from when it is written (default 5000). */
+  /** Reply timeout of each request, counted from when it is written (default 5000). Range: `1 … 2147483647 ms`. */
   requestTimeoutMs?: number;
-  /** TCP connect timeout (default 2000). */
+  /** TCP connect timeout (default 2000). Range: `1 … 2147483647 ms`. */
   connectTimeoutMs?: number;
-  /** Header field carrying the sequence in sequenced mode (default 'clientId'). */
+  /** Header field carrying the sequence in sequenced mode (default 'clientId'). Range: `'clientId' | 'hardwareId' | 'subsystemId'`. */
   sequenceField?: SequenceField;
-  /** Sequenced mode: requests on the wire at once (default 32). */
+  /** Sequenced mode: requests on the wire at once (default 32). Range: `integer 1 … 65535`. */
   maxInFlight?: number;
-  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. */
+  /** Requests that may wait for their turn (default 10000); more fail with QueueFullError. Range: `integer 1 … 10000000`. */
   maxQueued?: number;
-  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). */
+  /** How long a request may wait for its turn before QueueTimeoutError (default 30000). Range: `1 … 2147483647 ms`. */
   queueTimeoutMs?: number;
-  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). */
+  /** Reply timeout of the auto-mode probe (default: requestTimeoutMs). Range: `1 … 2147483647 ms`. */
   probeTimeoutMs?: number;
-  /** Reconnect after a lost link (off by default); `true` takes every default. */
+  /** Reconnect after a lost link (off by default); `true` takes every default. Range: `true | false | object`. */
   reconnect?: ReconnectOptions | boolean;
   /**
    * A ready transport (e.g. one end of `createMemoryPair()`), or a factory called for each
    * (re)connection. When absent, the client connects over TCP to host:port.
+   * Range: `a Transport or a function returning one`.
    */
   transport?: Transport | (() => Transport | Promise<Transport>);
-  /** Largest trailing payload accepted from the server (default 64 MiB). */
+  /** Largest trailing payload accepted from the server (default 64 MiB). Range: `integer 1 … 4294967295 bytes`. */
   maxPayloadBytes?: number;
-  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. */
+  /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. Range: `integer 1 … 268435456 bytes`. */
   uploadChunkBytes?: number;
   /**
    * Keep `client.stats()` counters and latency histograms (default true). Recording is a few
    * increments per packet and allocates nothing per request; `false` skips even that.
+   * Range: `true | false`.
    */
   stats?: boolean;
 }
@@ -91,17 +93,17 @@ export type { EventSelector, WaitOptions };
 
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {
-  /** Events kept for a slow consumer before the oldest is dropped (default 1000). */
+  /** Events kept for a slow consumer before the oldest is dropped (default 1000). Range: `integer 1 … 10000000`. */
   bufferSize?: number;
 }
 
 /** Options of {@link FlamingoClient.live}. */
 export interface LiveOptions {
-  /** Live-image port (default: the command port + 1; required for a client on a custom transport). */
+  /** Live-image port (default: the command port + 1; required for a client on a custom transport). Range: `integer 1 … 65535`. */
   port?: number;
-  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. */
+  /** Frames kept for a consumer that has not asked yet (default 4); the oldest is dropped when full. Range: `integer 1 … 10000`. */
   maxBuffered?: number;
-  /** Give up connecting after this long (default: the client's connectTimeoutMs). */
+  /** Give up connecting after this long (default: the client's connectTimeoutMs). Range: `1 … 2147483647 ms`. */
   connectTimeoutMs?: number;
 }
 
@@ -137,17 +139,12 @@ export interface ResolvedOptions {
  * @throws ArgumentError naming the first bad option.
  */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
-  checkTimeout('requestTimeoutMs', options.requestTimeoutMs);
-  checkTimeout('queueTimeoutMs', options.queueTimeoutMs);
-  checkTimeout('probeTimeoutMs', options.probeTimeoutMs);
+  // Every option against its rule (src/client/options-schema.ts), before anything is opened:
+  // a bad one must not leave a socket behind or fail later, at the first packet (spec/options.md).
+  validateClientOptions(options);
   const maxInFlight = options.maxInFlight ?? 32;
-  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new ArgumentError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
   const field = options.sequenceField ?? 'clientId';
-  if (field !== 'clientId' && field !== 'hardwareId' && field !== 'subsystemId') {
-    throw new ArgumentError(`sequenceField is clientId, hardwareId or subsystemId, got ${String(field)}`);
-  }
   const mode = options.mode ?? 'auto';
-  if (mode !== 'auto' && mode !== 'sequenced' && mode !== 'lease') throw new ArgumentError(`mode is auto, sequenced or lease, got ${String(mode)}`);
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   return {
     host: options.host ?? '127.0.0.1',

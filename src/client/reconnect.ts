@@ -1,15 +1,16 @@
 /** Opt-in reconnect policy of a client. */
 export interface ReconnectOptions {
-  /** Delay before the first attempt (default 100 ms); doubles after each failure. */
+  /** Delay before the first attempt (default 100 ms); doubles after each failure. Range: `1 … 2147483647 ms`. */
   initialDelayMs?: number;
-  /** Ceiling of the delay (default 5000 ms). */
+  /** Ceiling of the delay (default 5000 ms), at least initialDelayMs. Range: `1 … 2147483647 ms`. */
   maxDelayMs?: number;
-  /** Attempts per lost link before giving up and closing (default Infinity). */
+  /** Attempts per lost link before giving up and closing (default Infinity). Range: `integer 1 … 9007199254740991 or Infinity`. */
   maxAttempts?: number;
   /**
    * Requests made (or still waiting for their turn) while the link is down: `'queue'`
    * (default) keeps them, bounded by maxQueued and queueTimeoutMs, and writes them once
    * reconnected; `'fail'` rejects them at once with ConnectionClosedError.
+   * Range: `'queue' | 'fail'`.
    */
   whileDown?: 'queue' | 'fail';
 }

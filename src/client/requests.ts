@@ -1,3 +1,4 @@
+import { lostWithLink } from '../correlation/wire.js';
 import { replyRule } from '../../protocol/command-profile.js';
 import { commandName } from '../../protocol/commands.js';
 import type { CorrelationMode } from '../../protocol/domain.js';
@@ -54,8 +55,5 @@ export function newRequest(code: number, name: string, fields: RequestFields | u
 
 /** The link is gone: every open request fails with ConnectionClosedError, saying whether it was on the wire. */
 export function rejectAll(open: ReadonlySet<PendingRequest>, cause: Error | undefined): void {
-  for (const request of [...open]) {
-    const message = request.written ? `connection lost while ${request.name} was in flight` : `${request.name} was not sent: the connection closed`;
-    request.fail(new ConnectionClosedError(message, request.written, { command: request.name, ...request.context(), cause }));
-  }
+  for (const request of [...open]) request.fail(lostWithLink(request, cause));
 }

@@ -34,6 +34,8 @@ export class WriteCancelledError extends Error {
 /** What a queued packet is written for: skipped when it has settled by the time its turn comes. */
 export interface WriteOwner {
   readonly settled: boolean;
+  /** Told just before the packet's first byte is handed to the transport (from then on it may reach the instrument). */
+  markStarted?(): void;
 }
 
 interface QueuedPacket {
@@ -67,6 +69,7 @@ export class PacketWriter {
   private readonly options: PacketWriterOptions;
   private readonly waiting: QueuedPacket[] = [];
   private uploading = false;
+  private abandoned = false;
 
   constructor(transport: Transport, options: PacketWriterOptions = {}) {
     const chunkBytes = options.chunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
@@ -100,13 +103,31 @@ export class PacketWriter {
   write(header: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): Promise<void> {
     // Fast path (every packet without a big payload while nothing is uploading): straight to
     // the transport, which keeps call order itself.
-    if (!this.uploading && this.waiting.length === 0) return this.start(header, sent, payload, onProgress);
+    if (this.abandoned) return Promise.reject(new WriteCancelledError());
+    if (!this.uploading && this.waiting.length === 0) return this.start(header, sent, payload, onProgress, owner);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ header, owner, sent, payload, onProgress, resolve, reject });
     });
   }
 
-  private start(header: Uint8Array, sent: PacketInit | undefined, payload: Uint8Array | undefined, onProgress: UploadProgressListener | undefined): Promise<void> {
+  /**
+   * The link is gone: packets still waiting are given up unwritten (each write rejects with
+   * WriteCancelledError) and nothing more is written, so a request the client re-queues for
+   * the next link is never half-sent on the dead one nor counted as started.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    const waiting = this.waiting.splice(0);
+    for (const packet of waiting) packet.reject(new WriteCancelledError());
+  }
+
+  private start(
+    header: Uint8Array,
+    sent: PacketInit | undefined,
+    payload: Uint8Array | undefined,
+    onProgress: UploadProgressListener | undefined,
+    owner: WriteOwner | undefined,
+  ): Promise<void> {
     const total = payload?.length ?? 0;
     if (payload === undefined || total <= this.chunkBytes) {
       let bytes = header;
@@ -116,18 +137,25 @@ export class PacketWriter {
         bytes.set(payload, PACKET_SIZE);
       }
       if (sent !== undefined) this.options.beforeWrite?.(sent);
+      owner?.markStarted?.();
       const written = this.transport.write(bytes);
       if (onProgress === undefined || payload === undefined) return written;
       return written.then(() => this.report(onProgress, total, total));
     }
     this.uploading = true;
-    return this.upload(header, sent, payload, onProgress).finally(() => {
+    return this.upload(header, sent, payload, onProgress, owner).finally(() => {
       this.uploading = false;
       this.flush();
     });
   }
 
-  private async upload(header: Uint8Array, sent: PacketInit | undefined, payload: Uint8Array, onProgress: UploadProgressListener | undefined): Promise<void> {
+  private async upload(
+    header: Uint8Array,
+    sent: PacketInit | undefined,
+    payload: Uint8Array,
+    onProgress: UploadProgressListener | undefined,
+    owner: WriteOwner | undefined,
+  ): Promise<void> {
     const total = payload.length;
     // The header rides with the first chunk: one write fewer, and never a lone header on
     // the wire while the first chunk waits.
@@ -135,6 +163,7 @@ export class PacketWriter {
     first.set(header);
     first.set(payload.subarray(0, this.chunkBytes), PACKET_SIZE);
     if (sent !== undefined) this.options.beforeWrite?.(sent);
+    owner?.markStarted?.();
     await this.transport.write(first);
     let done = this.chunkBytes;
     if (onProgress !== undefined) this.report(onProgress, done, total);
@@ -148,7 +177,7 @@ export class PacketWriter {
 
   /** Start what waited behind an upload, in order, until the next upload begins. */
   private flush(): void {
-    while (!this.uploading && this.waiting.length > 0) {
+    while (!this.uploading && !this.abandoned && this.waiting.length > 0) {
       const next = this.waiting.shift() as QueuedPacket;
       if (next.owner?.settled === true) {
         next.reject(new WriteCancelledError());
@@ -156,7 +185,7 @@ export class PacketWriter {
       }
       let written: Promise<void>;
       try {
-        written = this.start(next.header, next.sent, next.payload, next.onProgress);
+        written = this.start(next.header, next.sent, next.payload, next.onProgress, next.owner);
       } catch (error) {
         next.reject(error);
         continue;

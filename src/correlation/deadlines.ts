@@ -1,3 +1,5 @@
+import { timerDelay } from '../options-schema.js';
+
 /** Something with a deadline (ms on the `performance.now()` clock) that can be told it passed. */
 export interface Expiring {
   readonly deadline: number;
@@ -34,7 +36,9 @@ export class DeadlineTimer {
   private arm(deadline: number): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.firesAt = deadline;
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(deadline - performance.now())));
+    // Clamped: a Node timer cannot wait longer than 2^31−1 ms (it would fire at once, every
+    // millisecond, with a TimeoutOverflowWarning). A far deadline just re-arms when it fires.
+    this.timer = setTimeout(this.fire, timerDelay(deadline - performance.now()));
   }
 
   private readonly fire = (): void => {

@@ -11,7 +11,7 @@ import { isAmbiguousReply, replyMatches } from './matcher.js';
 import type { MatchSource } from './matcher.js';
 import { PendingRequest } from './pending.js';
 import type { PendingOwner } from './pending.js';
-import { encodeOrFail, encodeRequest, writeRequest } from './wire.js';
+import { encodeOrFail, encodeRequest, lostWithLink, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';
 
 /** Routing log of correlation's decisions (`DEBUG=flamingo:correlation`); every call is guarded by `enabled`. */
@@ -70,6 +70,8 @@ export class Lease implements PendingOwner {
    * it holds the lease until it settles, and every job of the queue waits for that first.
    */
   private direct: PendingRequest | null = null;
+  /** Set while `exchange` waits for its request: asks it to write the request again (see linkLost). */
+  private rewrite: (() => void) | null = null;
 
   constructor(options: LeaseOptions) {
     this.options = options;
@@ -228,13 +230,23 @@ export class Lease implements PendingOwner {
     }
   }
 
-  /** The link went down: the request on the wire fails (maybe executed); late replies can no longer come. */
-  linkLost(cause: Error | undefined): void {
+  /**
+   * The link went down; late replies can no longer come. The request on the wire fails
+   * (maybe executed) if its first byte reached the transport. One still waiting behind an
+   * upload never left the client: with `keepUnwritten` (reconnect, whileDown 'queue') it
+   * keeps the lease and is written on the next link; else it fails with
+   * `maybeExecuted: false`.
+   */
+  linkLost(cause: Error | undefined, keepUnwritten = false): void {
     const current = this.current;
     if (current !== null && !current.settled) {
-      current.fail(
-        new ConnectionClosedError(`connection lost while ${current.name} was in flight`, true, { command: current.name, cause }),
-      );
+      if (current.started || !keepUnwritten) current.fail(lostWithLink(current, cause));
+      else {
+        current.writeAttempt++; // the dead link's pending write no longer speaks for it
+        this.current = null;
+        if (current === this.direct) this.rewriteWhenUp(current);
+        else this.rewrite?.();
+      }
     }
     this.fence?.fail(new ConnectionClosedError('connection lost during a lease fence', true, { cause }));
     this.lateCodes.clear();
@@ -253,11 +265,19 @@ export class Lease implements PendingOwner {
     this.strayCodes.add(replyCodeOf(code));
   }
 
-  /** Run one request while holding the lease. Never throws: every outcome settles the request. */
-  private async exchange(request: PendingRequest): Promise<void> {
-    if (request.settled) return;
-    if (this.strayCodes.delete(request.replyCode)) this.lateCodes.add(request.replyCode);
-    if (this.lateCodes.size > 0) await this.passFence();
+  /** A direct request kept over a lost link: written again once the link is back (it still holds the lease). */
+  private rewriteWhenUp(request: PendingRequest): void {
+    void this.waitUntilUp(request).then((up) => {
+      if (!up) return;
+      const bytes = encodeOrFail(request);
+      if (bytes === null) return;
+      this.current = request;
+      this.write(request, bytes);
+    });
+  }
+
+  /** Resolves true once the link is up (false when the request settled first); fails the request if the client is finished. */
+  private async waitUntilUp(request: PendingRequest): Promise<boolean> {
     const wire = this.options.wire;
     while (!request.settled && !wire.up) {
       // Down (reconnect with whileDown 'queue'): wait for the link or the request's own deadline.
@@ -266,18 +286,43 @@ export class Lease implements PendingOwner {
         request.fail(new ConnectionClosedError(`${request.name} was not sent: the client is closed`, false, { command: request.name }));
       }
     }
+    return !request.settled;
+  }
+
+  /** Resolves false when the request settled, true when linkLost asks for it to be written again. */
+  private settledOrRewrite(request: PendingRequest): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.rewrite = () => resolve(true);
+      void request.whenSettled().then(() => resolve(false));
+    }).finally(() => {
+      this.rewrite = null;
+    });
+  }
+
+  /** Run one request while holding the lease. Never throws: every outcome settles the request. */
+  private async exchange(request: PendingRequest): Promise<void> {
     if (request.settled) return;
+    if (this.strayCodes.delete(request.replyCode)) this.lateCodes.add(request.replyCode);
+    if (this.lateCodes.size > 0) await this.passFence();
+    if (!(await this.waitUntilUp(request))) return;
 
     const bytes = encodeOrFail(request);
     if (bytes === null) return;
-    this.current = request;
-    const trailingFence = isAmbiguousReply(request.code) ? this.makeFence() : null;
-    this.write(request, bytes);
-    if (trailingFence !== null) {
-      this.fence = trailingFence;
-      this.write(trailingFence, encodeRequest(trailingFence));
+    let trailingFence: PendingRequest | null;
+    for (;;) {
+      this.current = request;
+      trailingFence = isAmbiguousReply(request.code) ? this.makeFence() : null;
+      this.write(request, bytes);
+      if (trailingFence !== null) {
+        this.fence = trailingFence;
+        this.write(trailingFence, encodeRequest(trailingFence));
+      }
+      // The link may drop before the request's first byte went out (it waited behind an
+      // upload): then it is written again on the next link, still holding the lease.
+      if (!(await this.settledOrRewrite(request))) break;
+      this.fence = null;
+      if (!(await this.waitUntilUp(request))) return;
     }
-    await request.whenSettled();
     this.settle(request);
     if (trailingFence !== null) {
       await trailingFence.whenSettled();

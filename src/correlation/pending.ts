@@ -1,6 +1,7 @@
 import { replyCodeOf } from '../../protocol/command-profile.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { onAbort } from '../abort-listeners.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
 import type { Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
@@ -68,6 +69,15 @@ export class PendingRequest implements Expiring {
   sequence = 0;
   /** Handed to the transport (the instrument may execute it from now on). */
   written = false;
+  /**
+   * Its first byte was handed to the transport: from then on the instrument may have it
+   * (even when the link drops mid-payload). A request that was never started cannot have
+   * been executed: `maybeExecuted: false`, and with `whileDown: 'queue'` it waits for the
+   * next link instead of failing.
+   */
+  started = false;
+  /** Counts hand-overs to a link; a write that settles for an older one is ignored (the request moved on). */
+  writeAttempt = 0;
   outcome: Outcome = 'pending';
   /** Correlation bookkeeping (sequencer or lease) and the client's registry of open requests. */
   owner: PendingOwner | null = null;
@@ -105,10 +115,7 @@ export class PendingRequest implements Expiring {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    if (init.signal !== undefined) {
-      this.abortListener = () => this.abort();
-      init.signal.addEventListener('abort', this.abortListener, { once: true });
-    }
+    if (init.signal !== undefined) this.abortListener = onAbort(init.signal, () => this.abort());
   }
 
   get settled(): boolean {
@@ -136,6 +143,11 @@ export class PendingRequest implements Expiring {
   queueExpired(ms: number): void {
     this.queueTimer = null;
     if (!this.written) this.fail(new QueueTimeoutError(this.name, ms, this.context()));
+  }
+
+  /** WriteOwner: the first byte is about to be handed to the transport. */
+  markStarted(): void {
+    this.started = true;
   }
 
   /** The request was handed to the transport: its reply timeout starts now. */
@@ -207,7 +219,7 @@ export class PendingRequest implements Expiring {
       this.queueTimer = null;
     }
     if (this.abortListener !== null) {
-      this.signal?.removeEventListener('abort', this.abortListener);
+      this.abortListener(); // unsubscribe
       this.abortListener = null;
     }
     this.registry?.delete(this);

@@ -2,10 +2,10 @@ import createDebug from 'debug';
 import { commandName } from '../../protocol/commands.js';
 import type { Packet, SequenceField } from '../../protocol/packet.js';
 import { Claim } from './claim.js';
-import { ConnectionClosedError, QueueFullError } from '../errors.js';
+import { QueueFullError } from '../errors.js';
 import { PendingRequest, Tombstones } from './pending.js';
 import type { PendingOwner } from './pending.js';
-import { encodeOrFail, writeRequest } from './wire.js';
+import { encodeOrFail, lostWithLink, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';
 
 /** Options of {@link Sequencer}. */
@@ -128,16 +128,28 @@ export class Sequencer implements PendingOwner {
     }
   }
 
-  /** The link went down: requests on the wire fail (maybe executed); tombstones are void. */
-  linkLost(cause: Error | undefined): void {
+  /**
+   * The link went down; tombstones are void. A request whose first byte reached the
+   * transport fails (maybe executed). One handed to the link but still waiting behind an
+   * upload never left the client: with `keepUnwritten` (reconnect, whileDown 'queue') it
+   * goes back to the head of the queue, in its order, for the next link; else it fails
+   * with `maybeExecuted: false`.
+   */
+  linkLost(cause: Error | undefined, keepUnwritten = false): void {
+    const unwritten: PendingRequest[] = [];
     for (const request of [...this.inFlight.values()]) {
-      request.fail(
-        new ConnectionClosedError(`connection lost while ${request.name} was in flight`, true, {
-          command: request.name,
-          ...request.context(),
-          cause,
-        }),
-      );
+      if (request.started || !keepUnwritten) {
+        request.fail(lostWithLink(request, cause));
+        continue;
+      }
+      this.inFlight.delete(request.sequence);
+      request.sequence = 0;
+      request.writeAttempt++; // the dead link's pending write no longer speaks for it
+      unwritten.push(request);
+    }
+    if (unwritten.length > 0) {
+      this.waiting.unshift(...unwritten);
+      for (const request of unwritten) request.armQueueDeadline(this.options.queueTimeoutMs);
     }
     this.tombstones.clear();
   }

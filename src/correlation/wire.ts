@@ -72,6 +72,7 @@ export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceFi
  * written (`maybeExecuted: false`). Shared by both correlation modes.
  */
 export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Array, sequence?: number): void {
+  const attempt = ++request.writeAttempt;
   // Guarded: with the namespace off no string or argument list is built (docs/observability.md).
   if (wireLog.enabled) {
     if (sequence !== undefined) wireLog('write %s (0x%s) sequence %d, %d payload bytes', request.name, request.code.toString(16), sequence, request.payload?.length ?? 0);
@@ -83,14 +84,28 @@ export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Ar
     return;
   }
   written.then(
-    () => request.markWritten(),
-    (error: unknown) =>
+    () => {
+      if (request.writeAttempt === attempt) request.markWritten();
+    },
+    (error: unknown) => {
+      // Re-queued for the next link meanwhile (never started on this one): not a failure.
+      if (request.writeAttempt !== attempt) return;
       request.fail(
-        new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, false, {
+        new ConnectionClosedError(`${request.name} could not be written: the connection is closed`, request.started, {
           command: request.name,
           ...(sequence !== undefined ? { sequence } : {}),
           cause: error,
         }),
-      ),
+      );
+    },
+  );
+}
+
+/** The link dropped: the error of a request that was handed to it (maybe executed only if a byte went out). */
+export function lostWithLink(request: PendingRequest, cause: Error | undefined): ConnectionClosedError {
+  return new ConnectionClosedError(
+    request.started ? `connection lost while ${request.name} was in flight` : `${request.name} was not sent: the connection closed before its turn on the wire`,
+    request.started,
+    { command: request.name, ...request.context(), cause },
   );
 }

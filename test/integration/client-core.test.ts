@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   Command,
@@ -166,10 +167,16 @@ describe.each(MATRIX)('client core over %s, %s mode', (kind, mode) => {
     const order: string[] = [];
     let outside: Promise<unknown> = Promise.resolve();
     let sent: Promise<void> = Promise.resolve();
+    // Runs a function in the test's own async context, i.e. outside the section even when
+    // called from its callback (calls made in the section's own context run inside it:
+    // sections are re-entrant, spec/exclusive.md).
+    const fromOutside = AsyncResource.bind((fn: () => void) => fn());
     await client.exclusive(async (tx) => {
-      // Made inside the section, from outside it: both must wait until it ends.
-      outside = client.request(Command.CAMERA_EXPOSURE_GET).then(() => order.push('outside'));
-      sent = client.send(Command.LED_ENABLE, { int32Data0: 1 });
+      // Made while the section runs, by code outside it: both must wait until it ends.
+      fromOutside(() => {
+        outside = client.request(Command.CAMERA_EXPOSURE_GET).then(() => order.push('outside'));
+        sent = client.send(Command.LED_ENABLE, { int32Data0: 1 });
+      });
       await tx.request(Command.STAGE_POSITION_GET, { int32Data0: 2 });
       order.push('tx1');
       await tx.request(Command.STAGE_POSITION_GET, { int32Data0: 3 });

@@ -60,17 +60,19 @@ describe('flamingo gateway (child process)', () => {
     expect(ended.stdout.trimEnd().split('\n').slice(-3)).toEqual(['SIGTERM: closing', '#1 closed by the gateway', 'closed']);
   });
 
-  it('fails with a reason (exit 1) when the instrument is unreachable or a public address has no token', async () => {
+  it('fails with a reason when the instrument is unreachable (69), a public address has no token (1), or the command line is bad (64)', async () => {
     const sim = await startSimCli(cleanups);
     await sim.stop();
     const unreachable = await run(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0'], cleanups);
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toBe(`flamingo gateway: cannot connect to 127.0.0.1:${sim.port}: connection refused\n`);
+    expect(unreachable.code).toBe(69);
+    expect(unreachable.stderr).toBe(
+      `flamingo gateway: cannot connect to 127.0.0.1:${sim.port}: connection refused. Is the microscope, or a simulator, listening on 127.0.0.1:${sim.port}? Start one with \`flamingo sim --port ${sim.port}\`.\n`,
+    );
     const open = await run(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '0.0.0.0:0'], cleanups);
     expect(open.code).toBe(1);
     expect(open.stderr).toBe('flamingo gateway: listening on 0.0.0.0 (not loopback) requires a token\n');
     const usage = await run(['gateway', '--upstream', 'nowhere'], cleanups);
-    expect(usage.code).toBe(1);
+    expect(usage.code).toBe(64);
     expect(usage.stderr).toContain('expected HOST:PORT');
   });
 });

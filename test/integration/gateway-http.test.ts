@@ -1,8 +1,10 @@
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ArgumentError, Command, FlamingoGateway, withGatewayLease, type GatewayHealth } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
+import { makeTestPki } from '../support/certificates.js';
 import { nextGatewayEvent, stacksCleanedUpAfterEach } from '../support/gateway-harness.js';
 
 const startStack = stacksCleanedUpAfterEach();
@@ -126,6 +128,25 @@ describe('gateway HTTP side', () => {
     const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
     refused.terminate();
     expect(status).toBe(401);
+  });
+
+  it('with the gateway on TLS, serves HTTPS with its certificate (and nothing in plain text)', async () => {
+    const pki = await makeTestPki();
+    const stack = await startStack({ gateway: { token: 's3cret', tls: { cert: pki.server.cert, key: pki.server.key }, http: { port: 0 } } });
+    const port = stack.gateway.address.httpPort as number;
+    const health = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/health', ca: pki.ca, headers: { authorization: 'Bearer s3cret' }, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(health.status).toBe(200);
+    expect((JSON.parse(health.body) as GatewayHealth).status).toBe('ok');
+    await expect(exchange(`http://127.0.0.1:${port}/health`, 'GET', { authorization: 'Bearer s3cret' })).rejects.toThrow();
   });
 
   it('refuses HTTP off loopback without a token', async () => {

@@ -107,10 +107,10 @@ describe('flamingo live', () => {
     const { port } = listener;
     await listener.close();
     const run = await flamingo('live', '--port', '1000', '--live-port', String(port), '--png', path.join(dir, 'none.png'));
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(69);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      `flamingo live: cannot connect to 127.0.0.1:${port}: connection refused (the live-image port, command port + 1). Is the microscope, or \`flamingo sim\`, running on 127.0.0.1?\n`,
+      `flamingo live: cannot connect to 127.0.0.1:${port}: connection refused (the live-image port, command port + 1). Is the microscope, or a simulator, running on 127.0.0.1? Start one with \`flamingo sim --port 1000\`.\n`,
     );
     expect(existsSync(path.join(dir, 'none.png'))).toBe(false);
   });
@@ -120,7 +120,7 @@ describe('flamingo live', () => {
     const joined = new Promise<LiveViewerStats>((resolve) => server.once('viewer', resolve));
     const run = await flamingo('live', '--port', String(port - 1), '--timeout-ms', '300');
     await joined;
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     expect(run.stderr).toBe(`flamingo live: no live image from 127.0.0.1:${port} within 300 ms. Live view may be off: start it from the instrument, or pass --start.\n`);
   });
 });

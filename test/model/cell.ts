@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { commandArbitraries, initialModel, type Model } from './model.js';
+import { misuseArbitraries, misuseRuns } from './misuse.js';
 import { cellName, type Cell } from './profiles.js';
 import { Rig } from './rig.js';
 
@@ -15,6 +16,8 @@ export interface CellStats {
   droppedReplies: number;
   disconnects: number;
   resyncs: number;
+  /** API-misuse commands run (test/model/misuse.ts). */
+  misuse: number;
   /** fast-check's report of the first failure (seed, path, shrunk counterexample), if any. */
   report: string | undefined;
 }
@@ -54,9 +57,11 @@ export interface CellRunOptions {
  * (with its shrunk counterexample) is returned, never thrown.
  */
 export async function runCell(cell: Cell, options: CellRunOptions): Promise<CellStats> {
-  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, droppedReplies: 0, disconnects: 0, resyncs: 0, report: undefined };
+  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, droppedReplies: 0, disconnects: 0, resyncs: 0, misuse: 0, report: undefined };
+  const misuseBefore = misuseRuns.count;
   const property = fc.asyncProperty(
-    fc.commands(commandArbitraries(), { maxCommands: options.maxCommands, ...(options.size !== undefined ? { size: options.size } : {}) }),
+    // App commands plus API misuse (issue 18): re-entrant and queued sections, timeouts at the edges, close at any point, shared signals.
+    fc.commands([...commandArbitraries(), ...misuseArbitraries()], { maxCommands: options.maxCommands, ...(options.size !== undefined ? { size: options.size } : {}) }),
     fc.integer({ min: 1, max: 0x7fffffff }),
     async (commands, simSeed) => {
       stats.runs++;
@@ -98,6 +103,7 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
   };
   if (options.timeLimitMs === undefined) {
     await check(options.numRuns, options.seed);
+    stats.misuse = misuseRuns.count - misuseBefore;
     return stats;
   }
   const batch = options.batchRuns ?? 10;
@@ -106,5 +112,6 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
   for (let done = 0, i = 0; done < options.numRuns && performance.now() < stopAt; done += batch, i++) {
     await check(Math.min(batch, options.numRuns - done), (firstSeed + i) | 0);
   }
+  stats.misuse = misuseRuns.count - misuseBefore;
   return stats;
 }

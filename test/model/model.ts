@@ -43,14 +43,14 @@ export function initialModel(): Model {
   };
 }
 
-type Cmd = fc.AsyncCommand<Model, Rig, false>;
+export type Cmd = fc.AsyncCommand<Model, Rig, false>;
 
 /**
  * Base of every matrix command. Each one applies in every model state: the model records
  * what became unknown (a lost ack, a dropped link) instead of ruling steps out, so fast-check
  * never skips a drawn command.
  */
-abstract class AppCommand implements Cmd {
+export abstract class AppCommand implements Cmd {
   check(): boolean {
     return true;
   }
@@ -58,23 +58,23 @@ abstract class AppCommand implements Cmd {
   abstract toString(): string;
 }
 
-const axisArb = fc.integer({ min: 1, max: 4 });
+export const axisArb = fc.integer({ min: 1, max: 4 });
 /** A target inside the axis' limits, in µm (or milli-degrees) steps, as apps send them. */
 const moveArb = axisArb.chain((axis) => {
   const [min, max] = LIMITS[axis] as readonly [number, number];
   return fc.tuple(fc.constant(axis), fc.integer({ min: min * 1000, max: max * 1000 }).map((n) => n / 1000));
 });
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new InvariantError(message);
 }
 
-function axisOf(model: Model, axis: number): AxisModel {
+export function axisOf(model: Model, axis: number): AxisModel {
   return model.axes[axis] as AxisModel;
 }
 
 /** Run one step: time it, then wait for the client to settle and check the step invariants. */
-async function step(rig: Rig, label: string, body: () => Promise<void>): Promise<void> {
+export async function step(rig: Rig, label: string, body: () => Promise<void>): Promise<void> {
   const started = performance.now();
   await body();
   await rig.afterStep(label, started);
@@ -116,7 +116,7 @@ async function settleAxis(rig: Rig, model: Model, axis: number): Promise<boolean
   return a.pendingFrom === null && a.position !== undefined;
 }
 
-function checkPositionReply(reply: Packet, axis: number, expected: number | undefined): void {
+export function checkPositionReply(reply: Packet, axis: number, expected: number | undefined): void {
   if (reply.code !== Command.STAGE_POSITION_GET || reply.int32Data0 !== axis || reply.status !== 1) {
     fail(`GET axis ${axis} resolved with code 0x${reply.code.toString(16)} axis ${reply.int32Data0} status ${reply.status}`);
   }

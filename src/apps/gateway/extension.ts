@@ -4,6 +4,7 @@ import { connectTcp } from '../../../transports/tcp.js';
 import type { TcpTransport } from '../../../transports/tcp.js';
 import type { FlamingoClient } from '../../client/client.js';
 import { ProtocolError } from '../../errors.js';
+import { connectTls, type ClientTlsOptions } from './tls.js';
 
 /**
  * Command codes of the gateway extension (spec/protocol.md, "Gateway access token").
@@ -42,6 +43,8 @@ export interface ConnectGatewayOptions {
   token?: string;
   /** Default 2000 ms. */
   connectTimeoutMs?: number;
+  /** Connect with TLS (a gateway started with `tls`): the CA to trust, and a client certificate when required. */
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -51,11 +54,11 @@ export interface ConnectGatewayOptions {
  * a wrong token shows up as the connection being closed.
  */
 export async function connectGateway(options: ConnectGatewayOptions): Promise<TcpTransport> {
-  const transport = await connectTcp({
-    host: options.host ?? '127.0.0.1',
-    port: options.port,
-    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-  });
+  const host = options.host ?? '127.0.0.1';
+  const transport =
+    options.tls !== undefined
+      ? await connectTls(host, options.port, options.tls, options.connectTimeoutMs)
+      : await connectTcp({ host, port: options.port, ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
   if (options.token !== undefined) {
     try {
       await transport.write(encodeGatewayHello(options.token));

@@ -19,6 +19,7 @@ import type { GatewayHttpServer } from './http/server.js';
 import type { SessionEnd, SessionHost } from './downstream-session.js';
 import { LeaseBroker } from './lease-broker.js';
 import { LiveRelay } from './live-relay.js';
+import { listenGatewayPort, plaintextWarning, type GatewayTlsOptions } from './tls.js';
 
 /** The gateway's log lines also go to `DEBUG=flamingo:gateway`. */
 const gatewayLog = createDebug('flamingo:gateway');
@@ -51,6 +52,8 @@ export interface GatewayOptions {
   readOnlyPort?: number;
   /** Access token every client must send first in GATEWAY_HELLO (spec/protocol.md). */
   token?: string;
+  /** Serve every port over TLS (optionally requiring client certificates). Without it, a token crosses the network in clear text. */
+  tls?: GatewayTlsOptions;
   /** Reply timeout of each forwarded request (default 5000 ms). */
   requestTimeoutMs?: number;
   /** How long a forwarded request may wait for its turn, e.g. behind a lease (default 30000 ms). */
@@ -152,6 +155,8 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   readonly upstream: FlamingoClient;
   /** The exclusive lease shared by the downstream clients. */
   readonly leases: LeaseBroker;
+  /** What is insecure about this configuration (e.g. a non-loopback listen without TLS), in words. */
+  readonly warnings: string[] = [];
   private readonly options: GatewayOptions;
   private readonly host: SessionHost;
   private readonly sessionsById = new Map<number, DownstreamSession>();
@@ -229,6 +234,8 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       reconnect: { ...options.reconnect, whileDown: 'fail' },
     });
     const gateway = new FlamingoGateway(options, upstream, token);
+    const warning = plaintextWarning(host, options.tls !== undefined);
+    if (warning !== undefined) gateway.warnings.push(warning);
     try {
       await gateway.listen(host, upstreamHost, token);
     } catch (error) {
@@ -298,7 +305,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   private async listen(host: string, upstreamHost: string, token: Uint8Array | null): Promise<void> {
     const options = this.options;
     const port = options.port ?? DEFAULT_GATEWAY_PORT;
-    const main = await listenTcp({ host, port }, (t) => this.attach(t));
+    const main = await listenGatewayPort({ host, port }, options.tls, (t) => this.attach(t));
     this.servers.push(main);
     let livePort: number | undefined;
     if (options.livePort !== false) {
@@ -306,6 +313,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
         upstreamHost,
         upstreamPort: options.upstreamLivePort ?? options.upstreamPort + LIVE_PORT_OFFSET,
         token,
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         ...(options.maxQueuedFrames !== undefined ? { maxQueuedFrames: options.maxQueuedFrames } : {}),
         ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
@@ -320,13 +328,13 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     }
     let readOnlyPort: number | undefined;
     if (options.readOnlyPort !== undefined) {
-      const readOnly = await listenTcp({ host, port: options.readOnlyPort }, (t) => this.attach(t, { readOnly: true }));
+      const readOnly = await listenGatewayPort({ host, port: options.readOnlyPort }, options.tls, (t) => this.attach(t, { readOnly: true }));
       this.servers.push(readOnly);
       readOnlyPort = readOnly.port;
     }
     let httpPort: number | undefined;
     if (options.http !== undefined && this.monitor !== null) {
-      this.http = await serveHttp(this.monitor, options.http, options.token, this.host.maxOutgoingBytes, (line) => this.log(line));
+      this.http = await serveHttp(this.monitor, { ...options, http: options.http }, this.host.maxOutgoingBytes, (line) => this.log(line), this.warnings);
       httpPort = this.http.address.port;
     }
     this.addressValue = { host: main.host, port: main.port, livePort, readOnlyPort, httpPort };

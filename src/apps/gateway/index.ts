@@ -9,3 +9,5 @@ export { READ_ONLY_COMMANDS, readOnlyAllows, isLoopbackHost } from './access.js'
 export { LeaseBroker } from './lease-broker.js';
 export { LiveRelay } from './live-relay.js';
 export type { LiveRelayOptions, LiveRelayEvents } from './live-relay.js';
+export { listenGatewayPort, connectTls, plaintextWarning } from './tls.js';
+export type { GatewayTlsOptions, ClientTlsOptions } from './tls.js';

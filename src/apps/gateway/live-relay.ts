@@ -2,7 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import { Deframer } from '../../../protocol/deframer.js';
 import { encodeImageFrame, FrameDeframer } from '../../../protocol/image.js';
 import type { ImageFrame } from '../../../protocol/image.js';
-import { connectTcp, listenTcp } from '../../../transports/tcp.js';
+import { connectTcp } from '../../../transports/tcp.js';
+import { listenGatewayPort, type GatewayTlsOptions } from './tls.js';
 import type { TcpListener } from '../../../transports/tcp.js';
 import type { Transport } from '../../../transports/transport.js';
 import { FrameFanout } from '../../../transports/frame-fanout.js';
@@ -20,6 +21,8 @@ export interface LiveRelayOptions {
   maxQueuedFrames?: number;
   connectTimeoutMs?: number;
   helloTimeoutMs?: number;
+  /** Serve viewers over TLS (the gateway's certificate). */
+  tls?: GatewayTlsOptions;
 }
 
 /** Events of {@link LiveRelay}. */
@@ -73,7 +76,7 @@ export class LiveRelay extends EventEmitter<LiveRelayEvents> {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    this.listener = await listenTcp({ host, port }, (transport) => this.accept(transport));
+    this.listener = await listenGatewayPort({ host, port }, this.options.tls, (transport) => this.accept(transport));
     return this.listener.port;
   }
 

@@ -3,6 +3,7 @@ import { STATUS_OK } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { ExclusiveTx, FlamingoClient } from '../client.js';
 import { ProtocolError } from '../../errors.js';
+import { checkTimeout } from '../fields.js';
 import { checkAxis, checkFinite } from './validate.js';
 import type { AxisNumber } from './validate.js';
 
@@ -47,6 +48,8 @@ export class StageHelper {
    */
   async moveTo(axis: number, target: number, options: MoveOptions = {}): Promise<MoveResult> {
     checkAxis(axis, 'STAGE_POSITION_SET');
+    // Before anything is sent: a bad timeout found by the wait would fail a move already written.
+    checkTimeout('motionTimeoutMs', options.motionTimeoutMs, 'STAGE_POSITION_SET');
     checkFinite('target', target, 'STAGE_POSITION_SET');
     return this.move(this.client, axis, target, options);
   }
@@ -67,6 +70,8 @@ export class StageHelper {
    */
   async moveBy(axis: number, delta: number, options: MoveOptions = {}): Promise<MoveByResult> {
     checkAxis(axis, 'STAGE_POSITION_SET');
+    // Before anything is sent: a bad timeout found by the wait would fail a move already written.
+    checkTimeout('motionTimeoutMs', options.motionTimeoutMs, 'STAGE_POSITION_SET');
     checkFinite('delta', delta, 'STAGE_POSITION_SET');
     return this.client.exclusive(async (tx) => {
       const read = await tx.request(

@@ -3,8 +3,8 @@ import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ConnectionClosedError, TimeoutError } from '../../errors.js';
-import type { UploadProgressListener } from '../upload.js';
 import { checkTimeout } from '../fields.js';
+import type { UploadProgressListener } from '../upload.js';
 
 /** Progress of a running workflow, from UI_SET_GAUGE_SIZE / UI_SET_GAUGE_VALUE. */
 export interface WorkflowProgress {

@@ -1,3 +1,4 @@
+import { plaintextWarning, type GatewayTlsOptions } from '../tls.js';
 import type { GatewayMonitor } from './monitor.js';
 import { GatewayHttpServer } from './server.js';
 
@@ -13,18 +14,28 @@ export interface GatewayHttpListen {
   maxBufferedBytes?: number;
 }
 
-/** Start the HTTP side for `monitor` and connect the dashboard feed to its notifications. */
+/**
+ * Start the HTTP side for `monitor` and connect the dashboard feed to its notifications.
+ * The gateway's access rules apply: its token (required off loopback, checked by the
+ * gateway before this), and its TLS certificate, so HTTP is HTTPS whenever the command port
+ * is TLS. Off loopback without TLS, a warning joins `warnings`, as for the command port.
+ */
 export async function serveHttp(
   monitor: GatewayMonitor,
-  listen: GatewayHttpListen,
-  token: string | undefined,
+  access: { http: GatewayHttpListen; token?: string | undefined; tls?: GatewayTlsOptions | undefined },
   defaultMaxBufferedBytes: number,
   log: (line: string) => void,
+  warnings: string[],
 ): Promise<GatewayHttpServer> {
+  const listen = access.http;
+  const host = listen.host ?? '127.0.0.1';
+  const warning = plaintextWarning(host, access.tls !== undefined);
+  if (warning !== undefined) warnings.push(`HTTP ${warning}`);
   const http = await GatewayHttpServer.listen(monitor, {
-    host: listen.host ?? '127.0.0.1',
+    host,
     port: listen.port,
-    token,
+    token: access.token,
+    tls: access.tls,
     updateIntervalMs: listen.updateIntervalMs,
     maxBufferedBytes: listen.maxBufferedBytes ?? defaultMaxBufferedBytes,
     onSlowReader: () => {
@@ -35,6 +46,6 @@ export async function serveHttp(
   const feed = http.feed;
   monitor.onChange = () => feed.changed();
   monitor.onEvent = (packet) => feed.event(packet);
-  log(`HTTP (health, metrics, dashboard) on ${http.address.host}:${http.address.port}`);
+  log(`${access.tls !== undefined ? 'HTTPS' : 'HTTP'} (health, metrics, dashboard) on ${http.address.host}:${http.address.port}`);
   return http;
 }

@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
+import { createServer as createSecureServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { tokenBytes } from '../access.js';
+import type { GatewayTlsOptions } from '../tls.js';
 import { DashboardFeed } from './dashboard-feed.js';
 import type { DashboardView } from './dashboard-feed.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT } from './dashboard-page.js';
@@ -26,6 +28,8 @@ export interface GatewayHttpOptions {
   port: number;
   /** When set, every request must carry it (`Authorization: Bearer …` or `?token=…`). */
   token?: string | undefined;
+  /** Serve HTTPS (and wss) with the gateway's certificate; with `ca`, client certificates are required. */
+  tls?: GatewayTlsOptions | undefined;
   /** Dashboard updates are coalesced to at most one per this many ms (default 100). */
   updateIntervalMs?: number | undefined;
   /** A dashboard socket with more than this queued is cut off (default 1 MiB). */
@@ -66,7 +70,12 @@ export class GatewayHttpServer {
     });
     // The page sends nothing; a tiny payload limit keeps a misbehaving peer from costing memory.
     this.sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 });
-    this.server = createServer((req, res) => this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    const tls = options.tls;
+    this.server =
+      tls === undefined
+        ? createServer(handler)
+        : createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler);
     this.server.requestTimeout = 10_000;
     this.server.headersTimeout = 10_000;
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));

@@ -1,0 +1,17 @@
+export * from './capture-format.js';
+export { StreamRecorder } from './stream-recorder.js';
+export { pcapngPreamble, enhancedPacketBlock, tcpSegment, SyntheticTcpStream, LINKTYPE_RAW } from './pcapng.js';
+export { FileSink } from './capture-sink.js';
+export { CaptureWriter } from './capture-writer.js';
+export type { CaptureWriterOptions } from './capture-writer.js';
+export { CaptureProxy } from './capture-proxy.js';
+export type { CaptureProxyOptions, CaptureProxyEvents } from './capture-proxy.js';
+export { loadCapture } from './capture-file.js';
+export { buildReplayScript, requestKey, replyCodeFor, adaptFollower, answers } from './replay-script.js';
+export type { ReplayScript, RecordedExchange, Follower } from './replay-script.js';
+export { ReplayServer } from './replay-server.js';
+export type { ReplayServerOptions, ReplayServerEvents, ReplayModel } from './replay-server.js';
+export { replayAgainst } from './replay-client.js';
+export type { ReplayAgainstOptions } from './replay-client.js';
+export { compareReply, replyDifferences, formatComparison } from './replay-compare.js';
+export type { RequestComparison } from './replay-compare.js';
