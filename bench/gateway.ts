@@ -1,75 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Command } from '../protocol/commands.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
+import { cpuMicros, median, PIPE_PROXY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
 
 /**
  * Gateway figures. The simulator and the gateway run as their own processes (the built
  * `flamingo sim` and `flamingo gateway`), as they would in a lab, so the bench process's
  * event loop is not shared with them:
- * - latency of one request at a time, direct to the simulator and through the gateway
- *   (median of alternating blocks), and their ratio (target ≤ 1.5);
+ * - latency of one request at a time, direct to the simulator, through the gateway and
+ *   through a bare byte pipe (bench/processes.ts PIPE_PROXY): alternating blocks, medians;
+ *   the gateway against the pipe is the figure of issue 14 (target ≤ 1.15), and the
+ *   gateway's and the pipe's CPU time per request in those blocks (less noise-sensitive);
  * - aggregate requests/s of 8 clients with 8 requests in flight each, through the gateway
  *   and, for comparison, direct.
  */
-
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-
-/**
- * The floor any relay pays: a byte pipe between two sockets in its own process, with no
- * parsing at all. Measured beside the gateway so the ratio can be read against it (on a
- * loaded 2-core machine each extra process hop costs a context switch per direction).
- */
-const PIPE_PROXY = `const net = require('node:net');
-const [host, port] = [process.argv[1], Number(process.argv[2])];
-const server = net.createServer((c) => {
-  const u = net.connect(port, host);
-  c.setNoDelay(true); u.setNoDelay(true);
-  c.pipe(u); u.pipe(c);
-  c.on('error', () => u.destroy()); u.on('error', () => c.destroy());
-});
-server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
-process.on('SIGTERM', () => process.exit(0));`;
-
-/** Start a built CLI command and resolve with the port of its `listening on HOST:PORT` line. */
-function startCli(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args[0] === '-e' ? args : [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => fail(new Error(`${args[0]} did not start: ${out}${err}`)), 15_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /^listening on [^\n]*:(\d+)$/m.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-    child.once('exit', () => fail(new Error(`${args[0]} exited: ${err}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 /** Per-request latencies (µs) of `count` sequential requests. */
 async function sequential(client: FlamingoClient, count: number, into: number[]): Promise<void> {
@@ -97,8 +41,8 @@ async function aggregate(clients: FlamingoClient[], depth: number, ms: number): 
 
 async function runGatewayBench(): Promise<BenchFigures> {
   const sim = await startCli(['sim', '--port', '0', '--quiet', '--time-scale', '1000']);
-  let gateway: { child: ChildProcess; port: number } | undefined;
-  let pipe: { child: ChildProcess; port: number } | undefined;
+  let gateway: Started | undefined;
+  let pipe: Started | undefined;
   const clients: FlamingoClient[] = [];
   try {
     gateway = await startCli(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0', '--quiet']);
@@ -114,11 +58,21 @@ async function runGatewayBench(): Promise<BenchFigures> {
     const directUs: number[] = [];
     const viaUs: number[] = [];
     const pipedUs: number[] = [];
-    for (let block = 0; block < 6; block++) {
-      await sequential(direct, 500, directUs);
-      await sequential(via, 500, viaUs);
-      await sequential(piped, 500, pipedUs);
+    let viaCpu = 0;
+    let pipeCpu = 0;
+    const BLOCKS = 8;
+    const PER_BLOCK = 500;
+    for (let block = 0; block < BLOCKS; block++) {
+      await sequential(direct, PER_BLOCK, directUs);
+      let before = cpuMicros(gateway.child.pid);
+      await sequential(via, PER_BLOCK, viaUs);
+      viaCpu += cpuMicros(gateway.child.pid) - before;
+      before = cpuMicros(pipe.child.pid);
+      await sequential(piped, PER_BLOCK, pipedUs);
+      pipeCpu += cpuMicros(pipe.child.pid) - before;
     }
+    const viaCpuUs = viaCpu / (BLOCKS * PER_BLOCK);
+    const pipeCpuUs = pipeCpu / (BLOCKS * PER_BLOCK);
     const directLatency = median(directUs);
     const viaLatency = median(viaUs);
     const pipedLatency = median(pipedUs);
@@ -137,8 +91,10 @@ async function runGatewayBench(): Promise<BenchFigures> {
       [
         ['median latency, 1 request at a time (µs)', directLatency.toFixed(1), viaLatency.toFixed(1), pipedLatency.toFixed(1)],
         ['requests/s, 8 clients x 8 in flight', directRate.toFixed(0), viaRate.toFixed(0), '-'],
+        ['relay CPU µs per request (serial)', '-', viaCpuUs.toFixed(1), pipeCpuUs.toFixed(1)],
       ],
     );
+    console.log(`gateway vs bare byte pipe: ${(viaLatency / pipedLatency).toFixed(2)} (target <= 1.15), ${(viaLatency - pipedLatency).toFixed(1)} µs more per request`);
     console.log(`latency ratio ${(viaLatency / directLatency).toFixed(2)} (target <= 1.5); a bare byte pipe: ${(pipedLatency / directLatency).toFixed(2)}`);
     return {
       gateway_direct_latency_us: round(directLatency, 1),
@@ -146,6 +102,10 @@ async function runGatewayBench(): Promise<BenchFigures> {
       gateway_latency_ratio: round(viaLatency / directLatency, 2),
       gateway_pipe_floor_latency_us: round(pipedLatency, 1),
       gateway_pipe_floor_ratio: round(pipedLatency / directLatency, 2),
+      gateway_vs_pipe_ratio: round(viaLatency / pipedLatency, 3),
+      gateway_cost_over_pipe_us: round(viaLatency - pipedLatency, 1),
+      gateway_cpu_us_per_request: round(viaCpuUs, 1),
+      gateway_pipe_cpu_us_per_request: round(pipeCpuUs, 1),
       gateway_req_per_s_8_clients: Math.round(viaRate),
       gateway_direct_req_per_s_8_clients: Math.round(directRate),
     };

@@ -13,6 +13,7 @@ import { clientSuite } from './client.js';
 import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
 import { memorySuite } from './memory.js';
+import { simSuite } from './sim.js';
 import { observeSuite } from './observe.js';
 import type { BenchSuite } from './suite.js';
 
@@ -21,6 +22,7 @@ const SUITES: readonly BenchSuite[] = [
   codecSuite,
   liveSuite,
   clientSuite,
+  simSuite,
   gatewaySuite,
   uploadSuite,
   memorySuite,

@@ -1,6 +1,8 @@
 /**
  * Soak of the reliability matrix (`npm run soak`): the same model-based runs as
- * test/model-*.test.ts, with many runs and longer command sequences, bounded in time.
+ * test/model-*.test.ts, with many runs and longer command sequences, bounded in time; then
+ * the gateway model (several apps through one gateway, test/model/gateway-model.test.ts)
+ * on each upstream kind, with a second table. `--profile gateway` runs only the gateway model.
  * Prints one row per cell: fault profile × transport × mode → runs, commands, API-misuse
  * commands (test/model/misuse.ts), events,
  * faults that struck (replies dropped + links lost + garbage runs skipped), failures, worst
@@ -13,6 +15,7 @@
  *
  * Exit code 1 when any cell failed.
  */
+import { GATEWAY_MODEL_CELLS, runGatewayModel, type GatewayModelStats } from '../test/model/gateway/run.js';
 import { runCell, type CellStats } from '../test/model/cell.js';
 import { cellName, matrixCells, PROFILES, TRANSPORTS, type TransportKind } from '../test/model/profiles.js';
 import { printTable } from './suite.js';
@@ -37,12 +40,14 @@ async function main(): Promise<void> {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 0x7fffffff;
   const onlyProfile = argument('profile');
   const onlyTransport = argument('transport') as TransportKind | undefined;
-  if (onlyProfile !== undefined && !PROFILES.some((p) => p.name === onlyProfile)) throw new Error(`unknown profile ${onlyProfile}`);
   if (onlyTransport !== undefined && !TRANSPORTS.includes(onlyTransport)) throw new Error(`unknown transport ${onlyTransport}`);
-  const cells = matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
+  const gatewayOnly = onlyProfile === 'gateway';
+  if (onlyProfile !== undefined && !gatewayOnly && !PROFILES.some((p) => p.name === onlyProfile)) throw new Error(`unknown profile ${onlyProfile}`);
+  const cells = gatewayOnly ? [] : matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
+  const gatewayCells = onlyProfile === undefined || gatewayOnly ? GATEWAY_MODEL_CELLS : [];
 
-  const sliceMs = (seconds * 1000) / cells.length;
-  console.log(`soak: ${cells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`);
+  const sliceMs = (seconds * 1000) / (cells.length + gatewayCells.length);
+  console.log(`soak: ${cells.length + gatewayCells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`);
   const rows: CellStats[] = [];
   for (const cell of cells) {
     const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, batchRuns: 3, seed });
@@ -50,8 +55,15 @@ async function main(): Promise<void> {
     process.stdout.write(`  ${cellName(cell)}: ${stats.runs} runs${stats.failures > 0 ? ', FAILED' : ''}\n`);
   }
 
+  const gatewayRows: GatewayModelStats[] = [];
+  for (const cell of gatewayCells) {
+    const stats = await runGatewayModel(cell, { numRuns, maxCommands, timeLimitMs: sliceMs, batchRuns: 3, seed });
+    gatewayRows.push(stats);
+    process.stdout.write(`  ${cell.name}: ${stats.runs} runs${stats.failures > 0 ? ', FAILED' : ''}\n`);
+  }
+
   console.log('');
-  printTable(
+  if (rows.length > 0) printTable(
     ['profile/transport/mode', 'runs', 'commands', 'misuse', 'events', 'faults hit', 'failures', 'worst ms'],
     rows.map((r) => [
       r.cell,
@@ -65,11 +77,18 @@ async function main(): Promise<void> {
     ]),
   );
   const total = (key: 'runs' | 'commands' | 'events' | 'failures') => rows.reduce((sum, r) => sum + r[key], 0);
-  console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
-  for (const r of rows) {
+  if (rows.length > 0) console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
+  if (gatewayRows.length > 0) {
+    console.log('');
+    printTable(
+      ['gateway model', 'runs', 'packets', 'replies', 'events', 'hang-ups', 'cut off', 'failures'],
+      gatewayRows.map((r) => [r.cell, String(r.runs), String(r.packets), String(r.replies), String(r.events), String(r.disconnects), String(r.cutOffs), String(r.failures)]),
+    );
+  }
+  for (const r of [...rows, ...gatewayRows]) {
     if (r.report !== undefined) console.log(`\n== ${r.cell} ==\n${r.report}`);
   }
-  if (total('failures') > 0) process.exitCode = 1;
+  if (total('failures') + gatewayRows.reduce((sum, r) => sum + r.failures, 0) > 0) process.exitCode = 1;
 }
 
 await main();

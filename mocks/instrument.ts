@@ -14,6 +14,8 @@ import { parseWorkflow, type Workflow } from '../protocol/workflow-text.js';
 import { formatLaserLevel, LASER_LEVEL_ERROR_TEXT, parseLaserLevel } from '../protocol/laser-level.js';
 import { isAxis, simAxisLimits, StageModel, type Axis, type SimAxisSnapshot, type MotionStopped } from './stage.js';
 import type { TimerSet } from './timers.js';
+import { CameraStorageModel, DEFAULT_SIM_DRIVES, type SimVocabularySnapshot } from './camera-storage.js';
+import { tileRunFor } from './tile-workflow.js';
 import { WorkflowRun, type SimWorkflowProgress } from './workflow-run.js';
 
 /** What handling one command produced. */
@@ -46,7 +48,7 @@ export interface InstrumentOptions {
 }
 
 /** A copy of the instrument's state for tests and tools. */
-export interface SimulatorSnapshot {
+export interface SimulatorSnapshot extends SimVocabularySnapshot {
   stage: SimAxisSnapshot[];
   lasers: { index: number; level: number; previewOn: boolean }[];
   leds: { index: number; level: number; on: boolean }[];
@@ -95,15 +97,23 @@ export class Instrument {
   private readonly exposureRange: [number, number];
   private liveView = false;
   private illumination = { left: true, right: true };
-  private workflow: WorkflowRun | null = null;
+  private workflow: Pick<WorkflowRun, 'snapshot' | 'start' | 'stop' | 'dispose'> | null = null;
+  private readonly vocabulary: CameraStorageModel;
   private workflowsRun = 0;
 
   constructor(
     private readonly options: InstrumentOptions,
     private readonly timers: TimerSet,
-    private readonly broadcast: (init: PacketInit) => void,
-    private readonly onLiveView: (on: boolean) => void,
+    private readonly broadcast: (init: PacketInit, except?: number) => void,
+    /** Live view switched on or off, or a snapshot frame is due on the live port. */
+    private readonly onLiveView: (on: boolean | 'snapshot') => void,
   ) {
+    this.vocabulary = new CameraStorageModel({
+      sensorWidth: options.imageWidth,
+      sensorHeight: options.imageHeight,
+      drives: DEFAULT_SIM_DRIVES,
+      broadcast: (init, except) => this.broadcast(init, except),
+    });
     const doc = parseTextFormat(options.settingsText);
     this.settingsText = options.settingsText;
     const axes = simAxisLimits(readStageSettings(doc));
@@ -139,14 +149,15 @@ export class Instrument {
       leds: this.leds.map((l, i) => ({ index: i, ...l })),
       filterPosition: this.filterPosition,
       exposureUs: this.exposureUs,
-      imageWidth: this.options.imageWidth,
-      imageHeight: this.options.imageHeight,
+      imageWidth: this.vocabulary.width,
+      imageHeight: this.vocabulary.height,
       pixelSizeMm: this.options.pixelSizeMm,
       systemState: this.busy ? 1 : 0,
       liveView: this.liveView,
       illumination: { ...this.illumination },
       workflow: this.workflow?.snapshot() ?? null,
       workflowsRun: this.workflowsRun,
+      ...this.vocabulary.snapshot(),
     };
   }
 
@@ -157,8 +168,12 @@ export class Instrument {
     this.stage.dispose();
   }
 
-  /** Carry out one command. Unknown codes and event-only codes fail. */
-  execute(p: Packet): Outcome {
+  /** Carry out one command of connection `from`. Unknown codes and event-only codes fail. */
+  execute(p: Packet, from = 0): Outcome {
+    return this.vocabulary.after(p, from, this.vocabulary.before(p) ?? this.executeCore(p));
+  }
+
+  private executeCore(p: Packet): Outcome {
     switch (p.code) {
       case Command.COMMON_SCOPE_SETTINGS_LOAD:
         // Answered by a 0x1007 packet (replyCode in spec/commands.json) carrying the text.
@@ -202,7 +217,10 @@ export class Instrument {
         return run === null ? ok() : ok(undefined, () => run.stop());
       }
       case Command.CAMERA_SNAPSHOT:
-        return this.busy ? failed() : ok();
+        // The image goes out on the live port one exposure after the reply (at least a
+        // timer tick: a viewer that just connected is registered by then).
+        if (this.busy) return failed();
+        return ok(undefined, () => this.timers.timeout(() => this.onLiveView('snapshot'), Math.max(1, this.exposureUs / 1000 / this.options.timeScale)));
       case Command.CAMERA_LIVE_VIEW_START:
       case Command.CAMERA_LIVE_VIEW_STOP: {
         const on = p.code === Command.CAMERA_LIVE_VIEW_START;
@@ -326,8 +344,19 @@ export class Instrument {
     const instrumentMs = this.options.workflowDurationMs ?? (workflow.numberOfPlanes * 1000) / frameRate;
     // Lasers the workflow switches on run at its power; their levels are pushed at the end.
     const used = workflow.lasers.filter((l) => l.on && this.lasers[l.index - 1] !== undefined && l.power >= 0 && l.power <= 100);
+    const finished = (): void => {
+      this.workflow = null;
+      this.workflowsRun++;
+    };
+    const fovMm = { x: this.options.pixelSizeMm * this.vocabulary.height, y: this.options.pixelSizeMm * this.vocabulary.width };
+    let tiles: ReturnType<typeof tileRunFor>;
+    try {
+      tiles = tileRunFor(workflow, fovMm, { instrumentMs, timeScale: this.options.timeScale, lasers: used.map((l) => l.index), timers: this.timers, broadcast: this.broadcast, laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0), finished });
+    } catch {
+      return failed(); // no grid can be derived from this Tile workflow
+    }
     for (const l of used) (this.lasers[l.index - 1] as { level: number }).level = Math.round(l.power * 100) / 100;
-    const run = new WorkflowRun({
+    const run = tiles ?? new WorkflowRun({
       planes: workflow.numberOfPlanes,
       durationMs: instrumentMs / this.options.timeScale,
       timeScale: this.options.timeScale,
@@ -337,10 +366,7 @@ export class Instrument {
       ...(this.options.staleIdlePush !== undefined ? { staleIdlePush: this.options.staleIdlePush } : {}),
       ...(this.options.stackComplete !== undefined ? { stackComplete: this.options.stackComplete } : {}),
       laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
-      finished: () => {
-        this.workflow = null;
-        this.workflowsRun++;
-      },
+      finished,
     });
     this.workflow = run;
     return ok(undefined, () => run.start());

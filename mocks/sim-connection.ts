@@ -4,7 +4,8 @@ import { Deframer } from '../protocol/deframer.js';
 import type { FrameError } from '../protocol/errors.js';
 import type { Packet } from '../protocol/packet.js';
 import { fragment, SeededRandom } from '../transports/random.js';
-import type { Transport } from '../transports/transport.js';
+import { WRITE_ACCEPTED, type Transport } from '../transports/transport.js';
+import { RingQueue } from './ring-queue.js';
 import type { FaultSpec } from './fault-spec.js';
 import type { TimerSet } from './timers.js';
 
@@ -13,8 +14,8 @@ export interface ConnectionHost {
   readonly timers: TimerSet;
   /** A packet was deframed (called synchronously, in stream order, before it is queued). */
   received(connection: SimConnection, packet: Packet): void;
-  /** Handle one command; the next one waits until this settles. */
-  process(connection: SimConnection, packet: Packet): Promise<void>;
+  /** Handle one command; the next one waits until the returned promise settles (undefined: handled already). */
+  process(connection: SimConnection, packet: Packet): Promise<void> | undefined;
   frameError(connection: SimConnection, error: FrameError): void;
   resync(connection: SimConnection, skippedBytes: number): void;
   closed(connection: SimConnection, error: Error | undefined): void;
@@ -63,11 +64,14 @@ export class SimConnection {
   private hangingUp = false;
   /** Bytes handed to the transport and not yet accepted by it. */
   private pendingBytes = 0;
-  private readonly writeSizes: number[] = [];
+  private readonly writeSizes = new RingQueue<number>();
   private readonly deframer: Deframer;
-  private inbox: Packet[] = [];
+  private inbox = new RingQueue<Packet>();
   private draining = false;
   private outQueue: Uint8Array[] = [];
+  /** Packets sent during the current synchronous stretch of drain(), or null outside one. */
+  private batch: Uint8Array[] | null = null;
+  private batchBytes = 0;
   private pumping = false;
   private pausedByInbox = false;
   private pausedBySlow = false;
@@ -144,6 +148,11 @@ export class SimConnection {
   send(bytes: Uint8Array): void {
     if (this.isClosed || this.hangingUp) return;
     if (this.faults.fragment === undefined && this.faults.garbage === undefined && this.outQueue.length === 0 && !this.pumping) {
+      if (this.batch !== null) {
+        this.batch.push(bytes);
+        this.batchBytes += bytes.length;
+        return;
+      }
       this.write(bytes);
       return;
     }
@@ -157,14 +166,19 @@ export class SimConnection {
    */
   hangUp(): void {
     if (this.isClosed || this.hangingUp) return;
+    // Replies already made for earlier commands of this chunk go out before the close.
+    this.flushBatch();
     this.hangingUp = true;
-    this.inbox = [];
+    this.inbox.clear();
     if (!this.pumping) void this.transport.close();
   }
 
   /** Drop the connection at once (oversize claim, slow consumer, shutdown). */
   destroy(reason?: Error): void {
     if (this.isClosed) return;
+    // As the TCP transport hands corked bytes over before a destroy: what was already
+    // answered reaches the peer, then the drop.
+    this.flushBatch();
     this.transport.destroy(reason);
     // The transport reports the close through onClose; make sure it happened even if not.
     this.onClose(reason);
@@ -192,19 +206,53 @@ export class SimConnection {
   /** The per-connection serial queue: one command at a time, in arrival order. */
   private async drain(): Promise<void> {
     this.draining = true;
+    // What the commands handled in one synchronous stretch send (replies, and the events
+    // they cause, in order) leaves as ONE write: the echo floor writes once per chunk read,
+    // and a write per reply made the simulator pay two system calls per chunk or more.
+    this.batch = [];
     try {
       while (!this.isClosed && !this.hangingUp && this.inbox.length > 0) {
         const packet = this.inbox.shift() as Packet;
         this.processedPackets++;
-        await this.host.process(this, packet);
+        // Await only a command that has to wait: a synchronous one returns undefined, and the
+        // loop goes on to the next packet of the same chunk without a promise turn.
+        const pending = this.host.process(this, packet);
+        if (pending !== undefined) {
+          // Nothing may sit in the batch while the loop yields: others write meanwhile.
+          this.flushBatch();
+          this.batch = null;
+          await pending;
+          this.batch = [];
+        }
         if (this.pausedByInbox && this.inbox.length <= INBOX_LOW) {
           this.pausedByInbox = false;
           if (!this.pausedBySlow) this.transport.resume();
         }
       }
     } finally {
+      this.flushBatch();
+      this.batch = null;
       this.draining = false;
     }
+  }
+
+  /** Write what the current stretch batched, as one write. */
+  private flushBatch(): void {
+    const batch = this.batch;
+    if (batch === null || batch.length === 0) return;
+    let bytes: Uint8Array;
+    if (batch.length === 1) bytes = batch[0] as Uint8Array;
+    else {
+      bytes = new Uint8Array(this.batchBytes);
+      let at = 0;
+      for (const part of batch) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+    }
+    this.batch = [];
+    this.batchBytes = 0;
+    if (!this.isClosed) this.write(bytes);
   }
 
   private pauseFor(ms: number): void {
@@ -227,8 +275,16 @@ export class SimConnection {
       this.destroy(new Error(`connection ${this.id}: client is not reading (${this.pendingBytes} bytes pending); dropped`));
       return;
     }
+    const accepted = this.transport.write(bytes);
+    // The TCP transport returns its shared WRITE_ACCEPTED when the socket took the bytes at
+    // once (the common case): release them now, without a promise reaction per packet.
+    // Otherwise the size waits in writeSizes until the transport accepts (in write order).
+    if (accepted === WRITE_ACCEPTED) {
+      this.pendingBytes -= n;
+      return;
+    }
     this.writeSizes.push(n);
-    this.transport.write(bytes).then(this.written, this.writeFailed);
+    accepted.then(this.written, this.writeFailed);
   }
 
   /**
@@ -289,7 +345,7 @@ export class SimConnection {
     this.isClosed = true;
     this.host.timers.clear(this.floodTimer);
     this.floodTimer = undefined;
-    this.inbox = [];
+    this.inbox.clear();
     this.outQueue = [];
     this.host.closed(this, error);
   }

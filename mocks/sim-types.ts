@@ -39,7 +39,10 @@ export interface SimulatorOptions {
   settingsText?: string;
   /** Largest trailing payload a client may send (default 1 MiB); a larger claim closes the connection. Range: `integer 1 … 4294967295 bytes`. */
   maxPayloadBytes?: number;
-  /** Records kept (oldest dropped first, counted in `droppedRecords`). Default 100,000. Range: `integer 1 … 100000000`. */
+  /**
+   * Records kept (oldest dropped first, counted in `droppedRecords`); 0 records nothing and
+   * computes nothing per packet for records. Default 100,000. Range: `integer 0 … 100000000`.
+   */
   maxRecords?: number;
   /** Bytes a client may leave unread before it is dropped (default 8 MiB), as the firmware does. Range: `integer 1 … 4294967295 bytes`. */
   maxOutgoingBytes?: number;

@@ -1,8 +1,7 @@
 import { reportListenerError, type ErrorReporter } from '../transports/safe-emitter.js';
-import { createHash } from 'node:crypto';
 import { validateSimulatorOptions } from './simulator-options-schema.js';
 import { EventEmitter } from 'eventemitter3';
-import { dataText, encodePacket } from '../protocol/codec.js';
+import { encodePacket } from '../protocol/codec.js';
 import { BARE_TEXT_REPLY_CODES, commandProfile, replyCodeOf } from '../protocol/command-profile.js';
 import { Command, commandName, commandSpec } from '../protocol/commands.js';
 import { STATUS_OK } from '../protocol/constants.js';
@@ -16,6 +15,7 @@ import { toFaultSpec, type FaultSpec } from './fault-spec.js';
 import { LiveImageServer } from './live-image.js';
 import { Instrument, type SimulatorSnapshot, type Outcome } from './instrument.js';
 import { SimConnection, type ConnectionHost } from './sim-connection.js';
+import { SimRecorder } from './sim-records.js';
 import { isAxis } from './stage.js';
 import { TimerSet } from './timers.js';
 import type { SimAddress, SimRecord, SimReply, SimulatorEvents, SimulatorOptions } from './sim-types.js';
@@ -48,14 +48,10 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
   readonly settingsFraming: 'counted' | 'bare';
   readonly seed: number;
   readonly timeScale: number;
-  /** Records dropped because `maxRecords` was reached. */
-  droppedRecords = 0;
   private readonly timers = new TimerSet();
   private readonly instrument: Instrument;
   private readonly open = new Map<number, SimConnection>();
-  private readonly allRecords: SimRecord[] = [];
-  private readonly perConnection = new Map<number, SimRecord[]>();
-  private sequence = 0;
+  private readonly recorder: SimRecorder;
   private nextConnectionId = 1;
   private listener: TcpListener | null = null;
   private liveServer: LiveImageServer | null = null;
@@ -70,6 +66,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     this.echoSequence = options.echoSequence ?? false;
     this.settingsFraming = options.settingsFraming ?? 'counted';
     this.seed = options.seed ?? 1;
+    this.recorder = new SimRecorder(options.maxRecords ?? 100_000, (id) => this.open.has(id));
     this.timeScale = options.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${this.timeScale}`);
     // Parse fault text now so a bad spec fails at construction, not at the first connection.
@@ -86,12 +83,12 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
         ...(options.stackComplete !== undefined ? { stackComplete: options.stackComplete } : {}),
       },
       this.timers,
-      (init) => this.broadcast(init),
-      (on) => this.safeEmit('liveView', on),
+      (init, except) => this.broadcast(init, except),
+      (on) => (on === 'snapshot' ? this.liveServer?.broadcastFrame() : this.safeEmit('liveView', on)),
     );
     this.host = {
       timers: this.timers,
-      received: (c, p) => this.record(c, p),
+      received: (c, p) => this.recorder.record(c.id, c.receivedPackets, p),
       process: (c, p) => this.process(c, p),
       frameError: (c, error) => {
         this.safeEmit('frameError', { connectionId: c.id, error });
@@ -169,7 +166,7 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
       (code, n) => this.encodeFloodEvent(code, n),
     );
     this.open.set(id, connection);
-    this.perConnection.set(id, []);
+    this.recorder.open(id);
     this.safeEmit('connection', { connectionId: id, description: transport.description });
     connection.start();
     return id;
@@ -197,14 +194,19 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     return [...this.open.keys()];
   }
 
-  /** Every packet received, in arrival order (bounded by maxRecords). */
+  /** Every packet received, in arrival order (bounded by maxRecords; a new array on each call). */
   get records(): readonly SimRecord[] {
-    return this.allRecords;
+    return this.recorder.records();
+  }
+
+  /** Records dropped because `maxRecords` was reached. */
+  get droppedRecords(): number {
+    return this.recorder.dropped;
   }
 
   /** The packets one connection sent, in order (kept after it closes). */
   recordsFor(connectionId: number): readonly SimRecord[] {
-    return this.perConnection.get(connectionId) ?? [];
+    return this.recorder.recordsFor(connectionId);
   }
 
   /** Position of a stage axis (1 X, 2 Y, 3 Z, 4 R) now, interpolated during a move. */
@@ -241,11 +243,11 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     if (listener !== null) await listener.close();
   }
 
-  /** Send an unsolicited event to every connected client (events carry 0 in the sequence fields). */
-  broadcast(init: PacketInit): void {
+  /** Send an unsolicited event to every connected client but `except` (events carry 0 in the sequence fields). */
+  broadcast(init: PacketInit, except?: number): void {
     if (this.closing || this.open.size === 0) return;
     const bytes = encodePacket(init);
-    for (const c of this.open.values()) c.send(bytes);
+    for (const c of this.open.values()) if (c.id !== except) c.send(bytes);
   }
 
   private encodeFloodEvent(code: number, n: number): Uint8Array {
@@ -256,52 +258,35 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     return encodePacket({ code, status: STATUS_OK, int32Data0: n });
   }
 
-  private record(c: SimConnection, p: Packet): void {
-    const r: SimRecord = {
-      connectionId: c.id,
-      index: c.receivedPackets,
-      sequence: this.sequence++,
-      code: p.code,
-      name: commandName(p.code),
-      status: p.status,
-      hardwareId: p.hardwareId,
-      subsystemId: p.subsystemId,
-      clientId: p.clientId,
-      int32Data0: p.int32Data0,
-      int32Data1: p.int32Data1,
-      int32Data2: p.int32Data2,
-      cmdDataBits0: p.cmdDataBits0,
-      value: p.value,
-      addDataBytes: p.addDataBytes,
-      data: dataText(p),
-      payloadHash: p.payload === undefined ? null : createHash('sha256').update(p.payload).digest('hex'),
-    };
-    const max = this.options.maxRecords ?? 100_000;
-    this.allRecords.push(r);
-    const own = this.perConnection.get(c.id);
-    own?.push(r);
-    if (this.allRecords.length > max) {
-      const old = this.allRecords.shift() as SimRecord;
-      this.droppedRecords++;
-      const list = this.perConnection.get(old.connectionId);
-      if (list !== undefined && list[0] === old) list.shift();
-      // Forget closed connections whose records are all gone, so their lists do not pile up.
-      if (list !== undefined && list.length === 0 && !this.open.has(old.connectionId)) this.perConnection.delete(old.connectionId);
+  /**
+   * Handle one command of one connection; the connection's next command waits for this.
+   * Returns undefined when the command was handled synchronously (no reply delay, nothing
+   * to wait for: the common case), so the connection's serial queue schedules no promise
+   * per packet; a promise only when the command must wait.
+   */
+  private process(c: SimConnection, p: Packet): Promise<void> | undefined {
+    if (this.closing) return undefined;
+    const busyBefore = this.instrument.busy;
+    const outcome: Outcome = this.instrument.execute(p, c.id);
+    const wantsReply = answers(p, busyBefore) && outcome.silent !== true;
+    const reply = wantsReply ? this.buildReply(p, outcome) : undefined;
+    const delay = wantsReply ? c.nextReplyDelay() : 0;
+    if (outcome.waitFor === undefined && delay === 0) {
+      this.finish(c, p, outcome, reply);
+      return undefined;
     }
+    return this.finishLater(c, p, outcome, reply, delay);
   }
 
-  /** Handle one command of one connection; the connection's next command waits for this. */
-  private async process(c: SimConnection, p: Packet): Promise<void> {
-    if (this.closing) return;
-    const busyBefore = this.instrument.busy;
-    const outcome: Outcome = this.instrument.execute(p);
-    const wantsReply = answers(p, busyBefore) && outcome.silent !== true;
-    let reply: SimReply | undefined;
-    if (wantsReply) reply = this.buildReply(p, outcome);
+  private async finishLater(c: SimConnection, p: Packet, outcome: Outcome, reply: SimReply | undefined, delay: number): Promise<void> {
     if (outcome.waitFor !== undefined) await outcome.waitFor;
-    const delay = wantsReply ? c.nextReplyDelay() : 0;
     if (delay > 0) await this.timers.sleep(delay);
     if (this.closing) return;
+    this.finish(c, p, outcome, reply);
+  }
+
+  /** Send the reply (faults applied), run what the command started, report the command. */
+  private finish(c: SimConnection, p: Packet, outcome: Outcome, reply: SimReply | undefined): void {
     if (c.isFinished) {
       // Nobody to answer, but what the command started (a workflow, events) still happens.
       outcome.after?.();
@@ -317,7 +302,10 @@ export class SimulatedMicroscope extends EventEmitter<SimulatorEvents> {
     }
     if (disconnectNow) c.hangUp();
     outcome.after?.();
-    this.safeEmit('command', { connectionId: c.id, index: c.processedPackets - 1, name: commandName(p.code), packet: p, reply, dropped });
+    // The report object is built only when someone listens (`flamingo sim` without logging does not).
+    if (this.listenerCount('command') > 0) {
+      this.safeEmit('command', { connectionId: c.id, index: c.processedPackets - 1, name: commandName(p.code), packet: p, reply, dropped });
+    }
   }
 
   /** A reply's bytes; a bare-framed settings answer is its header (addDataBytes 0) then the text. */

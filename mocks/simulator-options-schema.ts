@@ -18,7 +18,8 @@ export const SIMULATOR_OPTIONS_SCHEMA = {
   workflowDurationMs: TIMER_RULE,
   settingsText: { kind: 'string' },
   maxPayloadBytes: SIZE_RULE,
-  maxRecords: { kind: 'integer', min: 1, max: 100_000_000 },
+  // 0: record nothing (flamingo sim; spec/protocol.md §Records, log and cost per packet).
+  maxRecords: { kind: 'integer', min: 0, max: 100_000_000 },
   maxOutgoingBytes: SIZE_RULE,
   imageWidth: { kind: 'integer', min: 1, max: 65535 },
   imageHeight: { kind: 'integer', min: 1, max: 65535 },

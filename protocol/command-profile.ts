@@ -205,6 +205,14 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
   ],
   [0x300a, { reply: 'on-flag', duringRun: 'unknown', evidence: [e('SRC', 'reply int32Data0 = exposure in µs, §1c')] }],
   [
+    0x300f,
+    {
+      reply: 'on-flag',
+      duringRun: 'unknown',
+      evidence: [e('SRC', 'ROI left set reads int32Data0 = (sensor − width)/2 + 1, §1c, §6'), e('CODE', 'waits for 0x300F; live view stopped around it, §6')],
+    },
+  ],
+  [
     0x3011,
     {
       reply: 'on-flag',

@@ -115,6 +115,11 @@ const ROWS: Row[] = [
   req('CAMERA_LIVE_VIEW_START', 0x3007),
   req('CAMERA_LIVE_VIEW_STOP', 0x3008),
   req('CAMERA_EXPOSURE_GET', 0x300a, { replyFields: { status: OK, int32Data0: 'exposure in microseconds' } }),
+  req('CAMERA_ROI_LEFT_SET', 0x300f, {
+    requestFields: { int32Data0: '1-based left edge of the crop: (sensor width - width) / 2 + 1' },
+    inferred: true,
+    notes: 'the top edge goes with 0x3011 (the code also named CAMERA_STACK_COMPLETE); live view must be stopped around it',
+  }),
   evt(
     'CAMERA_STACK_COMPLETE',
     0x3011,
@@ -278,6 +283,7 @@ export const Command = {
   CAMERA_LIVE_VIEW_START: 0x3007,
   CAMERA_LIVE_VIEW_STOP: 0x3008,
   CAMERA_EXPOSURE_GET: 0x300a,
+  CAMERA_ROI_LEFT_SET: 0x300f,
   CAMERA_STACK_COMPLETE: 0x3011,
   CAMERA_IMAGE_SIZE_GET: 0x3027,
   CAMERA_CHECK_STACK: 0x302b,

@@ -1,12 +1,14 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
-import { dataText } from '../../protocol/codec.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
-import { SimulatedMicroscope, type CommandInfo } from '../../mocks/simulated-microscope.js';
+import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import { stopQuietlyOnBrokenPipe } from './exit.js';
 import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
 import { portOption, ruleOption } from './options.js';
 import { addReplayOptions, runReplaySim } from './sim-replay.js';
+import { attachSimLog, BatchedLog } from './sim-log.js';
+
+export { formatCommandLine } from './sim-line.js';
 
 interface SimOptions {
   port: number;
@@ -21,6 +23,7 @@ interface SimOptions {
   quiet?: boolean;
   replay?: string;
   strict?: boolean;
+  verbose?: boolean;
 }
 
 // Number options take the simulator's own rules (mocks/simulator-options-schema.ts).
@@ -36,26 +39,6 @@ function faults(text: string): FaultSpec {
   }
 }
 
-/** One log line: connection, command, the fields that are set, and what the reply said. */
-export function formatCommandLine(info: CommandInfo): string {
-  const p = info.packet;
-  const parts = [`#${info.connectionId}`, info.name];
-  if (p.int32Data0 !== 0) parts.push(`i0=${p.int32Data0}`);
-  if (p.int32Data1 !== 0) parts.push(`i1=${p.int32Data1}`);
-  if (p.int32Data2 !== 0) parts.push(`i2=${p.int32Data2}`);
-  if (p.value !== 0) parts.push(`value=${p.value}`);
-  const text = dataText(p);
-  if (text !== '') parts.push(`data=${JSON.stringify(text)}`);
-  if (p.addDataBytes > 0) parts.push(`payload=${p.addDataBytes}B`);
-  const seq = p.clientId || p.hardwareId || p.subsystemId;
-  if (seq !== 0) parts.push(`seq=${seq}`);
-  let outcome: string;
-  if (info.reply === undefined) outcome = 'no reply';
-  else if (info.dropped) outcome = `status ${info.reply.status} (dropped by fault)`;
-  else outcome = `status ${info.reply.status}`;
-  return `${parts.join(' ')} -> ${outcome}`;
-}
-
 async function runSim(options: SimOptions): Promise<void> {
   if (options.replay !== undefined) return runReplaySim({ ...options, replay: options.replay });
   const sim = new SimulatedMicroscope({
@@ -66,6 +49,8 @@ async function runSim(options: SimOptions): Promise<void> {
     timeScale: options.timeScale,
     ...(options.faults !== undefined && { faults: options.faults }),
     ...(options.workflowMs !== undefined && { workflowDurationMs: options.workflowMs }),
+    // Nobody can read the records of a CLI simulator: keep none, compute nothing for them.
+    maxRecords: 0,
   });
   const out = (line: string) => process.stdout.write(`${line}\n`);
   stopQuietlyOnBrokenPipe(() => sim.close());
@@ -73,19 +58,19 @@ async function runSim(options: SimOptions): Promise<void> {
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${address.host}:${address.port}`);
   out(`live images on ${address.host}:${address.livePort}`);
-  if (options.quiet !== true) {
-    sim.on('connection', ({ connectionId, description }) => out(`#${connectionId} connected from ${description}`));
-    sim.on('disconnect', ({ connectionId, error }) => out(`#${connectionId} disconnected${error ? `: ${error.message}` : ''}`));
-    sim.on('command', (info) => out(formatCommandLine(info)));
-    sim.on('frameError', ({ connectionId, error }) => out(`#${connectionId} frame error: ${error.message}; connection closed`));
-    sim.on('resync', ({ connectionId, skippedBytes }) => out(`#${connectionId} skipped ${skippedBytes} bytes of garbage`));
-  }
+  const log = new BatchedLog((text) => process.stdout.write(text));
+  const stopLog = attachSimLog(sim, options.quiet === true ? 'quiet' : options.verbose === true ? 'verbose' : 'summary', log);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      stopLog();
       out(`${signal}: closing`);
-      void sim.close().then(resolve);
+      void sim.close().then(() => {
+        // Disconnect lines of the close itself.
+        log.flush();
+        resolve();
+      });
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
@@ -108,7 +93,8 @@ export function registerSim(program: CliProgram): void {
     .option('--seed <n>', 'seed of every random fault choice', seed, 1)
     .option('--time-scale <x>', 'run motion and workflows x times faster', timeScale, 1)
     .option('--workflow-ms <ms>', 'instrument time of every workflow (default: planes / frame rate)', workflowMs)
-    .option('--quiet', 'print only the listening line')
+    .option('--quiet', 'print only the listening lines')
+    .option('--verbose', 'one log line per command (default: one summary line per second that saw commands)')
     .action(async (options: SimOptions) => {
       try {
         await runSim(options);

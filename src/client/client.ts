@@ -22,7 +22,11 @@ import type { EventSelector, WaitOptions } from './event-waiters.js';
 import { checkFields, resolveCode } from './fields.js';
 import { checkRequest, newRequest, rejectAll } from './requests.js';
 import type { CommandRef } from './fields.js';
+import { CameraHelper } from './helpers/camera.js';
+import { IlluminationHelper, LedHelper } from './helpers/illumination.js';
 import { LaserHelper } from './helpers/lasers.js';
+import { StorageHelper } from './helpers/storage.js';
+import { attachSemanticEvents } from '../state/semantic-events.js';
 import { readSettings, saveSettings } from './helpers/settings.js';
 import type { SaveSettingsOptions } from './helpers/settings.js';
 import { RunGate } from './helpers/run-gate.js';
@@ -64,8 +68,16 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   readonly lasers: LaserHelper;
   /** System state. */
   readonly system: SystemHelper;
-  /** Workflow (acquisition) start and progress. */
+  /** Workflow (acquisition) start, progress and stop. */
   readonly workflow: WorkflowHelper;
+  /** Camera: image size, pixel size, exposure, crop, live view, snapshot. */
+  readonly camera: CameraHelper;
+  /** The transmitted-light LED. */
+  readonly led: LedHelper;
+  /** Illumination paths and the preparation for live view. */
+  readonly illumination: IlluminationHelper;
+  /** Storage drives. */
+  readonly storage: StorageHelper;
   /** Whether a workflow this client started runs (see {@link RequestOptions.duringRun}). */
   readonly runGate = new RunGate();
   /**
@@ -138,6 +150,12 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     this.lasers = new LaserHelper(this);
     this.system = new SystemHelper(this);
     this.workflow = new WorkflowHelper(this);
+    this.camera = new CameraHelper(this);
+    this.led = new LedHelper(this);
+    this.illumination = new IlluminationHelper(this);
+    this.storage = new StorageHelper(this);
+    // Named events (spec/vocabulary.md "Events") derived from the mirror's changes.
+    attachSemanticEvents(this.state, (name, value) => this.emit(name, value as never));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Packet } from '../../protocol/packet.js';
 import { EVENT_STREAM_OPTIONS_SCHEMA } from './options-schema.js';
 import { validateOptions } from '../options-schema.js';
 import type { DispatcherEvents } from '../dispatch/dispatcher.js';
+import type { SemanticEvents } from '../state/semantic-events.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
 import { EventStream } from './event-stream.js';
 import { EventWaiters, selectEvents } from './event-waiters.js';
@@ -10,7 +11,7 @@ import { checkTimeout } from './fields.js';
 import type { EventStreamOptions } from './options.js';
 
 /** Every event a client emits. */
-export type ClientEvents = DispatcherEvents & {
+export type ClientEvents = DispatcherEvents & SemanticEvents & {
   /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
   close: [error: Error | undefined];
   /** The link was lost; requests whose bytes had started out were rejected with maybeExecuted: true (spec/correlation.md). */

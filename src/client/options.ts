@@ -75,6 +75,12 @@ export interface RequestOptions {
    */
   onUploadProgress?: UploadProgressListener;
   /**
+   * Told once, synchronously, when the request has been handed to the transport whole (the
+   * instrument may execute it from then on); never when it fails before that. The gateway
+   * uses it to keep each app's packets in that app's order (spec/protocol.md, gateway).
+   */
+  onWritten?: () => void;
+  /**
    * A command the instrument does not answer while a workflow runs (spec/commands.json
    * `duringRun: "no-reply"`), requested while `workflow.start` runs: `fail` at once with
    * WorkflowRunningError (default), or `wait` until the run ends, then send it.

@@ -50,6 +50,7 @@ export function newRequest(code: number, name: string, fields: RequestFields | u
     signal: options.signal,
     insideExclusive: context.insideExclusive,
     onUploadProgress: options.onUploadProgress,
+    onWritten: options.onWritten,
   });
 }
 

@@ -39,6 +39,8 @@ export interface PendingInit {
   insideExclusive: boolean;
   /** Told as each chunk of `payload` is accepted by the transport. */
   onUploadProgress?: UploadProgressListener | undefined;
+  /** Told once when the request has been handed to the transport whole. */
+  onWritten?: (() => void) | undefined;
 }
 
 /**
@@ -59,6 +61,7 @@ export class PendingRequest implements Expiring {
   readonly signal: AbortSignal | undefined;
   readonly insideExclusive: boolean;
   readonly onUploadProgress: UploadProgressListener | undefined;
+  private onWritten: (() => void) | undefined;
   /**
    * The request as the state mirror sees it (its fields and code): one object, handed to
    * `noteRequestSent` when written and to `apply` with the reply, which pairs them by identity.
@@ -110,6 +113,7 @@ export class PendingRequest implements Expiring {
     this.signal = init.signal;
     this.insideExclusive = init.insideExclusive;
     this.onUploadProgress = init.onUploadProgress;
+    this.onWritten = init.onWritten;
     this.init = { ...init.fields, code: init.code };
     this.promise = new Promise<Packet>((resolve, reject) => {
       this.resolveFn = resolve;
@@ -156,6 +160,11 @@ export class PendingRequest implements Expiring {
     if (this.queueTimer !== null) {
       queueDeadlines.delete(this.queueTimer);
       this.queueTimer = null;
+    }
+    const onWritten = this.onWritten;
+    if (onWritten !== undefined) {
+      this.onWritten = undefined;
+      onWritten();
     }
     if (this.settled || this.deadline !== Infinity) return;
     this.writtenAt = performance.now();

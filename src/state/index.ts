@@ -2,6 +2,8 @@ export { InstrumentState, type ExclusiveRunner, type InstrumentStateOptions } fr
 export { refreshPlan, REFRESH_GROUPS, type RefreshGroup, type RefreshReport, type RefreshRequest, type RefreshRequestFn } from './refresh.js';
 export { AXIS_NAMES, AXIS_NUMBERS, EMPTY_SNAPSHOT } from './snapshot.js';
 export { isPacketCause } from './types.js';
+export { attachSemanticEvents } from './semantic-events.js';
+export type * from './semantic-events.js';
 export type {
   AxisName,
   AxisNumber,

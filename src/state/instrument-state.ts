@@ -5,9 +5,9 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import { FlamingoError } from '../../protocol/errors.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { MoveTracker } from './moves.js';
-import { REDUCERS, allLasersDisabled, type ReduceContext } from './reducers/index.js';
+import { REDUCERS, allLasersDisabled, previewOnly, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
-import { EMPTY_SNAPSHOT, asLaser, patch, patchLaser, withPart, type SnapshotDraft } from './snapshot.js';
+import { EMPTY_SNAPSHOT, patch, withPart, type SnapshotDraft } from './snapshot.js';
 import type {
   ConnectionState,
   CorrelationMode,
@@ -91,12 +91,10 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
     const prev = this.current;
     let draft: InstrumentSnapshot;
     if (request.code === Command.LASER_ALL_DISABLE) draft = allLasersDisabled(prev);
-    else if (request.code === Command.LASER_PREVIEW_ENABLE) {
-      // Never acknowledged either (spec/commands.json reply "never"): applied when written.
-      const laser = asLaser(request.int32Data0 ?? 0);
-      if (laser === undefined) return false;
-      draft = patchLaser(prev, laser, { enabled: true });
-    } else return false;
+    // Never acknowledged either (spec/commands.json reply "never"): applied when written; the
+    // instrument switches the other lines off and this one on.
+    else if (request.code === Command.LASER_PREVIEW_ENABLE) draft = previewOnly(prev, request.int32Data0);
+    else return false;
     return draft !== prev && this.publish(prev, draft, Object.freeze({ kind: 'sent', request }));
   }
 

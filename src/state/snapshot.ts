@@ -89,6 +89,7 @@ function copySnapshot(s: InstrumentSnapshot): SnapshotDraft {
     lasers: s.lasers,
     led: s.led,
     camera: s.camera,
+    illumination: s.illumination,
     filterPosition: s.filterPosition,
     system: s.system,
     workflow: s.workflow,
@@ -137,7 +138,8 @@ export const EMPTY_SNAPSHOT: InstrumentSnapshot = Object.freeze({
   stage: Object.freeze({ x: UNKNOWN_AXIS, y: UNKNOWN_AXIS, z: UNKNOWN_AXIS, r: UNKNOWN_AXIS }),
   lasers: Object.freeze({ 1: UNKNOWN_LASER, 2: UNKNOWN_LASER, 3: UNKNOWN_LASER, 4: UNKNOWN_LASER }),
   led: Object.freeze({ index: undefined, level: undefined, enabled: undefined }),
-  camera: Object.freeze({ exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined }),
+  camera: Object.freeze({ exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined, live: undefined }),
+  illumination: Object.freeze({ left: undefined, right: undefined }),
   filterPosition: undefined,
   system: undefined,
   workflow: Object.freeze({

@@ -67,6 +67,14 @@ export interface CameraSnapshot {
   readonly height: number | undefined;
   /** Field of view of one pixel, mm. */
   readonly pixelSizeMm: number | undefined;
+  /** Live view runs: an accepted CAMERA_LIVE_VIEW_START / _STOP (or such a frame pushed for another client). */
+  readonly live: boolean | undefined;
+}
+
+/** The two light-sheet illumination paths: on after ILLUMINATION_*_ENABLE, off after _DISABLE. */
+export interface IlluminationSnapshot {
+  readonly left: boolean | undefined;
+  readonly right: boolean | undefined;
 }
 
 /** Counts of the last CAMERA_STACK_COMPLETE push. */
@@ -106,6 +114,7 @@ export interface InstrumentSnapshot {
   readonly lasers: LasersSnapshot;
   readonly led: LedSnapshot;
   readonly camera: CameraSnapshot;
+  readonly illumination: IlluminationSnapshot;
   /** Filter wheel position. */
   readonly filterPosition: number | undefined;
   readonly system: SystemState | undefined;

@@ -175,7 +175,7 @@ describe.each(MATRIX)('domain helpers over %s, %s mode', (kind, mode) => {
     };
     const progress: string[] = [];
     const result = await client.workflow.start(workflow, { pollIntervalMs: 1000, onProgress: (p) => progress.push(`${p.value}/${p.max}`) });
-    expect(result).toMatchObject({ acquired: 3, expected: 3, errors: 0, stacks: 0, countsFrom: 'gauge' });
+    expect(result).toMatchObject({ acquired: 3, expected: 3, errors: 0, stacks: 0, countsFrom: 'gauge', stopped: false });
     expect(progress).toEqual(['1/3', '3/3']);
     const start = server.received.find((p) => p.code === Command.CAMERA_WORKFLOW_START) as Packet;
     expect(start.cmdDataBits0 >>> 0).toBe(0x80000000);

@@ -81,7 +81,8 @@ describe.each([
       [Command.STAGE_POSITION_GET, 1, 1, 0, sim.stagePosition(1), ''],
       [Command.SYSTEM_STATE_GET, 1, 0xa002, 0, 0, ''],
       [Command.LASER_LEVEL_GET, 1, 4, 0, 0, '44.00'],
-      [Command.CAMERA_IMAGE_SIZE_GET, 1, 2048, 2048, 0, ''],
+      // The reply carries the sensor pixel size (6.5 µm) in value, as the instrument's does.
+      [Command.CAMERA_IMAGE_SIZE_GET, 1, 2048, 2048, 6.5, ''],
     ]);
     for (const r of replies) expect([r.hardwareId, r.subsystemId, r.clientId]).toEqual([0, 0, 0]);
     expect(raw.received.length).toBe(legacy.length - 1);
@@ -233,12 +234,14 @@ describe('gateway slow readers', () => {
     // Whatever the stalled client did get were its own settings replies, in full (or the
     // gateway's refusal when it had too many requests waiting).
     expect(stalled.received.length).toBeGreaterThan(0);
+    // (A refusal is the gateway's own reply, so it carries the request's code: each app's
+    // requests now wait in its own queue, one on the upstream link at a time, so the
+    // per-connection limit is reached before the instrument has answered them.)
     for (const p of stalled.received) {
-      expect(p.code).toBe(Command.COMMON_SCOPE_SETTINGS);
       expect(p.clientId).toBeGreaterThan(0);
       expect(p.clientId).toBeLessThanOrEqual(sequence);
-      if (p.status === 1) expect(p.addDataBytes).toBe(Buffer.byteLength(stack.sim.settingsText));
-      else expect([p.status, p.addDataBytes, dataText(p)]).toEqual([0, 0, 'gateway: too many requests pending']);
+      if (p.status === 1) expect([p.code, p.addDataBytes]).toEqual([Command.COMMON_SCOPE_SETTINGS, Buffer.byteLength(stack.sim.settingsText)]);
+      else expect([p.code, p.status, p.addDataBytes, dataText(p)]).toEqual([Command.COMMON_SCOPE_SETTINGS_LOAD, 0, 0, 'gateway: too many requests pending']);
     }
   });
 });

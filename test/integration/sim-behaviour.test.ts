@@ -314,7 +314,9 @@ describe('workflow', () => {
   const text = (planes: number) => new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: planes, lasers: [{ index: 2, name: '488 nm MLE', power: 10.67, on: true }, { index: 4, name: '640 nm MLE', power: 3, on: false }] }));
 
   it('runs as observed: no answer to START, LED/laser pushes, a stale idle, gauge values with expected, then idle, to every client', async () => {
-    const sim = makeSim({ workflowDurationMs: 5000 });
+    // 200 ms of real time (timeScale 1000): a 5 ms run could end before the SYSTEM_STATE_GET below was
+    // handled on a loaded machine, and the state then read idle (seen in full runs on main).
+    const sim = makeSim({ workflowDurationMs: 200_000 });
     const a = memoryClient(sim).client;
     const b = memoryClient(sim).client;
     a.send({ code: Command.CAMERA_WORKFLOW_START, cmdDataBits0: 0x80000000, payload: text(5) });

@@ -69,8 +69,8 @@ async function startSim(...args: string[]): Promise<{ proc: SimProcess; port: nu
 }
 
 describe('flamingo sim (child process)', () => {
-  it('prints the port first, logs one line per command, and exits 0 on SIGTERM', async () => {
-    const { proc, port } = await startSim('--time-scale', '1000', '--sequenced');
+  it('prints the port first, logs one line per command with --verbose, and exits 0 on SIGTERM', async () => {
+    const { proc, port } = await startSim('--time-scale', '1000', '--sequenced', '--verbose');
     const { client, socket } = await tcpClient(port);
     // Never answered (as on the instrument): the level read back shows it was applied.
     client.send({ code: Command.LASER_LEVEL_SET, int32Data0: 2, data: '12.50', clientId: 77, cmdDataBits0: 0x80000000 });
@@ -88,6 +88,17 @@ describe('flamingo sim (child process)', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     expect(proc.lines.slice(-2)).toEqual(['SIGTERM: closing', 'closed']);
+  });
+
+  it('logs by default one summary line per second that saw commands, counted per command name, and no line per command', async () => {
+    const { proc, port } = await startSim();
+    const { client, socket } = await tcpClient(port);
+    for (let i = 1; i <= 3; i++) await client.request({ code: Command.SYSTEM_STATE_GET, clientId: i });
+    await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 1, clientId: 4 });
+    expect(await proc.line((l) => l.includes('commands in the last second'), 5000)).toBe('4 commands in the last second: SYSTEM_STATE_GET 3, LASER_LEVEL_GET 1');
+    socket.destroy();
+    await proc.line((l) => l === '#1 disconnected');
+    expect(proc.lines.filter((l) => l.includes('->'))).toEqual([]);
   });
 
   it('--legacy replies without echoing the sequence fields; SIGINT closes open connections', async () => {

@@ -15,7 +15,8 @@ export interface ModelView {
   stage: { x: Axis; y: Axis; z: Axis; r: Axis };
   lasers: { 1: Laser; 2: Laser; 3: Laser; 4: Laser };
   led: { index: number | undefined; level: number | undefined; enabled: boolean | undefined };
-  camera: { exposureUs: number | undefined; width: number | undefined; height: number | undefined; pixelSizeMm: number | undefined };
+  camera: { exposureUs: number | undefined; width: number | undefined; height: number | undefined; pixelSizeMm: number | undefined; live: boolean | undefined };
+  illumination: { left: boolean | undefined; right: boolean | undefined };
   filterPosition: number | undefined;
   system: string | undefined;
   workflow: {
@@ -58,7 +59,8 @@ function fresh(): ModelView {
     stage: { x: axis(), y: axis(), z: axis(), r: axis() },
     lasers: { 1: laser(), 2: laser(), 3: laser(), 4: laser() },
     led: { index: undefined, level: undefined, enabled: undefined },
-    camera: { exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined },
+    camera: { exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined, live: undefined },
+    illumination: { left: undefined, right: undefined },
     filterPosition: undefined,
     system: undefined,
     workflow: { running: undefined, gaugeSize: undefined, gaugeValue: undefined, imagesSaved: undefined, stackComplete: undefined },
@@ -107,9 +109,10 @@ export class ReferenceModel {
       for (const k of [1, 2, 3, 4] as const) this.view.lasers[k].enabled = false;
       coverage.allLasersDisabledSent++;
     } else if (code === Command.LASER_PREVIEW_ENABLE) {
-      // Never acknowledged: the mirror applies it when written.
-      const i = request.int32Data0 ?? 0;
-      if (i >= 1 && i <= 4) this.view.lasers[i as 1 | 2 | 3 | 4].enabled = true;
+      // Never acknowledged: applied when written; the instrument switches the other lines off.
+      const k = laserKey(request.int32Data0 ?? 0);
+      if (k === undefined) return;
+      for (const j of [1, 2, 3, 4] as const) this.view.lasers[j].enabled = j === k;
     }
   }
 
@@ -225,16 +228,30 @@ export class ReferenceModel {
         if (ok) for (const k of [1, 2, 3, 4] as const) v.lasers[k].enabled = false;
         break;
       case Command.LED_SET:
-        if (request !== undefined && ok) {
-          v.led.index = request.int32Data0 ?? 0;
-          v.led.level = request.int32Data1 ?? 0;
+        if (ok) {
+          v.led.index = request === undefined ? p.int32Data0 : (request.int32Data0 ?? 0);
+          v.led.level = request === undefined ? p.int32Data1 : (request.int32Data1 ?? 0);
         }
         break;
       case Command.LED_ENABLE:
-        if (request !== undefined && ok) {
-          v.led.index = request.int32Data0 ?? 0;
+        if (ok) {
+          if (request !== undefined) v.led.index = request.int32Data0 ?? 0;
           v.led.enabled = true;
         }
+        break;
+      case Command.CAMERA_LIVE_VIEW_START:
+        if (ok) v.camera.live = true;
+        break;
+      case Command.CAMERA_LIVE_VIEW_STOP:
+        v.camera.live = false;
+        break;
+      case Command.ILLUMINATION_LEFT_ENABLE:
+      case Command.ILLUMINATION_LEFT_DISABLE:
+        if (ok) v.illumination.left = p.code === Command.ILLUMINATION_LEFT_ENABLE;
+        break;
+      case Command.ILLUMINATION_RIGHT_ENABLE:
+      case Command.ILLUMINATION_RIGHT_DISABLE:
+        if (ok) v.illumination.right = p.code === Command.ILLUMINATION_RIGHT_ENABLE;
         break;
       case Command.LED_DISABLE:
         if (request === undefined) {

@@ -45,6 +45,12 @@ const REQUEST_CODES = [
   Command.FILTER_POSITION_SET,
   Command.FILTER_POSITION_GET,
   Command.SYSTEM_STATE_GET,
+  Command.CAMERA_LIVE_VIEW_START,
+  Command.CAMERA_LIVE_VIEW_STOP,
+  Command.ILLUMINATION_LEFT_ENABLE,
+  Command.ILLUMINATION_LEFT_DISABLE,
+  Command.ILLUMINATION_RIGHT_ENABLE,
+  Command.ILLUMINATION_RIGHT_DISABLE,
   0x1234,
 ];
 
@@ -64,6 +70,12 @@ const PUSH_CODES = [
   Command.STAGE_POSITION_SET,
   Command.SYSTEM_STATE_GET,
   Command.LED_SET,
+  // State-change frames the instrument sends every client when another client switched.
+  Command.LED_ENABLE,
+  Command.CAMERA_LIVE_VIEW_START,
+  Command.CAMERA_LIVE_VIEW_STOP,
+  Command.ILLUMINATION_LEFT_ENABLE,
+  Command.ILLUMINATION_RIGHT_DISABLE,
 ];
 
 const requestInit = fc.record(

@@ -42,7 +42,8 @@ describe('InstrumentState: nothing is guessed', () => {
       stage: { x: UNKNOWN_AXIS, y: UNKNOWN_AXIS, z: UNKNOWN_AXIS, r: UNKNOWN_AXIS },
       lasers: { 1: UNKNOWN_LASER, 2: UNKNOWN_LASER, 3: UNKNOWN_LASER, 4: UNKNOWN_LASER },
       led: { index: undefined, level: undefined, enabled: undefined },
-      camera: { exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined },
+      camera: { exposureUs: undefined, width: undefined, height: undefined, pixelSizeMm: undefined, live: undefined },
+      illumination: { left: undefined, right: undefined },
       filterPosition: undefined,
       system: undefined,
       workflow: { running: undefined, gaugeSize: undefined, gaugeValue: undefined, imagesSaved: undefined, stackComplete: undefined },
@@ -213,7 +214,7 @@ describe('InstrumentState: lasers, LED, camera, filter', () => {
     reply(state, { code: Command.CAMERA_IMAGE_SIZE_GET }, { int32Data0: 2048, int32Data1: 2048 });
     reply(state, { code: Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET }, { value: 0.000325 });
     reply(state, { code: Command.FILTER_POSITION_GET }, { int32Data0: 3 });
-    expect(state.snapshot().camera).toStrictEqual({ exposureUs: 9002, width: 2048, height: 2048, pixelSizeMm: 0.000325 });
+    expect(state.snapshot().camera).toStrictEqual({ exposureUs: 9002, width: 2048, height: 2048, pixelSizeMm: 0.000325, live: undefined });
     reply(state, { code: Command.CAMERA_EXPOSURE_SET, int32Data0: 5000 });
     reply(state, { code: Command.FILTER_POSITION_SET, int32Data0: 5 }, { int32Data0: 0 });
     expect(state.snapshot().camera.exposureUs).toBe(5000);

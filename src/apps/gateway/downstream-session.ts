@@ -7,6 +7,7 @@ import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import type { Transport } from '../../../transports/transport.js';
 import type { ExclusiveTx, FlamingoClient } from '../../client/client.js';
+import type { RequestOptions } from '../../client/options.js';
 import type { RequestFields } from '../../correlation/pending.js';
 import { matcherFields } from '../../correlation/matcher.js';
 import { helloCarriesToken, readOnlyAllows } from './access.js';
@@ -57,6 +58,29 @@ export function describeEnd(end: SessionEnd): string {
 }
 
 const NO_OPTIONS = {};
+
+/**
+ * Tells when a forwarded request has been written upstream. Usually that happens inside
+ * `request()` itself (a free link), and then nothing is allocated to wait for it.
+ */
+class WriteTurn {
+  private done = false;
+  private wake: (() => void) | null = null;
+
+  readonly written = (): void => {
+    this.done = true;
+    this.wake?.();
+  };
+
+  /** undefined when written already; else a promise that settles once written or `settled` settles. */
+  wait(settled: Promise<void>): Promise<void> | undefined {
+    if (this.done) return undefined;
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void settled.then(resolve, resolve);
+    });
+  }
+}
 const HEADER_IDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 
 /** The text a failure reply carries in its data field (at most 72 bytes). */
@@ -82,13 +106,14 @@ function failureText(error: unknown): string {
  * One downstream client of the gateway: its own deframer (one reader per connection), its
  * bounded outbox, and its commands forwarded in the order it sent them.
  *
- * Ordering: a request with 0 in all three sequence fields (a legacy client) holds the
- * session's later packets back until its reply has been sent, so such a client gets its
- * replies in its own order. A request with a nonzero sequence field is pipelined (its
- * reply goes back with the client's own hardwareId/subsystemId/clientId, whatever the
- * upstream sequence was). Packets without TRIGGER_CALL_BACK are forwarded once the
- * earlier ones have been handed upstream, so the instrument sees each client's commands
- * in the client's order.
+ * Ordering (spec/protocol.md, "Per-connection order at the instrument"): the session has
+ * at most one packet handed upstream and not yet written, so the instrument sees each
+ * client's packets in the client's order. A request with 0 in all three sequence fields (a
+ * legacy client) holds the later packets back until its reply has been sent, so such a
+ * client gets its replies in its own order. A request with a nonzero sequence field is
+ * pipelined: the next packet goes once it is written (its reply goes back with the
+ * client's own hardwareId/subsystemId/clientId, whatever the upstream sequence was). A
+ * packet without TRIGGER_CALL_BACK holds the later ones back until it is written.
  */
 export class DownstreamSession {
   readonly id: number;
@@ -186,9 +211,11 @@ export class DownstreamSession {
       this.checkHello(packet);
       return;
     }
-    // A release withdraws an acquire that is still waiting (and holds this queue): at once.
-    // Releasing a held lease waits its turn in the queue, like any command.
-    if (packet.code === GatewayCommand.LEASE_RELEASE && this.host.leases.isWaiting(this)) this.host.leases.release(this);
+    // A release right behind an acquire that is still waiting (and holds this queue)
+    // withdraws it at once. With packets between them it is the end of a section the app
+    // wrote ahead (acquire, commands, release): it waits its turn, so those commands still
+    // run under the lease rather than without it (issue 18's gateway model found this).
+    if (packet.code === GatewayCommand.LEASE_RELEASE && this.ops.length === 0 && this.host.leases.isWaiting(this)) this.host.leases.release(this);
     if (this.ops.length + this.outstanding >= this.host.maxPendingPerSession) {
       this.fail(packet, 'gateway: too many requests pending');
       return;
@@ -247,9 +274,17 @@ export class DownstreamSession {
     if (code === GatewayCommand.LEASE_ACQUIRE) {
       return this.host.leases.acquire(this).then((granted) => this.answer(packet, granted ? STATUS_OK : STATUS_FAILED));
     }
+    const spec = commandSpec(code);
+    if (spec?.kind === 'event') {
+      // A code the instrument only pushes (SYSTEM_STATE_IDLE, STAGE_MOTION_STOPPED, UI_*):
+      // whatever came back would look like the push to every app (a workflow.start ending
+      // early), so it is not forwarded; the sender gets a failure reply (spec/protocol.md).
+      this.fail(packet, `gateway: ${spec.name} is an event, not a command`);
+      return undefined;
+    }
     const tx = this.host.leases.txFor(this);
     const target: FlamingoClient | ExclusiveTx = tx ?? this.host.upstream;
-    if (!wantsReply || commandSpec(code)?.replies === false) {
+    if (!wantsReply || spec?.replies === false) {
       // Fire-and-forget (or a command the instrument never answers): later packets wait
       // until it is written, so the instrument sees this client's commands in order.
       return target.send(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).catch(() => undefined);
@@ -257,7 +292,10 @@ export class DownstreamSession {
     this.outstanding++;
     const inLease = tx !== null;
     if (inLease) this.inLease++;
-    const done = target.request(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).then(
+    const turn = new WriteTurn();
+    const options: RequestOptions = { onWritten: turn.written };
+    if (packet.payload !== undefined) options.payload = packet.payload;
+    const done = target.request(code, fieldsOf(packet), options).then(
       (reply) => {
         this.settledOne(inLease);
         this.requests++;
@@ -269,7 +307,11 @@ export class DownstreamSession {
       },
     );
     const legacy = packet.hardwareId === 0 && packet.subsystemId === 0 && packet.clientId === 0;
-    return legacy ? done : undefined;
+    if (legacy) return done;
+    // Pipelined: the next packet may go once this one is on the wire (at once when the link
+    // is free), not before: a request waiting in the upstream queue must not be overtaken
+    // by this app's next packet (a STAGE_HALT behind a STAGE_POSITION_SET, issue 18).
+    return turn.wait(done);
   }
 
   private settledOne(inLease: boolean): void {

@@ -1,9 +1,10 @@
 import { encodePacket } from '../../../protocol/codec.js';
+import { STATUS_OK } from '../../../protocol/constants.js';
 import { Flags } from '../../../protocol/flags.js';
 import { connectTcp } from '../../../transports/tcp.js';
 import type { TcpTransport } from '../../../transports/tcp.js';
 import type { FlamingoClient } from '../../client/client.js';
-import { ProtocolError } from '../../errors.js';
+import { ArgumentError, ProtocolError, TimeoutError } from '../../errors.js';
 import { connectTls, type ClientTlsOptions } from './tls.js';
 
 /**
@@ -70,23 +71,59 @@ export async function connectGateway(options: ConnectGatewayOptions): Promise<Tc
   return transport;
 }
 
+/** Default of `withGatewayLease`'s `timeoutMs`: how long to wait for the lease. */
+export const DEFAULT_LEASE_WAIT_MS = 30_000;
+
+/**
+ * Extra time the acquire's own reply timeout allows past `timeoutMs`: the gateway answers a
+ * withdrawn acquire at once, so only a gateway that stopped answering uses it.
+ */
+const WITHDRAW_GRACE_MS = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Run `fn` while holding the gateway's exclusive lease (LEASE_ACQUIRE, then LEASE_RELEASE
  * however `fn` ends): other clients of the same gateway wait until it is released.
- * Rejects with ProtocolError when the gateway refuses the lease (read-only connection, or
- * the instrument is gone).
+ * Rejects with TimeoutError when the lease is not granted within `timeoutMs` (default 30 s),
+ * and with ProtocolError when the gateway refuses it (read-only connection, or the
+ * instrument is gone).
+ *
+ * The wait is ended by withdrawing the acquire (a LEASE_RELEASE written at once, which the
+ * gateway answers by refusing the acquire), not by the acquire's reply timeout: in lease
+ * mode a timed-out request is fenced, and the fences would queue behind the acquire the
+ * gateway still holds, until the client gave the connection up (issue 18).
  */
 export async function withGatewayLease<T>(client: FlamingoClient, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  const waitMs = options.timeoutMs ?? DEFAULT_LEASE_WAIT_MS;
+  if (!Number.isInteger(waitMs) || waitMs < 1 || waitMs > MAX_TIMER_MS) {
+    throw new ArgumentError(`timeoutMs must be an integer from 1 to ${MAX_TIMER_MS} ms, got ${waitMs}`, 'LEASE_ACQUIRE');
+  }
+  let withdrawn = false;
+  const timer = setTimeout(() => {
+    withdrawn = true;
+    // Fire-and-forget: written now, ahead of anything queued behind the acquire. Without the
+    // callback flag the gateway answers nothing for it (spec/protocol.md, gateway extension).
+    client.send(GatewayCommand.LEASE_RELEASE).catch(() => undefined);
+  }, waitMs);
+  let granted: boolean;
   try {
-    await client.request(GatewayCommand.LEASE_ACQUIRE, undefined, {
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      expectOk: true,
-    });
+    const reply = await client.request(GatewayCommand.LEASE_ACQUIRE, undefined, { timeoutMs: Math.min(MAX_TIMER_MS, waitMs + WITHDRAW_GRACE_MS) });
+    granted = reply.status === STATUS_OK;
+    if (!granted && !withdrawn) throw new ProtocolError(`LEASE_ACQUIRE failed with status ${reply.status}`, reply);
   } catch (error) {
-    // An acquire that timed out may still be granted later: withdraw it, so that it cannot
-    // hold the other clients back. A refusal (ProtocolError) left nothing to withdraw.
-    if (!(error instanceof ProtocolError)) await client.request(GatewayCommand.LEASE_RELEASE).catch(() => undefined);
+    if (!withdrawn && !(error instanceof ProtocolError)) {
+      // The acquire failed some other way (link lost, no answer): withdraw it, so that it
+      // cannot hold the other clients back if it is still waiting.
+      await client.request(GatewayCommand.LEASE_RELEASE).catch(() => undefined);
+    }
     throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (withdrawn) {
+    // Granted just as the withdrawal went out: that LEASE_RELEASE gives it back (the gateway
+    // runs a release of a held lease in this connection's order, after the acquire).
+    throw new TimeoutError('LEASE_ACQUIRE', waitMs);
   }
   try {
     return await fn();

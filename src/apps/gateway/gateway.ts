@@ -11,6 +11,7 @@ import { ArgumentError } from '../../errors.js';
 import type { ReconnectOptions } from '../../client/reconnect.js';
 import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { isLoopbackHost, tokenBytes } from './access.js';
+import { checkGatewayOptions } from './gateway-options.js';
 import { DownstreamSession, describeEnd } from './downstream-session.js';
 import { GatewayMonitor } from './http/monitor.js';
 import { serveHttp } from './http/serve.js';
@@ -54,23 +55,23 @@ export interface GatewayOptions {
   token?: string;
   /** Serve every port over TLS (optionally requiring client certificates). Without it, a token crosses the network in clear text. */
   tls?: GatewayTlsOptions;
-  /** Reply timeout of each forwarded request (default 5000 ms). */
+  /** Reply timeout of each forwarded request (default 5000 ms; 1 … 2³¹−1 ms). */
   requestTimeoutMs?: number;
-  /** How long a forwarded request may wait for its turn, e.g. behind a lease (default 30000 ms). */
+  /** How long a forwarded request may wait for its turn, e.g. behind a lease (default 30000 ms; 1 … 2³¹−1 ms). */
   queueTimeoutMs?: number;
-  /** Connect timeout to the instrument (default 2000 ms). */
+  /** Connect timeout to the instrument (default 2000 ms; 1 … 2³¹−1 ms). */
   connectTimeoutMs?: number;
   /** Reconnect backoff to the instrument (requests made while it is down fail at once). */
   reconnect?: Omit<ReconnectOptions, 'whileDown'>;
-  /** Unaccepted bytes one client may accumulate before it is cut off as a slow reader (default 1 MiB). */
+  /** Unaccepted bytes one client may accumulate before it is cut off as a slow reader (default 1 MiB; a positive integer). */
   maxOutgoingBytes?: number;
-  /** Requests one client may have waiting or in flight; more get a failure reply (default 256). */
+  /** Requests one client may have waiting or in flight; more get a failure reply (default 256; a positive integer). */
   maxPendingPerSession?: number;
-  /** Largest trailing payload a client may send (default 16 MiB); a larger claim closes it. */
+  /** Largest trailing payload a client may send (default 16 MiB; 0 … 2³²−1, 0 refuses every payload); a larger claim closes it. */
   maxPayloadBytes?: number;
-  /** How long a client has to send GATEWAY_HELLO when a token is required (default 5000 ms). */
+  /** How long a client has to send GATEWAY_HELLO when a token is required (default 5000 ms; 1 … 2³¹−1 ms). */
   helloTimeoutMs?: number;
-  /** Live frames one viewer may have waiting before older ones are dropped (default 2). */
+  /** Live frames one viewer may have waiting before older ones are dropped (default 2; a positive integer). */
   maxQueuedFrames?: number;
   /**
    * Serve /health, /metrics and the dashboard over HTTP (off by default). The host defaults
@@ -207,17 +208,18 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   }
 
   /**
-   * Connect to the instrument, then listen. Rejects when the instrument cannot be reached
-   * (ConnectError), when a non-loopback address is given without a token (ArgumentError),
-   * or when a port is taken.
+   * Connect to the instrument, then listen. Rejects with ArgumentError, before any socket
+   * opens, when an option is unknown or out of its range (GATEWAY_OPTION_RULES) or a
+   * non-loopback address is given without a token; with ConnectError when the instrument
+   * cannot be reached; or when a port is taken.
    */
   static async start(options: GatewayOptions): Promise<FlamingoGateway> {
+    // Every option at the door: a bad one used to start the gateway and crash it on the
+    // first app that connected (issue 18).
+    checkGatewayOptions(options);
     const host = options.host ?? '127.0.0.1';
     if (options.token === undefined && !isLoopbackHost(host)) {
       throw new ArgumentError(`listening on ${host} (not loopback) requires a token`);
-    }
-    if (options.http !== undefined && options.token === undefined && !isLoopbackHost(options.http.host ?? '127.0.0.1')) {
-      throw new ArgumentError(`serving HTTP on ${options.http.host} (not loopback) requires a token`);
     }
     const token = options.token === undefined ? null : tokenBytes(options.token);
     const upstreamHost = options.upstreamHost ?? '127.0.0.1';

@@ -12,3 +12,12 @@ export type { WorkflowOptions, WorkflowProgress, WorkflowResult } from './workfl
 export { RunGate, WorkflowRunningError } from './run-gate.js';
 export type { DuringRunPolicy } from './run-gate.js';
 export { Axis, checkAxis, checkLaser, checkFinite } from './validate.js';
+export { CameraHelper, roiEdge } from './camera.js';
+export type { ImageSize, Roi, RoiOptions, SnapshotOptions } from './camera.js';
+export { LedHelper, IlluminationHelper, LedColour, LED_DAC_MIN, LED_DAC_MAX, ledDac } from './illumination.js';
+export type { LedColourIndex, IlluminationPath, LivePreparation } from './illumination.js';
+export { StorageHelper, parseDrives } from './storage.js';
+export { parseStageLimits, moveBounds, AXIS_KEYS } from './stage-limits.js';
+export type { StageAxisLimits, AxisKey, StageLimits } from './stage-limits.js';
+export type { StageTargets, StagePositions, MoveManyOptions } from './stage-many.js';
+export { NEVER_ACKNOWLEDGED } from './reply-rule.js';

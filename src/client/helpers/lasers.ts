@@ -5,6 +5,7 @@ import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
 import { ArgumentError, ProtocolError } from '../../errors.js';
+import { issue } from './reply-rule.js';
 import { checkFinite, checkLaser } from './validate.js';
 import { formatLaserLevel, isLaserLevelError, parseLaserLevel } from '../../../protocol/laser-level.js';
 
@@ -60,6 +61,21 @@ export class LaserHelper {
     checkLaser(laser, 'LASER_LEVEL_GET');
     const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
     return levelOf(reply, laser);
+  }
+
+  /**
+   * LASER_PREVIEW_ENABLE (0x2004) for laser 1..4: the instrument switches the other lines off,
+   * puts this one on external trigger and moves the filter wheel to its slot. Never
+   * acknowledged: resolves once written.
+   */
+  async preview(laser: number): Promise<void> {
+    checkLaser(laser, 'LASER_PREVIEW_ENABLE');
+    await issue(this.client, Command.LASER_PREVIEW_ENABLE, { int32Data0: laser });
+  }
+
+  /** LASER_ALL_DISABLE (0x2007) once per laser 1..4, as the public client does. Never acknowledged. */
+  async allOff(): Promise<void> {
+    for (let laser = 1; laser <= 4; laser++) await issue(this.client, Command.LASER_ALL_DISABLE, { int32Data0: laser });
   }
 }
 

@@ -3,6 +3,8 @@ import { STATUS_OK } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { ExclusiveTx, FlamingoClient } from '../client.js';
 import { ProtocolError } from '../../errors.js';
+import type { StageLimits } from './stage-limits.js';
+import { StageMoves, type MoveManyOptions, type StagePositions, type StageTargets } from './stage-many.js';
 import { checkTimeout } from '../fields.js';
 import { checkAxis, checkFinite } from './validate.js';
 import type { AxisNumber } from './validate.js';
@@ -36,7 +38,26 @@ type Requester = Pick<ExclusiveTx, 'request' | 'waitFor'>;
 
 /** Stage moves and positions, built on request and waitFor only. */
 export class StageHelper {
-  constructor(private readonly client: FlamingoClient) {}
+  private readonly many: StageMoves;
+
+  constructor(private readonly client: FlamingoClient) {
+    this.many = new StageMoves(client);
+  }
+
+  /** Soft and hard limits, home, unload and default velocity per axis, from the settings text (cached; `refresh: true` re-reads). */
+  limits(options: { refresh?: boolean } = {}): Promise<StageLimits> {
+    return this.many.limits(options);
+  }
+
+  /** Move several axes and confirm by reading back: see {@link StageMoves.moveToMany}. */
+  moveToMany(targets: StageTargets, options: MoveManyOptions = {}): Promise<StagePositions> {
+    return this.many.moveToMany(targets, options);
+  }
+
+  /** Move to the settings' Home values (STAGE_HOME is never used, as in the instrument's GUI). */
+  home(options: MoveManyOptions = {}): Promise<StagePositions> {
+    return this.many.home(options);
+  }
 
   /**
    * Move one axis to `target` and resolve when it stopped there. The wait for that axis's

@@ -28,6 +28,8 @@ export interface WorkflowResult {
   stacks: number;
   /** Where the counts came from. */
   countsFrom: 'stack-complete' | 'gauge' | 'none';
+  /** True when {@link WorkflowHelper.stop} was called on this client while the run went on: it ended early. */
+  stopped: boolean;
 }
 
 /** Options of {@link WorkflowHelper.start}. */
@@ -59,7 +61,24 @@ const utf8 = new TextEncoder();
 
 /** Workflow (acquisition) control, built on send, request and events. */
 export class WorkflowHelper {
+  /** Stops requested through this helper; a run that sees the count grow was stopped. */
+  private stops = 0;
+  /** Runs of this helper that have not ended, told when a stop is requested. */
+  private readonly running = new Set<RunWatch>();
+
   constructor(private readonly client: FlamingoClient) {}
+
+  /**
+   * CAMERA_WORKFLOW_STOP (0x3005). The instrument answers it whether or not a workflow runs;
+   * resolves with the reply's status. A `start()` that is running then resolves with
+   * `stopped: true` when the instrument reports idle.
+   */
+  async stop(): Promise<number> {
+    this.stops++;
+    for (const run of this.running) run.stopRequested = true;
+    const reply = await this.client.request(Command.CAMERA_WORKFLOW_STOP);
+    return reply.status;
+  }
 
   /**
    * Run a workflow as the instrument runs it (spec/protocol.md "Workflow run"): the file is
@@ -85,6 +104,8 @@ export class WorkflowHelper {
     if (options.signal?.aborted) throw options.signal.reason;
     const client = this.client;
     const run = new RunWatch(options);
+    const stopsBefore = this.stops;
+    this.running.add(run);
     const onEvent = (packet: Packet): void => run.event(packet);
     const onReconnected = (): void => {
       client.system.state().then((state) => {
@@ -128,8 +149,11 @@ export class WorkflowHelper {
         timers.push(setTimeout(() => run.fail(new TimeoutError(`${name} (the run did not end)`, limit)), limit));
       }
       poll();
-      return await run.done;
+      const result = await run.done;
+      result.stopped = this.stops > stopsBefore;
+      return result;
     } finally {
+      this.running.delete(run);
       polling = false;
       for (const t of timers) clearTimeout(t);
       client.runGate.end();
@@ -152,9 +176,14 @@ function notStarted(ms: number): TimeoutError {
 /** The state of one run: started yet, counts so far, the promise of its end. */
 class RunWatch {
   started = false;
+  /**
+   * A stop was requested while the run went on: the next idle ends it even when the start
+   * was not confirmed yet (a stop right after the start can beat the first busy poll).
+   */
+  stopRequested = false;
   sentAt = 0;
   readonly done: Promise<WorkflowResult>;
-  private readonly result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0, countsFrom: 'none' };
+  private readonly result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0, countsFrom: 'none', stopped: false };
   private readonly progress: WorkflowProgress = { value: 0, max: 0 };
   private gaugeSeen = false;
   private resolve!: (result: WorkflowResult) => void;
@@ -192,7 +221,7 @@ class RunWatch {
         return;
       case Command.SYSTEM_STATE_IDLE:
         // Before the start is confirmed an idle push is stale (seen right after a start).
-        if (this.started) this.finish();
+        if (this.started || this.stopRequested) this.finish();
         return;
       default:
     }
@@ -200,7 +229,7 @@ class RunWatch {
 
   polled(state: 'idle' | 'busy'): void {
     if (state === 'busy') this.started = true;
-    else if (this.started) this.finish();
+    else if (this.started || this.stopRequested) this.finish();
   }
 
   fail(error: Error): void {

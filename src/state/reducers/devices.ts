@@ -6,13 +6,15 @@ import type { Reducer } from './context.js';
 
 /** LED_SET acknowledgement, status 1: the request's LED index and level (the reply repeats neither). */
 const ledSetAck: Reducer = (s, packet, request) => {
-  if (request === undefined || packet.status !== STATUS_OK) return s;
-  return patchLed(s, { index: request.int32Data0 ?? 0, level: request.int32Data1 ?? 0 });
+  if (packet.status !== STATUS_OK) return s;
+  // Unasked: the frame another client's LED_SET caused carries the colour and level itself.
+  const from = request ?? packet;
+  return patchLed(s, { index: from.int32Data0 ?? 0, level: from.int32Data1 ?? 0 });
 };
 
 const ledEnableAck: Reducer = (s, packet, request) => {
-  if (request === undefined || packet.status !== STATUS_OK) return s;
-  return patchLed(s, { index: request.int32Data0 ?? 0, enabled: true });
+  if (packet.status !== STATUS_OK) return s;
+  return request === undefined ? patchLed(s, { enabled: true }) : patchLed(s, { index: request.int32Data0 ?? 0, enabled: true });
 };
 
 /**

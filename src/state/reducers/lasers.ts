@@ -46,6 +46,15 @@ export function allLasersDisabled(s: InstrumentSnapshot): InstrumentSnapshot {
  * LASER_ALL_DISABLE is never acknowledged by the firmware (the mirror applies it when it is
  * written); should a server acknowledge it anyway, a status-1 reply says the same.
  */
+/** LASER_PREVIEW_ENABLE written: that line on, the others off (the instrument disables them). */
+export function previewOnly(s: InstrumentSnapshot, laser: number | undefined): InstrumentSnapshot {
+  const index = asLaser(laser);
+  if (index === undefined) return s;
+  let next = s;
+  for (const laser of LASER_INDICES) next = patchLaser(next, laser, { enabled: laser === index });
+  return next;
+}
+
 const allDisabledAck: Reducer = (s, packet) => (packet.status === STATUS_OK ? allLasersDisabled(s) : s);
 
 /** Laser reducers by command code. */
