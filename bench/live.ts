@@ -71,6 +71,8 @@ export async function runLiveBench(options: { size?: number; streamMs?: number }
       results[`live_client_dropped_${size}`] = stream.dropped - droppedBefore;
       results[`live_server_dropped_${size}`] = (server.viewers[0]?.framesDropped ?? 0) - serverDroppedBefore;
       results[`live_consumed_${size}`] = consumed;
+      // setLive(true) opens with an options-only header: received as options, never consumed as a frame.
+      results[`live_options_headers_${size}`] = stream.optionsUpdates;
 
       if (last !== undefined) {
         const pngTimes: number[] = [];

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { encodeImageFrame } from '../protocol/image.js';
+import { encodeImageFrame, IMAGE_OPTION_IMAGE_DATA } from '../protocol/image.js';
 import { listenTcp, type TcpListener } from '../transports/tcp.js';
 import type { Transport } from '../transports/transport.js';
 import { FrameFanout, type LiveViewerStats } from '../transports/frame-fanout.js';
@@ -28,8 +28,13 @@ export interface LiveImageServerOptions {
   height?: number;
   /** Time between frames while live view is on (default 50 ms: 20 frames/s). */
   frameIntervalMs?: number;
-  /** Exposure reported in every header, µs (default 10 000). */
-  exposureUs?: number;
+  /** Camera index written in every header's deviceIndex (0–3, default 0). */
+  deviceIndex?: number;
+  /**
+   * Send an options-only header (image size 0) to the viewers when live view starts, before
+   * the first frame (default true). Our choice; the instrument's timing of it is not recorded.
+   */
+  optionsOnStart?: boolean;
   /** Seed of the pixel noise (default 1): equal seeds give equal pictures. */
   seed?: number;
   /** Stage position of an axis (1 X, 2 Y, 3 Z in mm); default: the middle of the travel. */
@@ -40,8 +45,6 @@ export interface LiveImageServerOptions {
    * wants the newest picture, and memory per viewer stays bounded.
    */
   maxQueuedFrames?: number;
-  /** Milliseconds clock for the header's timestamp (default: time since the server was made). */
-  clock?: () => number;
 }
 
 /** Events of {@link LiveImageServer}. */
@@ -50,8 +53,10 @@ export interface LiveImageServerEvents {
   viewer: [LiveViewerStats];
   /** A viewer disconnected (its final counters). */
   viewerClosed: [LiveViewerStats];
-  /** A frame went out to the viewers connected at that moment. */
+  /** A frame went out to the viewers connected at that moment (the server's own count). */
   frame: [frameNumber: number];
+  /** An options-only header went out to the viewers connected at that moment. */
+  options: [];
   /** Live view switched on or off. */
   live: [on: boolean];
 }
@@ -60,16 +65,21 @@ export interface LiveImageServerEvents {
  * The simulated camera's live-image port (the command port + 1): while live view is on it
  * sends every connected viewer a synthetic 16-bit frame each `frameIntervalMs`, in the
  * wire format of protocol/image.ts. The picture shows a spot that follows the stage.
+ *
+ * Header fields (spec/protocol.md §9, "Simulator choices"): deviceIndex as configured,
+ * optionsSettings1 = IMAGE_DATA on frames and 0 on options-only headers, optionsSettings2 = 0,
+ * and the frame's number in imageIndexStart and imageIndexStop (the instrument's use of the
+ * range during live view is not recorded; the simulator's numbers let tests tell frames apart).
  */
 export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
   readonly width: number;
   readonly height: number;
   readonly frameIntervalMs: number;
-  readonly exposureUs: number;
+  readonly deviceIndex: number;
+  readonly optionsOnStart: boolean;
   readonly seed: number;
   readonly maxQueuedFrames: number;
   private positionOf: (axis: number) => number;
-  private readonly clock: () => number;
   private readonly fanout: FrameFanout;
   private listener: TcpListener | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -84,17 +94,16 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
     this.width = options.width ?? 256;
     this.height = options.height ?? 256;
     this.frameIntervalMs = options.frameIntervalMs ?? 50;
-    this.exposureUs = options.exposureUs ?? 10_000;
+    this.deviceIndex = options.deviceIndex ?? 0;
+    this.optionsOnStart = options.optionsOnStart ?? true;
     this.seed = options.seed ?? 1;
     this.maxQueuedFrames = options.maxQueuedFrames ?? 2;
     this.positionOf = options.positionOf ?? ((axis) => (axis === AXIS_X ? 8 : axis === AXIS_Y ? 15 : 16.5));
-    if (options.clock !== undefined) this.clock = options.clock;
-    else {
-      const start = performance.now();
-      this.clock = () => performance.now() - start;
-    }
     if (!Number.isInteger(this.width) || !Number.isInteger(this.height) || this.width < 1 || this.height < 1) {
       throw new RangeError(`frame size must be positive integers, got ${this.width} x ${this.height}`);
+    }
+    if (!Number.isInteger(this.deviceIndex) || this.deviceIndex < 0 || this.deviceIndex > 3) {
+      throw new RangeError(`deviceIndex must be a camera index 0-3, got ${this.deviceIndex}`);
     }
     this.fanout = new FrameFanout(this.maxQueuedFrames);
     this.scratch = new Uint8Array(this.width * this.height * 2);
@@ -130,11 +139,15 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
     return this.nextFrameNumber;
   }
 
-  /** Switch live view on (frames start at once, then every frameIntervalMs) or off. */
+  /**
+   * Switch live view on (an options-only header first unless `optionsOnStart` is false, then
+   * frames at once and every frameIntervalMs) or off.
+   */
   setLive(on: boolean): void {
     if (this.closed || on === this.liveOn) return;
     this.liveOn = on;
     if (on) {
+      if (this.optionsOnStart) this.broadcastOptions();
       this.broadcastFrame();
       this.timer = setInterval(() => this.broadcastFrame(), this.frameIntervalMs);
     } else if (this.timer !== null) {
@@ -181,11 +194,11 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
         height: this.height,
         scaleMin: rendered.min,
         scaleMax: rendered.max,
-        timestampMs: Math.floor(this.clock()) >>> 0,
-        frameNumber,
-        exposureUs: this.exposureUs,
-        reserved0: 0,
-        reserved1: 0,
+        deviceIndex: this.deviceIndex,
+        optionsSettings1: IMAGE_OPTION_IMAGE_DATA,
+        optionsSettings2: 0,
+        imageIndexStart: frameNumber | 0,
+        imageIndexStop: frameNumber | 0,
       },
       rendered.pixels,
     );
@@ -193,6 +206,29 @@ export class LiveImageServer extends EventEmitter<LiveImageServerEvents> {
     this.fanout.offer(bytes);
     this.emit('frame', frameNumber);
     return frameNumber;
+  }
+
+  /**
+   * Offer every viewer an options-only header now: image size 0, no pixels, the camera's
+   * width and height and the full 16-bit display scale (0..65535).
+   */
+  broadcastOptions(): void {
+    const bytes = encodeImageFrame(
+      {
+        width: this.width,
+        height: this.height,
+        scaleMin: 0,
+        scaleMax: 0xffff,
+        deviceIndex: this.deviceIndex,
+        optionsSettings1: 0,
+        optionsSettings2: 0,
+        imageIndexStart: 0,
+        imageIndexStop: 0,
+      },
+      new Uint8Array(0),
+    );
+    this.fanout.offer(bytes);
+    this.emit('options');
   }
 
   /** Stop live view, stop following any simulator, disconnect every viewer, stop listening. */

@@ -1,9 +1,10 @@
+import { IMAGE_HEADER_SIZE } from '../protocol/image.js';
 import type { Transport } from './transport.js';
 
 /** Counters of one connected live-image viewer. */
 export interface LiveViewerStats {
   readonly description: string;
-  /** Frames fully handed to the transport. */
+  /** Frames (pictures) fully handed to the transport. */
   readonly framesSent: number;
   /** Frames dropped because the viewer was not keeping up. */
   readonly framesDropped: number;
@@ -11,6 +12,10 @@ export interface LiveViewerStats {
   readonly framesQueued: number;
   /** The most frames that ever waited at once. */
   readonly maxFramesQueued: number;
+  /** Options-only headers fully handed to the transport. */
+  readonly optionsSent: number;
+  /** Options-only headers that waited and were replaced by a newer one before being sent. */
+  readonly optionsReplaced: number;
 }
 
 /**
@@ -18,12 +23,19 @@ export interface LiveViewerStats {
  * once when nothing is being written, else it waits behind the frame being written, and
  * when `maxQueued` frames already wait the OLDEST waiting one is dropped (a live view
  * wants the newest picture; memory per viewer stays bounded).
+ *
+ * An options-only header (40 bytes, image size 0: spec/protocol.md §9) is not a frame: it
+ * neither counts against `maxQueued` nor pushes a picture out. Only the latest display
+ * options matter, so at most one waits: a newer one replaces it, at the newer one's place.
  */
 export class FrameViewer implements LiveViewerStats {
   framesSent = 0;
   framesDropped = 0;
   maxFramesQueued = 0;
+  optionsSent = 0;
+  optionsReplaced = 0;
   private readonly queue: Uint8Array[] = [];
+  private picturesQueued = 0;
   private writing = false;
 
   constructor(
@@ -36,26 +48,41 @@ export class FrameViewer implements LiveViewerStats {
   }
 
   get framesQueued(): number {
-    return this.queue.length;
+    return this.picturesQueued;
   }
 
-  /** Send an encoded frame (header + pixels), or queue it, dropping the oldest waiting one. */
+  /**
+   * Send an encoded frame (header + pixels), or queue it, dropping the oldest waiting
+   * frame; an options-only header replaces any options-only header still waiting.
+   */
   offer(frame: Uint8Array): void {
     if (this.transport.isClosed) return;
     if (!this.writing) {
       this.write(frame);
       return;
     }
+    if (isOptionsOnly(frame)) {
+      // Linear in the queue, which holds at most maxQueued + 1 entries.
+      const waiting = this.queue.findIndex(isOptionsOnly);
+      if (waiting >= 0) {
+        this.queue.splice(waiting, 1);
+        this.optionsReplaced++;
+      }
+      this.queue.push(frame);
+      return;
+    }
     if (this.maxQueued === 0) {
       this.framesDropped++;
       return;
     }
-    if (this.queue.length === this.maxQueued) {
-      this.queue.shift();
+    if (this.picturesQueued === this.maxQueued) {
+      this.queue.splice(this.queue.findIndex((f) => !isOptionsOnly(f)), 1);
+      this.picturesQueued--;
       this.framesDropped++;
     }
     this.queue.push(frame);
-    if (this.queue.length > this.maxFramesQueued) this.maxFramesQueued = this.queue.length;
+    this.picturesQueued++;
+    if (this.picturesQueued > this.maxFramesQueued) this.maxFramesQueued = this.picturesQueued;
   }
 
   private write(frame: Uint8Array): void {
@@ -64,8 +91,10 @@ export class FrameViewer implements LiveViewerStats {
     // backpressure that makes a slow viewer's frames wait in (and drop from) the queue.
     this.transport.write(frame).then(
       () => {
-        this.framesSent++;
+        if (isOptionsOnly(frame)) this.optionsSent++;
+        else this.framesSent++;
         const next = this.queue.shift();
+        if (next !== undefined && !isOptionsOnly(next)) this.picturesQueued--;
         if (next !== undefined && !this.transport.isClosed) this.write(next);
         else this.writing = false;
       },
@@ -73,9 +102,15 @@ export class FrameViewer implements LiveViewerStats {
         // The viewer went away mid-frame; its close handler removes it.
         this.writing = false;
         this.queue.length = 0;
+        this.picturesQueued = 0;
       },
     );
   }
+}
+
+/** An encoded options-only header: exactly a header, whose image size (bytes 0–3) is 0. */
+function isOptionsOnly(encoded: Uint8Array): boolean {
+  return encoded.length === IMAGE_HEADER_SIZE && (encoded[0]! | encoded[1]! | encoded[2]! | encoded[3]!) === 0;
 }
 
 /**

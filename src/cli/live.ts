@@ -48,11 +48,16 @@ async function runLive(options: LiveOptions): Promise<string> {
       control = await FlamingoClient.connect({ host: options.host, port: options.port, mode: 'lease', connectTimeoutMs: options.timeoutMs });
       await commandLiveView(control, true);
     }
+    // The header carries no frame number (spec/protocol.md §9): frames are numbered here, in
+    // the order they arrive. Options-only headers are not frames: they neither count nor end the wait.
+    const numberOf = new WeakMap<ImageFrame, number>();
+    const live = stream;
+    live.on('frame', (f) => numberOf.set(f, live.received));
     let frame: ImageFrame | undefined;
     for (let i = 0; i < options.frames; i++) frame = await stream.nextFrame(options.timeoutMs);
     if (frame === undefined) throw new Error('no frame');
-    const { width, height, frameNumber, exposureUs } = frame.header;
-    let line = `frame ${frameNumber}: ${width}x${height}, exposure ${exposureUs} us`;
+    const { width, height, deviceIndex } = frame.header;
+    let line = `frame ${numberOf.get(frame) ?? stream.received}: ${width}x${height}, camera ${deviceIndex}`;
     if (options.png !== undefined) {
       const { png, window } = frameToPng(frame, { bitDepth: options.depth });
       await writeFile(options.png, png);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { FlamingoError } from '../../protocol/errors.js';
-import { FrameDeframer, type ImageFrame } from '../../protocol/image.js';
+import { FrameDeframer, type ImageFrame, type ImageHeader } from '../../protocol/image.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
 
@@ -28,6 +28,8 @@ export interface OpenLiveStreamOptions extends LiveStreamOptions {
 export interface LiveStreamEvents {
   /** Every frame as it arrives, before buffering (for consumers that do not iterate). */
   frame: [ImageFrame];
+  /** An options-only header (image size 0) arrived: the latest display options. Not a frame. */
+  options: [ImageHeader];
   /** A buffered frame was dropped to make room for a newer one. */
   drop: [ImageFrame];
   /** The stream failed (FrameError for an impossible header, or the connection's error). */
@@ -42,11 +44,18 @@ export interface LiveStreamEvents {
  * oldest buffered frame is dropped (and counted) so it always gets recent pictures and
  * memory stays bounded. The iterator ends when the connection ends; after an error it
  * yields the frames already buffered and then throws the error.
+ *
+ * A header with image size 0 carries display options only (spec/protocol.md §9): it is
+ * kept as `options`, announced as `'options'`, and is neither a frame nor the end.
  */
 export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncIterableIterator<ImageFrame> {
   readonly maxBuffered: number;
-  /** Frames received so far. */
+  /** Frames received so far (pictures only): the local frame count, since the header carries none. */
   received = 0;
+  /** Options-only headers received so far. */
+  optionsUpdates = 0;
+  /** The display options of the latest options-only header, or undefined before the first. */
+  options: ImageHeader | undefined;
   /** Frames dropped from the buffer because the consumer was behind. */
   dropped = 0;
   private readonly transport: Transport;
@@ -159,7 +168,10 @@ export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncI
       this.transport.destroy();
       return;
     }
-    for (const frame of frames) this.deliver(frame);
+    for (const frame of frames) {
+      if (frame.pixels.length === 0) this.updateOptions(frame.header);
+      else this.deliver(frame);
+    }
     // The deframer hands over the frames completed before an impossible header and
     // reports the header as its failure: those frames are delivered, then the stream ends.
     const failure = this.deframer.failure;
@@ -167,6 +179,12 @@ export class LiveStream extends EventEmitter<LiveStreamEvents> implements AsyncI
       this.finish(failure);
       this.transport.destroy();
     }
+  }
+
+  private updateOptions(header: ImageHeader): void {
+    this.optionsUpdates++;
+    this.options = header;
+    this.emit('options', header);
   }
 
   private deliver(frame: ImageFrame): void {

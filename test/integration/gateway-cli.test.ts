@@ -48,7 +48,7 @@ describe('flamingo gateway (child process)', () => {
     const live = await run(['live', '--port', String(port), '--live-port', gatewayLive[1] as string, '--start', '--png', png, '--timeout-ms', '10000'], cleanups);
     expect(live.stderr).toBe('');
     expect(live.code).toBe(0);
-    expect(live.stdout).toMatch(new RegExp(`^frame \\d+: 256x256, exposure 10000 us, saved ${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)`));
+    expect(live.stdout).toMatch(new RegExp(`^frame \\d+: 256x256, camera 0, saved ${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)`));
     const bytes = readFileSync(png);
     expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
     expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([256, 256]);

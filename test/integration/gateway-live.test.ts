@@ -48,7 +48,13 @@ describe('gateway live-image relay', () => {
     checkFrame(a, 96, 64);
     checkFrame(b, 96, 64);
     // Both viewers were connected before the live view started, so neither missed the first frame.
-    expect([a.header.frameNumber, b.header.frameNumber]).toEqual([1, 1]);
+    expect([a.header.imageIndexStart, b.header.imageIndexStart]).toEqual([1, 1]);
+    // The simulator opens live view with an options-only header: relayed to every viewer, in
+    // its place before the first frame, as options and not as a frame.
+    const options = { imageSize: 0, width: 96, height: 64, scaleMin: 0, scaleMax: 0xffff, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 };
+    expect([first.options, second.options]).toEqual([options, options]);
+    expect([first.optionsUpdates, second.optionsUpdates, relay?.optionsHeaders]).toEqual([1, 1, 1]);
+    expect([first.received, second.received]).toEqual([1, 1]);
     const { png } = frameToPng(a);
     checkPng(png, 96, 64);
     await app.send(Command.CAMERA_LIVE_VIEW_STOP);

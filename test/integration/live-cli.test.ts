@@ -62,15 +62,32 @@ function pngSize(file: string) {
 
 describe('flamingo live', () => {
   it('saves the first frame from the live port (command port + 1) as a PNG', async () => {
-    const { server, port } = await liveServer({ width: 40, height: 30, exposureUs: 2500 });
+    const { server, port } = await liveServer({ width: 40, height: 30, deviceIndex: 2 });
     const out = path.join(dir, 'one.png');
     // Live view is off: the frame is sent by hand once the CLI is connected, so it is frame 1.
     server.once('viewer', () => server.broadcastFrame());
     const run = await flamingo('live', '--port', String(port - 1), '--png', out, '--timeout-ms', '10000');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^frame 1: 40x30, exposure 2500 us, saved ${out.replace(/[.\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)\\n$`));
+    expect(run.stdout).toMatch(new RegExp(`^frame 1: 40x30, camera 2, saved ${out.replace(/[.\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)\\n$`));
     expect(pngSize(out)).toEqual({ signature: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], type: 'IHDR', width: 40, height: 30, bitDepth: 8, colorType: 0 });
+  });
+
+  it('does not stop on an options-only header: it waits on for the frames after it', async () => {
+    const { server, port } = await liveServer({ width: 12, height: 10 });
+    // Options, frame, options, frame: with --frames 2 the second picture is the one saved.
+    server.once('viewer', () => {
+      server.broadcastOptions();
+      server.broadcastFrame();
+      server.broadcastOptions();
+      server.broadcastFrame();
+    });
+    const out = path.join(dir, 'after-options.png');
+    const run = await flamingo('live', '--port', String(port - 1), '--png', out, '--frames', '2', '--timeout-ms', '10000');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^frame 2: 12x10, camera 0, saved .*after-options\.png \(contrast \d+\.\.\d+\)\n$/);
+    expect(pngSize(out)).toMatchObject({ width: 12, height: 10 });
   });
 
   it('--start switches live view on over the command port and off again afterwards', async () => {
@@ -94,7 +111,7 @@ describe('flamingo live', () => {
     const run = await flamingo('live', '--port', String(commandPort.port), '--live-port', String(livePort), '--start', '--png', out, '--depth', '16', '--timeout-ms', '10000');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^frame \d+: 16x8, exposure 10000 us, saved .*start\.png \(16-bit\)/);
+    expect(run.stdout).toMatch(/^frame \d+: 16x8, camera 0, saved .*start\.png \(16-bit\)/);
     expect(received.map((p) => p.code)).toEqual([Command.CAMERA_LIVE_VIEW_START, Command.CAMERA_LIVE_VIEW_STOP]);
     // Fire-and-forget: without TRIGGER_CALL_BACK the instrument sends no reply to read.
     expect(received.every((p) => (p.cmdDataBits0 & Flags.TRIGGER_CALL_BACK) === 0)).toBe(true);

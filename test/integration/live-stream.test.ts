@@ -5,6 +5,7 @@ import {
   FrameDeframer,
   FrameError,
   IMAGE_HEADER_SIZE,
+  IMAGE_OPTION_IMAGE_DATA,
   LiveStream,
   connectTcp,
   encodeImageFrame,
@@ -63,7 +64,7 @@ function spotArea(frame: ImageFrame): number {
 describe('LiveImageServer → openLiveStream', () => {
   it('delivers frames with the exact size, header fields and pixels', async () => {
     const position = { 1: 4.5, 2: 12, 3: 20 } as Record<number, number>;
-    const server = new LiveImageServer({ width: 32, height: 24, exposureUs: 1234, seed: 7, clock: () => 5000, positionOf: (a) => position[a]! });
+    const server = new LiveImageServer({ width: 32, height: 24, deviceIndex: 2, seed: 7, positionOf: (a) => position[a]! });
     const { stream } = await serverAndStream(server);
     expect(server.broadcastFrame()).toBe(1);
     expect(server.broadcastFrame()).toBe(2);
@@ -76,17 +77,17 @@ describe('LiveImageServer → openLiveStream', () => {
       height: 24,
       scaleMin: expected.min,
       scaleMax: expected.max,
-      timestampMs: 5000,
-      frameNumber: 1,
-      exposureUs: 1234,
-      reserved0: 0,
-      reserved1: 0,
+      deviceIndex: 2,
+      optionsSettings1: IMAGE_OPTION_IMAGE_DATA,
+      optionsSettings2: 0,
+      imageIndexStart: 1,
+      imageIndexStop: 1,
     });
     expect(first.pixels).toEqual(expected.pixels);
     const px = framePixels16(first);
     expect(Math.min(...px)).toBe(expected.min);
     expect(Math.max(...px)).toBe(expected.max);
-    expect(second.header.frameNumber).toBe(2);
+    expect(second.header.imageIndexStart).toBe(2);
     // The noise is seeded per frame: the same position gives a different second picture.
     expect(second.pixels).not.toEqual(first.pixels);
     expect(stream.received).toBe(2);
@@ -130,11 +131,14 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(await switchedOn).toBe(true);
     const numbers: number[] = [];
     for await (const frame of stream) {
-      numbers.push(frame.header.frameNumber);
+      numbers.push(frame.header.imageIndexStart);
       if (numbers.length === 3) break; // break closes the stream
     }
     expect(numbers[0]).toBe(1);
     expect(numbers[1]! > numbers[0]! && numbers[2]! > numbers[1]!).toBe(true);
+    // Live view opened with an options-only header: kept as options, not a frame, not the end.
+    expect(stream.optionsUpdates).toBe(1);
+    expect(stream.options).toEqual({ imageSize: 0, width: 8, height: 8, scaleMin: 0, scaleMax: 0xffff, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 });
     expect(stream.isClosed).toBe(true);
     sim.emit('liveView', false);
     expect(server.live).toBe(false);
@@ -150,7 +154,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const { stream } = await serverAndStream(server, 4);
     const droppedNumbers: number[] = [];
     let mostBuffered = 0;
-    stream.on('drop', (f) => droppedNumbers.push(f.header.frameNumber));
+    stream.on('drop', (f) => droppedNumbers.push(f.header.imageIndexStart));
     const all = new Promise<void>((resolve) =>
       stream.on('frame', () => {
         // 'frame' fires before the new frame is buffered: at most maxBuffered are held then.
@@ -165,7 +169,7 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(stream.dropped).toBe(16);
     expect(droppedNumbers).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     const kept: number[] = [];
-    for (let i = 0; i < 4; i++) kept.push((await stream.nextFrame(5000)).header.frameNumber);
+    for (let i = 0; i < 4; i++) kept.push((await stream.nextFrame(5000)).header.imageIndexStart);
     expect(kept).toEqual([17, 18, 19, 20]);
     expect(stream.buffered).toBe(0);
   });
@@ -185,8 +189,8 @@ describe('LiveImageServer → openLiveStream', () => {
     slow.attach({
       data: (chunk) => {
         for (const f of slowDeframer.push(chunk)) {
-          slowNumbers.push(f.header.frameNumber);
-          lastSlowFrame(f.header.frameNumber);
+          slowNumbers.push(f.header.imageIndexStart);
+          lastSlowFrame(f.header.imageIndexStart);
         }
       },
       close: () => {},
@@ -198,7 +202,7 @@ describe('LiveImageServer → openLiveStream', () => {
     let broadcast = 0;
     while (slowStats.framesDropped < 5 && broadcast < 1000) {
       broadcast = server.broadcastFrame();
-      expect((await fast.nextFrame(5000)).header.frameNumber).toBe(broadcast);
+      expect((await fast.nextFrame(5000)).header.imageIndexStart).toBe(broadcast);
     }
     expect(slowStats.framesDropped).toBeGreaterThanOrEqual(5);
     expect(slowStats.maxFramesQueued).toBe(2);
@@ -222,12 +226,12 @@ describe('LiveImageServer → openLiveStream', () => {
 
   it('ends the iterator with FrameError after an impossible header, delivering earlier frames first', async () => {
     const good = encodeImageFrame(
-      { width: 2, height: 2, scaleMin: 0, scaleMax: 9, timestampMs: 1, frameNumber: 1, exposureUs: 5, reserved0: 0, reserved1: 0 },
+      { width: 2, height: 2, scaleMin: 0, scaleMax: 9, deviceIndex: 0, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: 1, imageIndexStop: 1 },
       Uint8Array.of(1, 0, 2, 0, 3, 0, 4, 0),
     );
     // imageSize 100 is not 4 × 4 × 2: no marker to resynchronise on, so the stream is over.
     const bad = encodeImageFrame(
-      { width: 4, height: 4, scaleMin: 0, scaleMax: 0, timestampMs: 2, frameNumber: 2, exposureUs: 5, reserved0: 0, reserved1: 0 },
+      { width: 4, height: 4, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: 2, imageIndexStop: 2 },
       new Uint8Array(100),
     );
     const listener = track(await listenTcp({ port: 0 }, (t) => void t.write(Uint8Array.from([...good, ...bad]))));
@@ -237,7 +241,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const seen: number[] = [];
     const failure = await (async () => {
       try {
-        for await (const frame of stream) seen.push(frame.header.frameNumber);
+        for await (const frame of stream) seen.push(frame.header.imageIndexStart);
       } catch (error) {
         return error;
       }
@@ -250,6 +254,37 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(errors).toEqual([failure]);
     expect(stream.isClosed).toBe(true);
     expect(await stream.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('an options-only header between frames updates options and the stream goes on', async () => {
+    const fields = (n: number) => ({ width: 2, height: 1, scaleMin: 0, scaleMax: 9, deviceIndex: 3, optionsSettings1: IMAGE_OPTION_IMAGE_DATA, optionsSettings2: 0, imageIndexStart: n, imageIndexStop: n });
+    const optionsFields = { width: 2, height: 1, scaleMin: 5, scaleMax: 500, deviceIndex: 3, optionsSettings1: 0, optionsSettings2: 1, imageIndexStart: 0, imageIndexStop: 0 };
+    const bytes = Uint8Array.from([
+      ...encodeImageFrame(fields(1), Uint8Array.of(1, 0, 2, 0)),
+      ...encodeImageFrame(optionsFields, new Uint8Array(0)),
+      ...encodeImageFrame(fields(2), Uint8Array.of(3, 0, 4, 0)),
+    ]);
+    // Written in three pieces cut inside the options header, then the server closes.
+    const listener = track(
+      await listenTcp({ port: 0 }, (t) => {
+        void (async () => {
+          await t.write(bytes.subarray(0, 50));
+          await t.write(bytes.subarray(50, 70));
+          await t.write(bytes.subarray(70));
+          await t.close();
+        })();
+      }),
+    );
+    const stream = track(await openLiveStream({ port: listener.port }));
+    const events: string[] = [];
+    stream.on('frame', (f) => events.push(`frame ${f.header.imageIndexStart}`));
+    stream.on('options', (h) => events.push(`options ${h.scaleMin}..${h.scaleMax}`));
+    const seen: number[] = [];
+    for await (const frame of stream) seen.push(frame.header.imageIndexStart);
+    expect(seen).toEqual([1, 2]);
+    expect(events).toEqual(['frame 1', 'options 5..500', 'frame 2']);
+    expect(stream.options).toEqual({ imageSize: 0, ...optionsFields });
+    expect([stream.received, stream.optionsUpdates, stream.dropped]).toEqual([2, 1, 0]);
   });
 
   it('refuses a frame over maxImageBytes without allocating it', async () => {
@@ -290,7 +325,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const error = await stream.nextFrame(1).catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('TIMEOUT');
     server.broadcastFrame();
-    expect((await stream.nextFrame(5000)).header.frameNumber).toBe(1);
+    expect((await stream.nextFrame(5000)).header.imageIndexStart).toBe(1);
   });
 
   it('names host:port when nothing listens', async () => {

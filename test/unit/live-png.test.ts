@@ -48,7 +48,7 @@ function ihdr(chunk: Chunk) {
 }
 
 function headerOf(width: number, height: number, imageSize: number): ImageFrame['header'] {
-  return { imageSize, width, height, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 1, exposureUs: 0, reserved0: 0, reserved1: 0 };
+  return { imageSize, width, height, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: 1, imageIndexStop: 1, timestampMs: 0, frameNumber: 0x10, exposureUs: 0, reserved0: 1, reserved1: 1 };
 }
 
 function frameOf(width: number, height: number, values: number[]): ImageFrame {

@@ -5,9 +5,10 @@ import type { ImageFrame, ImageHeader } from 'flamingo-protocol';
 import { bytewise, concat, splitAt, toHex } from '../support/packets.js';
 
 const u32 = fc.nat({ max: 0xffffffff });
+const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 
 const frameArb = fc
-  .record({ width: fc.integer({ min: 0, max: 12 }), height: fc.integer({ min: 0, max: 9 }), scaleMin: u32, scaleMax: u32, timestampMs: u32, frameNumber: u32, exposureUs: u32, reserved0: u32, reserved1: u32 })
+  .record({ width: fc.integer({ min: 0, max: 12 }), height: fc.integer({ min: 0, max: 9 }), scaleMin: u32, scaleMax: u32, deviceIndex: u32, optionsSettings1: u32, optionsSettings2: u32, imageIndexStart: i32, imageIndexStop: i32 })
   .chain((h) => fc.uint8Array({ minLength: h.width * h.height * 2, maxLength: h.width * h.height * 2 }).map((pixels) => ({ header: { ...h, imageSize: pixels.length } as ImageHeader, pixels })));
 
 function feed(chunks: readonly Uint8Array[], deframer = new FrameDeframer()): ImageFrame[] {
@@ -17,23 +18,26 @@ function feed(chunks: readonly Uint8Array[], deframer = new FrameDeframer()): Im
 }
 
 describe('live-image header', () => {
-  it('10 little-endian u32 in the documented order', () => {
-    const bytes = encodeImageFrame({ width: 2, height: 1, scaleMin: 3, scaleMax: 4, timestampMs: 5, frameNumber: 6, exposureUs: 7, reserved0: 8, reserved1: 9 }, Uint8Array.of(1, 0, 0xff, 0xff));
+  it('10 little-endian fields in the vendor order; the image index range is signed', () => {
+    const fields = { width: 2, height: 1, scaleMin: 3, scaleMax: 4, deviceIndex: 3, optionsSettings1: 0x30, optionsSettings2: 7, imageIndexStart: -2, imageIndexStop: 9 };
+    const bytes = encodeImageFrame(fields, Uint8Array.of(1, 0, 0xff, 0xff));
     expect(toHex(bytes.subarray(0, IMAGE_HEADER_SIZE))).toBe(
-      '04000000' + '02000000' + '01000000' + '03000000' + '04000000' + '05000000' + '06000000' + '07000000' + '08000000' + '09000000',
+      '04000000' + '02000000' + '01000000' + '03000000' + '04000000' + '03000000' + '30000000' + '07000000' + 'feffffff' + '09000000',
     );
-    expect(decodeImageHeader(bytes)).toEqual({ imageSize: 4, width: 2, height: 1, scaleMin: 3, scaleMax: 4, timestampMs: 5, frameNumber: 6, exposureUs: 7, reserved0: 8, reserved1: 9 });
+    expect(decodeImageHeader(bytes)).toEqual({ imageSize: 4, ...fields });
   });
 
   it('fewer than 40 bytes is a FrameError; out-of-range fields are a RangeError', () => {
     expect(() => decodeImageHeader(new Uint8Array(39))).toThrow(FrameError);
-    const base = { width: 0, height: 0, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 0, exposureUs: 0, reserved0: 0, reserved1: 0 };
-    expect(() => encodeImageFrame({ ...base, frameNumber: -1 }, new Uint8Array(0))).toThrow(RangeError);
-    expect(() => encodeImageFrame({ ...base, exposureUs: 2 ** 32 }, new Uint8Array(0))).toThrow(RangeError);
+    const base = { width: 0, height: 0, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 };
+    expect(() => encodeImageFrame({ ...base, optionsSettings1: -1 }, new Uint8Array(0))).toThrow('optionsSettings1 must be a u32, got -1');
+    expect(() => encodeImageFrame({ ...base, optionsSettings2: 2 ** 32 }, new Uint8Array(0))).toThrow(RangeError);
+    expect(() => encodeImageFrame({ ...base, imageIndexStart: 2 ** 31 }, new Uint8Array(0))).toThrow('imageIndexStart must be an int32, got 2147483648');
+    expect(() => encodeImageFrame({ ...base, imageIndexStop: -(2 ** 31) - 1 }, new Uint8Array(0))).toThrow(RangeError);
   });
 
   it('pixels are 16-bit little-endian', () => {
-    const [frame] = feed([encodeImageFrame({ width: 2, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 0, exposureUs: 0, reserved0: 0, reserved1: 0 }, Uint8Array.of(0x34, 0x12, 0xff, 0xff))]);
+    const [frame] = feed([encodeImageFrame({ width: 2, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 }, Uint8Array.of(0x34, 0x12, 0xff, 0xff))]);
     expect([...framePixels16(frame as ImageFrame)]).toEqual([0x1234, 0xffff]);
   });
 });
@@ -47,7 +51,9 @@ describe('FrameDeframer', () => {
           const deframer = new FrameDeframer();
           const out = feed(chunks, deframer);
           expect(out).toEqual(frames);
-          expect(deframer.frames).toBe(frames.length);
+          // A 0 × 0 header has image size 0: an options-only header, not counted as a picture.
+          expect(deframer.frames).toBe(frames.filter((f) => f.pixels.length > 0).length);
+          expect(deframer.optionsHeaders).toBe(frames.filter((f) => f.pixels.length === 0).length);
         }
       }),
       { numRuns: 40 },
@@ -63,8 +69,8 @@ describe('FrameDeframer', () => {
     expect(() => deframer.push(new Uint8Array(1))).toThrow(FrameError);
     deframer.reset();
     expect(deframer.failure).toBeNull();
-    const good = encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 4, exposureUs: 0, reserved0: 0, reserved1: 0 }, Uint8Array.of(1, 2));
-    expect(deframer.push(good).map((f) => f.header.frameNumber)).toEqual([4]);
+    const good = encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 4, imageIndexStop: 4 }, Uint8Array.of(1, 2));
+    expect(deframer.push(good).map((f) => f.header.imageIndexStart)).toEqual([4]);
   });
 
   it('a size over the limit is refused before anything is allocated', () => {
@@ -80,16 +86,16 @@ describe('FrameDeframer', () => {
   });
 
   it('frames completed before a bad header in the same chunk are returned; the error comes with the next push', () => {
-    const good = encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 1, exposureUs: 0, reserved0: 0, reserved1: 0 }, Uint8Array.of(9, 9));
+    const good = encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 1, imageIndexStop: 1 }, Uint8Array.of(9, 9));
     const bad = new Uint8Array(IMAGE_HEADER_SIZE).fill(0xff);
     const deframer = new FrameDeframer();
-    expect(deframer.push(concat([good, bad])).map((f) => f.header.frameNumber)).toEqual([1]);
+    expect(deframer.push(concat([good, bad])).map((f) => f.header.imageIndexStart)).toEqual([1]);
     expect(deframer.failure).toBeInstanceOf(FrameError);
     expect(() => deframer.push(good)).toThrow(FrameError);
   });
 
   it('pixels are private copies', () => {
-    const stream = Buffer.from(encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 0, frameNumber: 0, exposureUs: 0, reserved0: 0, reserved1: 0 }, Uint8Array.of(5, 6)));
+    const stream = Buffer.from(encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 }, Uint8Array.of(5, 6)));
     const [frame] = new FrameDeframer().push(stream);
     stream.fill(0);
     expect(frame?.pixels).toEqual(Uint8Array.of(5, 6));

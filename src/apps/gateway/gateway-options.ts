@@ -1,5 +1,6 @@
 import { ArgumentError } from '../../errors.js';
-import { isLoopbackHost, tokenBytes } from './access.js';
+import { tokenBytes } from './access.js';
+import { isLoopbackHost } from './loopback.js';
 
 /** Longest delay a Node.js timer honours; a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

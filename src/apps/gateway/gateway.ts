@@ -325,7 +325,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
         this.counters.rejected++;
       });
       const monitor = this.monitor;
-      if (monitor !== null) this.live.on('frame', (_number, frame) => monitor.liveFrame(frame));
+      if (monitor !== null) this.live.on('frame', (number, frame) => monitor.liveFrame(number, frame));
       livePort = await this.live.listen(host, options.livePort ?? (main.port === 0 || port === 0 ? 0 : main.port + LIVE_PORT_OFFSET));
     }
     let readOnlyPort: number | undefined;

@@ -31,8 +31,10 @@ export interface LiveRelayEvents {
   log: [line: string];
   /** A viewer was refused (no or wrong token). */
   rejected: [description: string];
-  /** A frame went out to the viewers (the dashboard keeps the latest). */
+  /** A frame went out to the viewers; the number is the relay's own count (the header carries none), and the frame (the dashboard keeps the latest). */
   frame: [frameNumber: number, frame: ImageFrame];
+  /** An options-only header (image size 0) went out to the viewers. */
+  options: [];
 }
 
 /**
@@ -41,7 +43,8 @@ export interface LiveRelayEvents {
  * to each viewer through the shared bounded fan-out (a slow viewer drops old frames, the
  * others are not held back), and disconnects from the instrument when the last viewer
  * leaves. When the instrument's stream ends, the viewers are disconnected too: each frame
- * stream is unframed, so a viewer cannot be resumed in the middle of one.
+ * stream is unframed, so a viewer cannot be resumed in the middle of one. An options-only
+ * header (image size 0) is relayed like a frame, in its place, and ends nothing.
  */
 export class LiveRelay extends EventEmitter<LiveRelayEvents> {
   private readonly options: LiveRelayOptions;
@@ -51,8 +54,10 @@ export class LiveRelay extends EventEmitter<LiveRelayEvents> {
   private upstream: Transport | null = null;
   private connecting = false;
   private closed = false;
-  /** Frames relayed so far. */
+  /** Frames relayed so far (pictures only). */
   frames = 0;
+  /** Options-only headers relayed so far. */
+  optionsHeaders = 0;
 
   constructor(options: LiveRelayOptions) {
     super();
@@ -201,10 +206,15 @@ export class LiveRelay extends EventEmitter<LiveRelayEvents> {
   }
 
   private relay(frame: ImageFrame): void {
-    this.frames++;
     // One encoding shared by every viewer (the fan-out never writes into it).
     this.fanout.offer(encodeImageFrame(frame.header, frame.pixels));
-    this.emit('frame', frame.header.frameNumber, frame);
+    if (frame.pixels.length === 0) {
+      this.optionsHeaders++;
+      this.emit('options');
+      return;
+    }
+    this.frames++;
+    this.emit('frame', this.frames, frame);
   }
 
   private upstreamEnded(transport: Transport, error: Error | undefined): void {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { isLoopbackHost } from './access.js';
+import { isLoopbackHost } from './loopback.js';
 import { ConnectError, listenTcp, TcpTransport, type TcpListener } from '../../../transports/tcp.js';
 
 /**

@@ -33,6 +33,8 @@ export class GatewayMonitor implements HttpSource {
   private linkState: ConnectionState;
   private linkSince = Date.now();
   private frame: ImageFrame | null = null;
+  /** The relay's count of the latest frame (the live header carries no frame number). */
+  private frameNumber = 0;
   private framePng: { frame: number; png: Uint8Array } | null = null;
   private slowPages = 0;
   /** Told when anything the dashboard shows changed (the HTTP server's feed). */
@@ -66,9 +68,10 @@ export class GatewayMonitor implements HttpSource {
     this.onEvent?.(packet);
   }
 
-  /** A live frame went out to the viewers. */
-  liveFrame(frame: ImageFrame): void {
+  /** A live frame went out to the viewers; `number` is the relay's count. */
+  liveFrame(number: number, frame: ImageFrame): void {
     this.frame = frame;
+    this.frameNumber = number;
     this.onChange?.();
   }
 
@@ -100,14 +103,14 @@ export class GatewayMonitor implements HttpSource {
     return {
       snapshot: this.gateway.upstream.state.snapshot(),
       health: this.health(),
-      frame: this.frame === null ? null : this.frame.header.frameNumber,
+      frame: this.frame === null ? null : this.frameNumber,
     };
   }
 
   latestFramePng(): { frame: number; png: Uint8Array } | null {
     const frame = this.frame;
     if (frame === null) return null;
-    const number = frame.header.frameNumber;
+    const number = this.frameNumber;
     if (this.framePng?.frame !== number) this.framePng = { frame: number, png: frameToPng(frame).png };
     return this.framePng;
   }
