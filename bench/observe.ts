@@ -29,7 +29,7 @@ const WINDOW = 32;
 const ROUNDS = 9;
 
 type ToWorker = { kind: 'upload'; gatewayPort: number } | { kind: 'stop' };
-type FromWorker = { kind: 'listening'; port: number } | { kind: 'uploading' } | { kind: 'uploaded'; ms: number };
+type FromWorker = { kind: 'listening'; port: number } | { kind: 'uploading' } | { kind: 'uploaded'; ms: number } | { kind: 'failed'; message: string };
 
 /** Worker: the simulator (64 MiB payloads, event flood) and, when told, the app that uploads through the gateway. */
 async function runWorker(): Promise<void> {
@@ -42,7 +42,7 @@ async function runWorker(): Promise<void> {
       void sim.close().then(() => parentPort?.close());
       return;
     }
-    void (async () => {
+    (async () => {
       const app = await FlamingoClient.connect({ port: m.gatewayPort, requestTimeoutMs: 120_000 });
       const payload = new Uint8Array(UPLOAD_BYTES).fill(0x41);
       post({ kind: 'uploading' });
@@ -55,7 +55,7 @@ async function runWorker(): Promise<void> {
       await behind;
       post({ kind: 'uploaded', ms: performance.now() - t0 });
       await app.close();
-    })();
+    })().catch((error: unknown) => post({ kind: 'failed', message: error instanceof Error ? error.message : String(error) }));
   });
 }
 
@@ -79,20 +79,25 @@ function quantile(values: readonly number[], q: number): number {
 async function healthDuringUpload(): Promise<{ idle: number[]; busy: number[]; uploadMs: number }> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: WORKER_ROLE } });
   const messages: FromWorker[] = [];
-  let wake: (() => void) | null = null;
+  // Every waiting `next` is woken by each message (two wait at once: uploaded or failed).
+  let wakers: (() => void)[] = [];
   worker.on('message', (m: FromWorker) => {
     messages.push(m);
-    wake?.();
+    const woken = wakers;
+    wakers = [];
+    for (const w of woken) w();
   });
   const next = async <K extends FromWorker['kind']>(kind: K): Promise<Extract<FromWorker, { kind: K }>> => {
     for (;;) {
       const i = messages.findIndex((m) => m.kind === kind);
       if (i >= 0) return messages.splice(i, 1)[0] as Extract<FromWorker, { kind: K }>;
-      await new Promise<void>((resolve) => (wake = resolve));
+      await new Promise<void>((resolve) => wakers.push(resolve));
     }
   };
   const { port: simPort } = await next('listening');
   const gateway = await FlamingoGateway.start({ upstreamPort: simPort, port: 0, livePort: false, maxPayloadBytes: 64 * 1024 * 1024, requestTimeoutMs: 120_000, http: { port: 0 } });
+  const cutOff: string[] = [];
+  gateway.on('closed', (session) => cutOff.push(session.reason));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const httpPort = gateway.address.httpPort as number;
   try {
@@ -101,10 +106,13 @@ async function healthDuringUpload(): Promise<{ idle: number[]; busy: number[]; u
     worker.postMessage({ kind: 'upload', gatewayPort: gateway.address.port } satisfies ToWorker);
     await next('uploading');
     const busy: number[] = [];
-    let uploaded: Extract<FromWorker, { kind: 'uploaded' }> | null = null;
-    void next('uploaded').then((m) => (uploaded = m));
-    while (uploaded === null) busy.push(await getHealth(httpPort, agent));
-    return { idle, busy, uploadMs: (uploaded as { ms: number }).ms };
+    // Set by the worker's answer while the poller runs (an object, so the loop sees the change).
+    const outcome: { uploadMs?: number; failed?: string } = {};
+    void next('uploaded').then((m) => (outcome.uploadMs = m.ms));
+    void next('failed').then((m) => (outcome.failed = `${m.message}${cutOff.length > 0 ? ` (gateway: ${cutOff.join(', ')})` : ''}`));
+    while (outcome.uploadMs === undefined && outcome.failed === undefined) busy.push(await getHealth(httpPort, agent));
+    if (outcome.failed !== undefined) throw new Error(`the upload through the gateway failed: ${outcome.failed}`);
+    return { idle, busy, uploadMs: outcome.uploadMs as number };
   } finally {
     agent.destroy();
     await gateway.close();
