@@ -21,7 +21,6 @@ import { WorkflowHelper } from './helpers/workflow.js';
 import { Link } from './link.js';
 import { RequestPath } from './request-path.js';
 import { Correlator } from './correlator.js';
-import { ConnectionClosedError } from '../errors.js';
 import { openClientLive } from './live.js';
 import type { LiveStream } from '../live/live-stream.js';
 import { ClientStats } from './stats.js';

@@ -96,7 +96,11 @@ describe('client.stats()', () => {
   it('counts a reconnect', async () => {
     const server = new FakeServer({ echoSequence: true });
     const client = await FlamingoClient.connect({ transport: () => server.connectMemory(), reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
-    open.push({ server, client, cleanup: async () => (await client.close(), await server.close()) });
+    open.push({ server, client, cleanup: async () => {
+        await client.close();
+        await server.close();
+      },
+    });
     const back = new Promise((resolve) => client.once('reconnected', resolve));
     server.connection.drop();
     await back;

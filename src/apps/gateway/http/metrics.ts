@@ -35,7 +35,10 @@ class ChildPerCode<T> {
   of(code: number): T {
     const child = this.children.get(code);
     if (child !== undefined) return child;
-    if (this.children.size >= MAX_CODE_LABELS) return (this.other ??= this.make('OTHER'));
+    if (this.children.size >= MAX_CODE_LABELS) {
+      if (this.other === null) this.other = this.make('OTHER');
+      return this.other;
+    }
     const made = this.make(labelOf(code, this.children.size));
     this.children.set(code, made);
     return made;

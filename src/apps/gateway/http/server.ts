@@ -129,17 +129,29 @@ export class GatewayHttpServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://gateway');
-    if (!this.authorised(req, url)) return send(res, 401, 'text/plain; charset=utf-8', 'token required\n', { 'www-authenticate': 'Bearer' });
-    if (!PATHS.has(url.pathname)) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
-    if (req.method !== 'GET') return send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET only\n', { allow: 'GET' });
+    if (!this.authorised(req, url)) {
+      send(res, 401, 'text/plain; charset=utf-8', 'token required\n', { 'www-authenticate': 'Bearer' });
+      return;
+    }
+    if (!PATHS.has(url.pathname)) {
+      send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+      return;
+    }
+    if (req.method !== 'GET') {
+      send(res, 405, 'text/plain; charset=utf-8', 'read-only: GET only\n', { allow: 'GET' });
+      return;
+    }
     switch (url.pathname) {
       case '/':
-        return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, { 'content-security-policy': PAGE_POLICY });
+        send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, { 'content-security-policy': PAGE_POLICY });
+        return;
       case '/dashboard.js':
-        return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_SCRIPT);
+        send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_SCRIPT);
+        return;
       case '/health': {
         const health = this.source.health();
-        return send(res, health.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`);
+        send(res, health.status === 'ok' ? 200 : 503, 'application/json', `${JSON.stringify(health)}\n`);
+        return;
       }
       case '/metrics':
         this.source.metrics.render().then(
@@ -149,12 +161,17 @@ export class GatewayHttpServer {
         return;
       case '/frame.png': {
         const latest = this.source.latestFramePng();
-        if (latest === null) return send(res, 404, 'text/plain; charset=utf-8', 'no live frame yet\n');
-        return send(res, 200, 'image/png', latest.png, { 'x-frame-number': String(latest.frame) });
+        if (latest === null) {
+          send(res, 404, 'text/plain; charset=utf-8', 'no live frame yet\n');
+          return;
+        }
+        send(res, 200, 'image/png', latest.png, { 'x-frame-number': String(latest.frame) });
+        return;
       }
       default:
         // '/ws' without an upgrade.
-        return send(res, 426, 'text/plain; charset=utf-8', 'WebSocket upgrade required\n', { upgrade: 'websocket' });
+        send(res, 426, 'text/plain; charset=utf-8', 'WebSocket upgrade required\n', { upgrade: 'websocket' });
+        return;
     }
   }
 
@@ -163,8 +180,14 @@ export class GatewayHttpServer {
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     };
-    if (!this.authorised(req, url)) return refuse('401 Unauthorized');
-    if (url.pathname !== '/ws') return refuse('404 Not Found');
+    if (!this.authorised(req, url)) {
+      refuse('401 Unauthorized');
+      return;
+    }
+    if (url.pathname !== '/ws') {
+      refuse('404 Not Found');
+      return;
+    }
     this.sockets.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
       this.feed.add(ws);
