@@ -39,6 +39,9 @@ async function runSimWorker(): Promise<void> {
   const sim = new SimulatedMicroscope({
     maxPayloadBytes: 64 * 1024 * 1024,
     maxRecords: 1000,
+    // The clients below run in sequenced mode: the simulator must echo the sequence field
+    // (it no longer does by default), or every reply is taken for an event.
+    echoSequence: true,
     faults: `flood=${FLOOD_PER_SECOND}/s:UI_SET_GAUGE_VALUE`,
   });
   const { port } = await sim.listen({ port: 0, host: '127.0.0.1' });
