@@ -55,7 +55,7 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port
 parentPort.on('message', (m) => { if (m === 'stop') server.close(() => process.exit(0)); });
 `;
 
-async function startServer(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startServer(): Promise<{ port: number; stop(): Promise<void> }> {
   const worker = new Worker(SERVER_SOURCE, { eval: true });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', resolve);

@@ -14,6 +14,7 @@ import { gatewaySuite } from './gateway.js';
 import { uploadSuite } from './upload.js';
 import { memorySuite } from './memory.js';
 import { simSuite } from './sim.js';
+import { observeSuite } from './observe.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
@@ -25,6 +26,7 @@ const SUITES: readonly BenchSuite[] = [
   gatewaySuite,
   uploadSuite,
   memorySuite,
+  observeSuite,
 ];
 
 async function main(): Promise<void> {

@@ -39,6 +39,9 @@ async function runSimWorker(): Promise<void> {
   const sim = new SimulatedMicroscope({
     maxPayloadBytes: 64 * 1024 * 1024,
     maxRecords: 1000,
+    // The clients below run in sequenced mode: the simulator must echo the sequence field
+    // (it no longer does by default), or every reply is taken for an event.
+    echoSequence: true,
     faults: `flood=${FLOOD_PER_SECOND}/s:UI_SET_GAUGE_VALUE`,
   });
   const { port } = await sim.listen({ port: 0, host: '127.0.0.1' });
@@ -72,6 +75,7 @@ async function timed(client: FlamingoClient): Promise<number> {
 
 interface RoundResult {
   writeMs: number;
+  /** Until the reply of the request queued right behind the upload (the end of the upload as the instrument saw it). */
   replyMs: number;
   /** Per probe: latency, and how long the upload still needed from the probe's issue until its reply. */
   probes: { latencyMs: number; queuedAheadMs: number }[];
@@ -116,9 +120,11 @@ async function uploadRound(client: FlamingoClient, second: FlamingoClient, paylo
     secondLatencies.push(timed(second));
   };
   const timers = (probeAtMs ?? []).map((ms) => setTimeout(probe, ms));
-  const reply = client.request(Command.CAMERA_WORKFLOW_START, undefined, {
+  // The instrument never answers WORKFLOW_START (spec/protocol.md), so the payload goes with
+  // send() and a request queued right behind it marks the end: its reply can only come once
+  // the instrument has taken the whole payload.
+  const sent = client.send(Command.CAMERA_WORKFLOW_START, undefined, {
     payload,
-    timeoutMs: 60_000,
     onUploadProgress: ({ sent, total }) => {
       while (probeAtMs === undefined && next < PROBE_POINTS.length && sent >= (PROBE_POINTS[next] as number) * total) {
         next++;
@@ -130,7 +136,8 @@ async function uploadRound(client: FlamingoClient, second: FlamingoClient, paylo
       }
     },
   });
-  await reply;
+  const behind = client.request(Command.SYSTEM_STATE_GET, undefined, { timeoutMs: 60_000 });
+  await Promise.all([sent, behind]);
   const repliedAt = performance.now();
   for (const t of timers) clearTimeout(t);
   const latencies = await Promise.all(probes.map((p) => p.done));

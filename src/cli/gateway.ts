@@ -5,6 +5,7 @@ import { connectErrorIn, stopQuietlyOnBrokenPipe, usageError } from './exit.js';
 import { ExitCode, portOption } from './options.js';
 import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
 import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
+import { jsonLogger, logGatewayJson } from './gateway-log.js';
 
 interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   upstream: { host: string; port: number };
@@ -13,6 +14,8 @@ interface GatewayCliOptions extends GatewayTlsCliOptions, MqttCliOptions {
   token?: string;
   readOnlyPort?: number;
   quiet?: boolean;
+  http?: { host: string; port: number };
+  logJson?: boolean;
 }
 
 /** `HOST:PORT`, `[v6]:PORT`, or just `PORT` (host 127.0.0.1). */
@@ -27,7 +30,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 async function runGateway(options: GatewayCliOptions): Promise<void> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const json = options.logJson === true ? jsonLogger() : null;
+  const out = json === null ? (line: string) => process.stdout.write(`${line}\n`) : (line: string) => json.info({ event: 'startup' }, line);
   let stopOnBrokenPipe = async (): Promise<void> => undefined;
   stopQuietlyOnBrokenPipe(() => stopOnBrokenPipe());
   const tls = gatewayTlsFromOptions(options);
@@ -40,18 +44,21 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
     port: options.listen.port,
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.readOnlyPort !== undefined ? { readOnlyPort: options.readOnlyPort } : {}),
+    ...(options.http !== undefined ? { http: options.http } : {}),
   });
   stopOnBrokenPipe = () => gateway.close();
-  const { host, port: listenPort, livePort, readOnlyPort } = gateway.address;
+  const { host, port: listenPort, livePort, readOnlyPort, httpPort } = gateway.address;
   // The first line is a contract: scripts and tests read the port from it.
   out(`listening on ${host}:${listenPort}`);
   out(`upstream ${options.upstream.host}:${options.upstream.port} (${gateway.mode} mode)`);
   if (livePort !== undefined) out(`live images on ${host}:${livePort}`);
   if (readOnlyPort !== undefined) out(`read-only on ${host}:${readOnlyPort}`);
+  if (httpPort !== undefined) out(`${tls !== undefined ? 'https' : 'http'} on ${options.http?.host ?? host}:${httpPort} (/health, /metrics, dashboard at /)`);
   if (options.token !== undefined) out('clients must send GATEWAY_HELLO with the token first');
   if (tls !== undefined) out(`TLS${tls.ca !== undefined ? ', client certificates required' : ''}`);
   for (const warning of gateway.warnings) process.stderr.write(`flamingo gateway: warning: ${warning}\n`);
-  if (options.quiet !== true) gateway.on('log', out);
+  if (json !== null) logGatewayJson(gateway, json);
+  else if (options.quiet !== true) gateway.on('log', out);
   const bridge = await startGatewayBridge(gateway.upstream, options, out);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -78,6 +85,8 @@ export function registerGateway(program: CliProgram): void {
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
     .option('--quiet', 'print only the startup lines')
+    .option('--http <host:port>', 'serve /health, /metrics and a live dashboard (loopback unless --token is set)', parseHostPort)
+    .option('--log-json', 'write every log line as a JSON object (pino), startup lines included')
     .action(async (options: GatewayCliOptions, command: CliProgram) => {
       try {
         await runGateway(options);

@@ -23,6 +23,8 @@ import { RequestPath } from './request-path.js';
 import { Correlator } from './correlator.js';
 import { openClientLive } from './live.js';
 import type { LiveStream } from '../live/live-stream.js';
+import { ClientStats } from './stats.js';
+import type { ClientStatsSnapshot } from './stats.js';
 import { resolveOptions, type ClientOptions, type EventStreamOptions, type ExclusiveTx, type LiveOptions, type RequestOptions, type ResolvedOptions, type SendOptions } from './options.js';
 
 export type { ClientEvents, CorrelationMode };
@@ -72,7 +74,12 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private readonly options: ResolvedOptions;
   private readonly link: Link;
   private readonly correlator: Correlator;
-  private readonly hub = new EventHub((error) => reportListenerError(this, error));
+  /**
+   * The live statistics recorder behind {@link stats}: counters to read directly, and an
+   * `observer` hook told every measurement (the gateway's /metrics uses it).
+   */
+  readonly statsRecorder = new ClientStats();
+  private readonly hub: EventHub;
   private readonly path: RequestPath;
   private finished = false;
   private closePromise: Promise<void> | null = null;
@@ -81,6 +88,15 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   private constructor(options: ClientOptions) {
     super();
     this.options = resolveOptions(options);
+    const stats = this.options.stats ? this.statsRecorder : null;
+    this.hub = new EventHub(
+      (error) => reportListenerError(this, error),
+      stats === null
+        ? undefined
+        : () => {
+            stats.counters.droppedEvents++;
+          },
+    );
     // refresh() runs its reads in one exclusive section; raw requests (a failure status is a
     // reply the pass records, not an exception).
     this.state = new InstrumentState({
@@ -89,6 +105,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
     const client = this;
     this.link = new Link(this.options, {
       emitter: this as unknown as EventSink,
+      stats,
       mirror: this.state,
       get finished() {
         return client.finished;
@@ -144,6 +161,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   /** The current transport's peer, e.g. `127.0.0.1:53717`. */
   get description(): string {
     return this.link.description;
+  }
+
+  /**
+   * Counters (sent, replies, events, unmatched, timeouts, fences, resyncs, skipped bytes,
+   * reconnects, dropped events) and latency summaries (round trip per command, time waited
+   * for a turn) with p50/p95/p99/max, since connect or the last {@link resetStats}. All zero
+   * when the client was made with `stats: false`.
+   */
+  stats(): ClientStatsSnapshot {
+    return this.statsRecorder.snapshot();
+  }
+
+  /** Zero the counters and histograms of {@link stats}. */
+  resetStats(): void {
+    this.statsRecorder.reset();
   }
 
   /** Requests not yet settled (on the wire or waiting for their turn). */

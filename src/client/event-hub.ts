@@ -33,8 +33,14 @@ export class EventHub {
   private readonly streams = new Set<EventStream>();
   private ended = false;
 
-  /** @param onSelectorError told when an event stream's selector throws (the rest go on). */
-  constructor(private readonly onSelectorError: (error: unknown) => void) {}
+  /**
+   * @param onSelectorError told when an event stream's selector throws (the rest go on).
+   * @param onDrop told when a stream drops its oldest event for a slow consumer.
+   */
+  constructor(
+    private readonly onSelectorError: (error: unknown) => void,
+    private readonly onDrop?: () => void,
+  ) {}
 
   /** Every event passes here before listeners: waitFor waiters, then event streams. */
   readonly observe = (packet: Packet): void => {
@@ -72,7 +78,7 @@ export class EventHub {
     validateOptions(EVENT_STREAM_OPTIONS_SCHEMA, options, 'events()');
     const bufferSize = options.bufferSize ?? 1000;
     const accepts = selector === undefined ? () => true : selectEvents(selector).accepts;
-    const stream = new EventStream(accepts, bufferSize, (s) => this.streams.delete(s));
+    const stream = new EventStream(accepts, bufferSize, (s) => this.streams.delete(s), this.onDrop);
     if (this.ended) stream.end();
     else this.streams.add(stream);
     return stream;

@@ -23,7 +23,8 @@ export class EventStream implements AsyncIterableIterator<Packet> {
   /** Which events this stream wants. */
   readonly accepts: (packet: Packet) => boolean;
 
-  constructor(accepts: (packet: Packet) => boolean, capacity: number, onEnd: (stream: EventStream) => void) {
+  /** @param onDrop told each time the oldest event is dropped (the client's statistics). */
+  constructor(accepts: (packet: Packet) => boolean, capacity: number, onEnd: (stream: EventStream) => void, private readonly onDrop?: () => void) {
     this.accepts = accepts;
     this.capacity = capacity;
     this.ring = new Array<Packet | undefined>(capacity);
@@ -54,6 +55,7 @@ export class EventStream implements AsyncIterableIterator<Packet> {
       this.head = (this.head + 1) % this.capacity;
       this.count--;
       this.dropped++;
+      this.onDrop?.();
     }
     this.ring[(this.head + this.count) % this.capacity] = packet;
     this.count++;

@@ -1,8 +1,10 @@
+import createDebug from 'debug';
 import type { FrameError } from '../../protocol/errors.js';
 import type { PacketInit } from '../../protocol/packet.js';
 import { connectTcp } from '../../transports/tcp.js';
 import type { Transport } from '../../transports/transport.js';
-import type { Match } from '../correlation/claim.js';
+import { Claim, type Match } from '../correlation/claim.js';
+import type { PendingRequest } from '../correlation/pending.js';
 import type { Wire, WriteResult } from '../correlation/wire.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
@@ -11,11 +13,22 @@ import type { InstrumentState } from '../state/instrument-state.js';
 import type { Packet } from '../../protocol/packet.js';
 import type { ResolvedOptions } from './options.js';
 import { backoffDelay } from './reconnect.js';
+import type { ClientStats } from './stats.js';
 import { PacketWriter } from './upload.js';
 import type { UploadProgressListener, WriteOwner } from './upload.js';
 
+/** Routing log of the link's life (`DEBUG=flamingo:client`); every call is guarded by `enabled`. */
+const log = createDebug('flamingo:client');
+
+/** How long a written request waited for its turn (0 when it was written in the tick it was made). */
+function turnWait(request: PendingRequest): number {
+  return request.queuedAt === 0 ? 0 : request.writtenAt - request.queuedAt;
+}
+
 /** What a {@link Link} needs of the client that owns it. */
 export interface LinkHost {
+  /** Where counters and latencies go, or null when the client keeps no statistics. */
+  readonly stats: ClientStats | null;
   /** Where the dispatcher emits events (the client, so listeners survive reconnects). */
   readonly emitter: EventSink;
   readonly mirror: InstrumentState;
@@ -75,12 +88,14 @@ export class Link {
   write(bytes: Uint8Array, sent?: PacketInit, payload?: Uint8Array, onProgress?: UploadProgressListener, owner?: WriteOwner): WriteResult {
     const writer = this.writer;
     if (writer === null || this.dispatcher === null || !this.linkUp) return Promise.reject(new ConnectionClosedError('the connection is down', false));
+    this.host.stats?.noteSent(sent?.code ?? 0);
     return writer.write(bytes, sent, payload, onProgress, owner);
   }
 
   /** The wire correlation writes through: the current transport, behind the exclusive gate `gateClosed` reports. */
   wire(gateClosed: () => boolean): Wire {
     const link = this;
+    const stats = this.host.stats;
     return {
       get up() {
         return link.linkUp;
@@ -89,6 +104,17 @@ export class Link {
         return gateClosed();
       },
       write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
+      ...(stats === null
+        ? {}
+        : {
+            timedOut: (request: PendingRequest) => {
+              stats.counters.timeouts++;
+              stats.recordTurnWait(turnWait(request));
+            },
+            fenced: () => {
+              stats.counters.fences++;
+            },
+          }),
       whenUp: () => this.whenUp(),
     };
   }
@@ -109,9 +135,36 @@ export class Link {
     }
     if (transport.isClosed) throw new ConnectionClosedError(`${transport.description} is already closed`, false);
     const host = this.host;
+    const stats = host.stats;
     const dispatcher: Dispatcher = new Dispatcher(transport, {
       emitter: host.emitter,
-      correlate: (packet) => host.correlate(packet),
+      correlate:
+        stats === null
+          ? (packet) => host.correlate(packet)
+          : (packet) => {
+              const claim = host.correlate(packet);
+              if (claim === Claim.None) stats.counters.events++;
+              else if (claim === Claim.Unmatched) stats.counters.unmatched++;
+              return claim;
+            },
+      ...(stats === null
+        ? {}
+        : {
+            // Once per chunk that completed a packet, not per packet: a clock read costs more than the rest.
+            // The dispatcher resolves the request right after this: its round trip ends here.
+            // One clock read per reply; the turn wait comes from reads correlation made anyway.
+            onReply: (_packet: Packet, request: PendingRequest) => {
+              if (request.writtenAt > 0) {
+                stats.recordTurnWait(turnWait(request));
+                stats.recordRoundTrip(request.code, performance.now() - request.writtenAt);
+              }
+            },
+            onPackets: () => stats.notePacket(),
+            onResync: (info: { skippedBytes: number }) => {
+              stats.counters.resyncs++;
+              stats.counters.skippedBytes += info.skippedBytes;
+            },
+          }),
       observe: (packet) => host.observe(packet),
       onClose: (error) => this.closed(dispatcher, error),
       onFrameError: (error: FrameError) => this.drop(error, dispatcher),
@@ -128,6 +181,7 @@ export class Link {
       onListenerError: (error) => host.reportLater(error),
     });
     this.linkUp = true;
+    if (log.enabled) log('connected to %s', transport.description);
     dispatcher.start();
     if (!this.linkUp) return; // closed while delivering early bytes
     this.wakeUpWaiters(true);
@@ -186,6 +240,7 @@ export class Link {
     this.linkUp = false;
     this.lostTransport = dispatcher.transport;
     const cause = error ?? new Error(`${dispatcher.transport.description} closed the connection`);
+    if (log.enabled) log('link to %s lost: %s', dispatcher.transport.description, cause.message);
     // Packets still waiting behind an upload are given up unwritten: requests among them
     // never left the client (maybeExecuted: false) and, when queuing, wait for the next link.
     this.writer?.abandon();
@@ -211,6 +266,7 @@ export class Link {
     }
     const attempt = this.attempt;
     const delayMs = backoffDelay(policy, attempt);
+    if (log.enabled) log('reconnect attempt %d in %d ms', attempt, delayMs);
     this.host.emitter.emit('reconnecting', { attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
@@ -219,6 +275,8 @@ export class Link {
         () => {
           if (!this.linkUp) return; // lost again at once; closed() scheduled the next attempt
           this.attempt = 0;
+          if (this.host.stats !== null) this.host.stats.counters.reconnects++;
+          if (log.enabled) log('reconnected to %s after %d attempt(s)', this.description, attempt);
           this.host.mirror.setConnection('connected');
           this.host.emitter.emit('reconnected', { attempt });
           // Values seen before the loss are only "last known": re-read them.

@@ -29,6 +29,7 @@ export const CLIENT_OPTIONS_SCHEMA = {
   transport: { kind: 'typeof', types: ['object', 'function'], what: 'a Transport or a function returning one' },
   maxPayloadBytes: SIZE_RULE,
   uploadChunkBytes: { kind: 'integer', min: 1, max: 256 * 1024 * 1024, unit: 'bytes' },
+  stats: { kind: 'boolean' },
 } as const satisfies OptionsSchema;
 
 /** Options of `client.events()`. */

@@ -52,6 +52,12 @@ export interface ClientOptions {
   maxPayloadBytes?: number;
   /** Payload bytes per transport write when uploading (default 64 KiB); replies and events keep flowing between chunks. Range: `integer 1 … 268435456 bytes`. */
   uploadChunkBytes?: number;
+  /**
+   * Keep `client.stats()` counters and latency histograms (default true). Recording is a few
+   * increments per packet and allocates nothing per request; `false` skips even that.
+   * Range: `true | false`.
+   */
+  stats?: boolean;
 }
 
 /** Options of {@link FlamingoClient.request}. */
@@ -130,6 +136,7 @@ export interface ResolvedOptions {
   readonly transport: ClientOptions['transport'];
   readonly maxPayloadBytes: number | undefined;
   readonly uploadChunkBytes: number;
+  readonly stats: boolean;
 }
 
 /**
@@ -159,5 +166,6 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     transport: options.transport,
     maxPayloadBytes: options.maxPayloadBytes,
     uploadChunkBytes: options.uploadChunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES,
+    stats: options.stats ?? true,
   };
 }

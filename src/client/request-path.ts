@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodePacket } from '../../protocol/codec.js';
 import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
@@ -11,6 +12,9 @@ import type { RunGate } from './helpers/run-gate.js';
 import type { Link } from './link.js';
 import type { ExclusiveTx, RequestOptions, ResolvedOptions, SendOptions } from './options.js';
 import { checkRequest, newRequest, rejectAll } from './requests.js';
+
+/** Routing log of what goes on the wire (`DEBUG=flamingo:wire`); guarded by `enabled`. */
+const wireLog = createDebug('flamingo:wire');
 
 /** What a {@link RequestPath} needs of the client that owns it. */
 export interface RequestPathParts {
@@ -132,6 +136,7 @@ export class RequestPath {
       const why = this.parts.finished() ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
+    if (wireLog.enabled) wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
     correlator.noteSent(code);
     try {
       await link.write(bytes, sent, options.payload, options.onUploadProgress);

@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { replyCodeOf, replyRule } from '../../protocol/command-profile.js';
 import { FENCE_CODES } from '../../protocol/domain.js';
 import PQueue from 'p-queue';
@@ -11,6 +12,9 @@ import { PendingRequest } from './pending.js';
 import type { PendingOwner } from './pending.js';
 import { encodeOrFail, encodeRequest, lostWithLink, writeRequest } from './wire.js';
 import type { Wire } from './wire.js';
+
+/** Routing log of correlation's decisions (`DEBUG=flamingo:correlation`); every call is guarded by `enabled`. */
+const log = createDebug('flamingo:correlation');
 
 /** Options of {@link Lease}. */
 export interface LeaseOptions {
@@ -161,15 +165,20 @@ export class Lease implements PendingOwner {
   /** Correlation: a late code before its fence → `Unmatched`; the current request's reply; else an event. */
   claim(packet: Packet): Match {
     const code = packet.code;
-    if (this.lateCodes.size > 0 && this.lateCodes.has(code)) return Claim.Unmatched;
+    if (this.lateCodes.size > 0 && this.lateCodes.has(code)) {
+      if (log.enabled) log('unmatched %s (late reply: its code timed out or was aborted and no fence has passed yet)', commandName(code));
+      return Claim.Unmatched;
+    }
     const current = this.current;
     if (current !== null && !current.settled && code === current.replyCode && replyMatches(current.code, current.fields as MatchSource, packet)) {
+      if (log.enabled) log('reply %s -> the request holding the lease (same code, matcher accepts)', current.name);
       return current;
     }
     const fence = this.fence;
     if (fence !== null && !fence.settled && code === fence.code) {
       // Cleared here, not when the awaiting task resumes: a packet later in this same chunk
       // already comes after the fence and must be an event again.
+      if (log.enabled) log('fence %s passed: no earlier reply is still coming (late codes cleared: %s)', fence.name, [...this.lateCodes].map(commandName).join(', ') || 'none');
       this.lateCodes.clear();
       return fence;
     }
@@ -209,7 +218,11 @@ export class Lease implements PendingOwner {
    */
   private settle(request: PendingRequest): void {
     if (this.current === request) this.current = null;
-    if (request.late) this.lateCodes.add(request.replyCode);
+    if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
+    if (request.late) {
+      this.lateCodes.add(request.replyCode);
+      if (log.enabled) log('%s %s after being written; its code is late until a fence passes', request.name, request.outcome === 'timeout' ? 'timed out' : 'was aborted');
+    }
   }
 
   /**
@@ -358,6 +371,10 @@ export class Lease implements PendingOwner {
   }
 
   private write(request: PendingRequest, bytes: Uint8Array): void {
+    if (request === this.fence) {
+      this.options.wire.fenced?.(request);
+      if (log.enabled) log('fence %s sent (late: %s)', request.name, [...this.lateCodes].map(commandName).join(', ') || 'none; trailing an ambiguous reply');
+    }
     writeRequest(this.options.wire, request, bytes);
   }
 

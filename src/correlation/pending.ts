@@ -90,6 +90,14 @@ export class PendingRequest implements Expiring {
   private rejectFn!: (error: Error) => void;
   /** When the reply timeout passes (performance.now() ms); Infinity until written. */
   deadline = Infinity;
+  /**
+   * When the request started waiting for its turn (performance.now() ms), read with the
+   * clock read its queue deadline needs anyway; 0 for a request written in the same tick
+   * as its call (it never waited).
+   */
+  queuedAt = 0;
+  /** When the transport accepted it (performance.now() ms; 0 until written): its round trip starts here. */
+  writtenAt = 0;
   private queueTimer: QueueDeadline | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
@@ -125,10 +133,13 @@ export class PendingRequest implements Expiring {
 
   /** Give up if the request has not been written within `ms`. */
   armQueueDeadline(ms: number): void {
-    if (this.settled || this.queueTimer !== null || !Number.isFinite(ms)) return;
+    if (this.settled || this.queueTimer !== null) return;
+    const now = performance.now();
+    this.queuedAt = now;
+    if (!Number.isFinite(ms)) return;
     // On the shared timer, not a setTimeout per request: in lease mode every request arms
     // one, and a timer-list insert and removal per request was a measurable part of its cost.
-    this.queueTimer = new QueueDeadline(this, performance.now() + ms, ms);
+    this.queueTimer = new QueueDeadline(this, now + ms, ms);
     queueDeadlines.add(this.queueTimer);
   }
 
@@ -156,7 +167,8 @@ export class PendingRequest implements Expiring {
       onWritten();
     }
     if (this.settled || this.deadline !== Infinity) return;
-    this.deadline = performance.now() + this.timeoutMs;
+    this.writtenAt = performance.now();
+    this.deadline = this.writtenAt + this.timeoutMs;
     replyDeadlines.add(this);
   }
 

@@ -1,3 +1,5 @@
+import createDebug from 'debug';
+import { commandName } from '../../protocol/commands.js';
 import type { Packet, SequenceField } from '../../protocol/packet.js';
 import { Claim, type Match } from './claim.js';
 import { QueueFullError } from '../errors.js';
@@ -27,6 +29,9 @@ export interface SequencerOptions {
 }
 
 const MAX_SEQUENCE = 0xffffffff;
+
+/** Routing log of correlation's decisions (`DEBUG=flamingo:correlation`); every call is guarded by `enabled`. */
+const log = createDebug('flamingo:correlation');
 
 /**
  * Sequenced-mode correlation: every request carries a nonzero u32 sequence that a
@@ -85,11 +90,16 @@ export class Sequencer implements PendingOwner {
     if (sequence === 0) return Claim.None;
     const request = this.inFlight.get(sequence);
     if (request !== undefined && request.replyCode === packet.code) {
+      if (log.enabled) log('reply %s sequence %d -> its request (echoed sequence and code match)', request.name, sequence);
       return request;
     }
     // A nonzero sequence is an echo, never an event: a reply to a request that timed out,
     // or (code differs) a server fault. Either way nobody may take it.
-    this.tombstones.take(sequence);
+    const tombstone = this.tombstones.take(sequence);
+    if (log.enabled) {
+      const why = tombstone ? 'late reply: its request timed out or was aborted' : request !== undefined ? `code differs from the pending ${request.name}` : 'no request pending with this sequence';
+      log('unmatched %s sequence %d (%s)', commandName(packet.code), sequence, why);
+    }
     return Claim.Unmatched;
   }
 
@@ -97,7 +107,11 @@ export class Sequencer implements PendingOwner {
   release(request: PendingRequest): void {
     if (request.sequence !== 0 && this.inFlight.get(request.sequence) === request) {
       this.inFlight.delete(request.sequence);
-      if (request.late) this.tombstones.add(request.sequence, request.replyCode);
+      if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
+      if (request.late) {
+        this.tombstones.add(request.sequence, request.replyCode);
+        if (log.enabled) log('%s sequence %d %s; tombstone kept for its late reply', request.name, request.sequence, request.outcome === 'timeout' ? 'timed out' : 'aborted');
+      }
       this.drain();
       return;
     }

@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodeHeaderInto } from '../../protocol/codec.js';
 import { Offset, PACKET_SIZE } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
@@ -21,11 +22,18 @@ export interface Wire {
    * told to the state mirror just before the first byte goes out.
    */
   write(bytes: Uint8Array, request?: PendingRequest): WriteResult;
+  /** A written request's reply did not come in time (statistics). */
+  timedOut?(request: PendingRequest): void;
+  /** Lease mode wrote a fence (statistics). */
+  fenced?(fence: PendingRequest): void;
   /** Resolves true when the link is up (at once if it is), false when the client is finished. */
   whenUp(): Promise<boolean>;
   /** The gate of `exclusive()`: while closed, only requests made inside it are written. */
   readonly gateClosed: boolean;
 }
+
+/** Routing log of what goes on the wire (`DEBUG=flamingo:wire`). */
+const wireLog = createDebug('flamingo:wire');
 
 /**
  * Header of a request (its payload, if any, follows it through Wire.write): its fields,
@@ -66,6 +74,11 @@ export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceFi
  */
 export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Array, sequence?: number): void {
   const attempt = ++request.writeAttempt;
+  // Guarded: with the namespace off no string or argument list is built (docs/observability.md).
+  if (wireLog.enabled) {
+    if (sequence !== undefined) wireLog('write %s (0x%s) sequence %d, %d payload bytes', request.name, request.code.toString(16), sequence, request.payload?.length ?? 0);
+    else wireLog('write %s (0x%s) under the lease, %d payload bytes', request.name, request.code.toString(16), request.payload?.length ?? 0);
+  }
   const written = wire.write(bytes, request);
   if (written === true) {
     request.markWritten();

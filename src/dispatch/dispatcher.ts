@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { BARE_TEXT_REPLY_CODES } from '../../protocol/command-profile.js';
 import { commandSpec, commandName } from '../../protocol/commands.js';
 import type { CommandName } from '../../protocol/commands.js';
@@ -10,6 +11,10 @@ import { Claim, type Match } from '../correlation/claim.js';
 
 export { Claim };
 export type { Match };
+
+/** Routing logs (docs/observability.md); every call is guarded by `enabled`, so they cost nothing when off. */
+const wireLog = createDebug('flamingo:wire');
+const correlationLog = createDebug('flamingo:correlation');
 
 /** Events of the packet stream: every unsolicited packet by name and as `'event'`. */
 export type PacketEvents = { [K in CommandName]: [packet: Packet] };
@@ -55,6 +60,15 @@ export interface DispatcherOptions {
    */
   mirror?: { apply(packet: Packet, sent?: PacketInit): unknown };
   /**
+   * Told each reply with the request it answers, after the mirror applied it and just before
+   * the request resolves (statistics: the round trip ends here). Must not throw.
+   */
+  onReply?(packet: Packet, request: Exclude<Match, Claim>): void;
+  /** Told after each chunk that completed at least one packet (statistics: the last packet time). */
+  onPackets?(): void;
+  /** Told each resync (statistics), before `'resync'` is emitted. */
+  onResync?(info: ResyncInfo): void;
+  /**
    * How long the stream must stay quiet before a settings answer (0x1007) sent with
    * addDataBytes 0 is handed out with the bare text that followed it (default 100 ms;
    * the next packet's start marker ends the text sooner). spec/protocol.md "Settings".
@@ -86,7 +100,11 @@ export class Dispatcher {
     this.deframer = new Deframer({
       ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
       bareTextCodes: BARE_TEXT_REPLY_CODES,
-      onResync: (info) => options.emitter.emit('resync', info),
+      onResync: (info) => {
+        if (wireLog.enabled) wireLog('resync on %s: skipped %d bytes of garbage', transport.description, info.skippedBytes);
+        options.onResync?.(info);
+        options.emitter.emit('resync', info);
+      },
       // Held until the chunk's earlier packets are dispatched: they precede the bad header.
       onError: (error) => {
         if (this.frameError === null) this.frameError = error;
@@ -110,6 +128,7 @@ export class Dispatcher {
   private receive(chunk: Uint8Array): void {
     if (this.stopped) return;
     const packets = this.deframer.push(chunk);
+    if (packets.length > 0) this.options.onPackets?.();
     for (let i = 0; i < packets.length; i++) this.dispatch(packets[i] as Packet);
     if (this.deframer.holdsBareText) this.armQuietTimer();
     else if (this.quietTimer !== undefined) {
@@ -140,6 +159,7 @@ export class Dispatcher {
     this.quietTimer = undefined;
     if (this.stopped) return;
     const held = this.deframer.flushBareText();
+    if (held.length > 0) this.options.onPackets?.();
     for (let i = 0; i < held.length; i++) this.dispatch(held[i] as Packet);
   }
 
@@ -149,6 +169,7 @@ export class Dispatcher {
       // The mirror first, then the request: code awaiting the reply already sees it applied
       // (spec/state.md), and the data takes one path only: here.
       this.options.mirror?.apply(packet, match.init);
+      this.options.onReply?.(packet, match);
       match.resolveWith(packet);
       return;
     }
@@ -159,6 +180,7 @@ export class Dispatcher {
       emitter.emit('unmatched', packet);
       return;
     }
+    if (correlationLog.enabled) correlationLog('event %s (no pending request claims it)', commandName(packet.code));
     this.options.observe?.(packet);
     emitter.emit('event', packet);
     const spec = commandSpec(packet.code);

@@ -42,6 +42,22 @@ export type SessionEnd =
   | { kind: 'frame'; detail: string }
   | { kind: 'gateway' };
 
+/** Why a session ended, in words (the gateway's log line and `closed` event). */
+export function describeEnd(end: SessionEnd): string {
+  switch (end.kind) {
+    case 'peer':
+      return end.error === undefined ? 'disconnected' : `disconnected: ${end.error.message}`;
+    case 'token':
+      return `refused: ${end.detail}`;
+    case 'slow':
+      return `cut off: slow reader, ${end.backlogBytes} bytes unsent`;
+    case 'frame':
+      return `closed: ${end.detail}`;
+    case 'gateway':
+      return 'closed by the gateway';
+  }
+}
+
 const NO_OPTIONS = {};
 
 /**

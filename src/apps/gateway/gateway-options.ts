@@ -1,5 +1,6 @@
 import { ArgumentError } from '../../errors.js';
 import { tokenBytes } from './access.js';
+import { isLoopbackHost } from './loopback.js';
 
 /** Longest delay a Node.js timer honours; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -47,6 +48,14 @@ const RECONNECT_RULES: OptionRules = {
   maxAttempts: { rule: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, orInfinity: true } },
 };
 
+/** Rules of `http` (the HTTP side: /health, /metrics, dashboard; spec/observability.md). */
+const HTTP_RULES: OptionRules = {
+  host: { rule: { kind: 'text' } },
+  port: { rule: { kind: 'port', min: 0 }, required: true },
+  updateIntervalMs: { rule: timer },
+  maxBufferedBytes: { rule: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
+};
+
 /** Every option of `FlamingoGateway.start` and its range (spec/protocol.md, gateway section). */
 export const GATEWAY_OPTION_RULES: OptionRules = {
   upstreamHost: { rule: { kind: 'text' } },
@@ -70,6 +79,7 @@ export const GATEWAY_OPTION_RULES: OptionRules = {
   maxPayloadBytes: { rule: { kind: 'integer', min: 0, max: U32 } },
   helloTimeoutMs: { rule: timer },
   maxQueuedFrames: { rule: { kind: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER } },
+  http: { rule: { kind: 'object', rules: HTTP_RULES } },
 };
 
 function describe(value: unknown): string {
@@ -141,5 +151,10 @@ export function checkGatewayOptions(options: unknown): void {
   const reconnect = (options as { reconnect?: { initialDelayMs?: number; maxDelayMs?: number } }).reconnect;
   if (reconnect !== undefined && (reconnect.initialDelayMs ?? 100) > (reconnect.maxDelayMs ?? 5000)) {
     throw new ArgumentError('reconnect.initialDelayMs must not exceed reconnect.maxDelayMs');
+  }
+  // The HTTP side follows the command port's rule: off loopback only with a token.
+  const { http, token } = options as { http?: { host?: string }; token?: string };
+  if (http !== undefined && token === undefined && !isLoopbackHost(http.host ?? '127.0.0.1')) {
+    throw new ArgumentError(`serving HTTP on ${http.host} (not loopback) requires a token`);
   }
 }

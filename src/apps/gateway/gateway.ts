@@ -1,3 +1,4 @@
+import createDebug from 'debug';
 import { encodePacket } from '../../../protocol/codec.js';
 import { LIVE_PORT_OFFSET } from '../../../protocol/constants.js';
 import type { Packet } from '../../../protocol/packet.js';
@@ -10,11 +11,18 @@ import type { ReconnectOptions } from '../../client/reconnect.js';
 import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { isLoopbackHost, tokenBytes } from './access.js';
 import { checkGatewayOptions } from './gateway-options.js';
-import { DownstreamSession } from './downstream-session.js';
+import { DownstreamSession, describeEnd } from './downstream-session.js';
+import { GatewayMonitor } from './http/monitor.js';
+import { serveHttp } from './http/serve.js';
+import type { GatewayHttpListen } from './http/serve.js';
+import type { GatewayHttpServer } from './http/server.js';
 import type { SessionEnd, SessionHost } from './downstream-session.js';
 import { LeaseBroker } from './lease-broker.js';
 import { LiveRelay } from './live-relay.js';
 import { listenGatewayPort, plaintextWarning, type GatewayTlsOptions } from './tls.js';
+
+/** The gateway's log lines also go to `DEBUG=flamingo:gateway`. */
+const gatewayLog = createDebug('flamingo:gateway');
 
 /** Default port the gateway listens on (its live relay: this + 1). */
 export const DEFAULT_GATEWAY_PORT = 53800;
@@ -64,6 +72,11 @@ export interface GatewayOptions {
   helloTimeoutMs?: number;
   /** Live frames one viewer may have waiting before older ones are dropped (default 2; a positive integer). */
   maxQueuedFrames?: number;
+  /**
+   * Serve /health, /metrics and the dashboard over HTTP (off by default). The host defaults
+   * to 127.0.0.1; any other host requires `token`, which every HTTP request then carries.
+   */
+  http?: GatewayHttpListen;
 }
 
 /** Where the gateway listens. */
@@ -74,6 +87,8 @@ export interface GatewayAddress {
   livePort: number | undefined;
   /** The read-only port, when configured. */
   readOnlyPort: number | undefined;
+  /** The HTTP port (/health, /metrics, dashboard), when serving. */
+  httpPort: number | undefined;
 }
 
 /** One connected client. */
@@ -121,21 +136,6 @@ export type GatewayEvents = {
   error: [error: Error];
 };
 
-function describeEnd(end: SessionEnd): string {
-  switch (end.kind) {
-    case 'peer':
-      return end.error === undefined ? 'disconnected' : `disconnected: ${end.error.message}`;
-    case 'token':
-      return `refused: ${end.detail}`;
-    case 'slow':
-      return `cut off: slow reader, ${end.backlogBytes} bytes unsent`;
-    case 'frame':
-      return `closed: ${end.detail}`;
-    case 'gateway':
-      return 'closed by the gateway';
-  }
-}
-
 /**
  * Many apps, one microscope: ONE connection to the instrument shared by many downstream
  * clients that speak the same protocol. Each reply goes back to the client that asked, with
@@ -162,6 +162,9 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
   private readonly sessionsById = new Map<number, DownstreamSession>();
   private readonly servers: TcpListener[] = [];
   private live: LiveRelay | null = null;
+  /** What the HTTP side shows, when serving HTTP. */
+  private readonly monitor: GatewayMonitor | null;
+  private http: GatewayHttpServer | null = null;
   private addressValue: GatewayAddress | null = null;
   private nextId = 1;
   private closing: Promise<void> | null = null;
@@ -187,6 +190,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
         this.counters.readOnlyRefused++;
       },
     };
+    this.monitor = options.http === undefined ? null : this.makeMonitor();
     upstream.on('event', this.fanOut);
     upstream.on('disconnect', ({ error }) => {
       this.counters.upstreamLosses++;
@@ -318,6 +322,8 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       this.live.on('rejected', () => {
         this.counters.rejected++;
       });
+      const monitor = this.monitor;
+      if (monitor !== null) this.live.on('frame', (number, frame) => monitor.liveFrame(number, frame));
       livePort = await this.live.listen(host, options.livePort ?? (main.port === 0 || port === 0 ? 0 : main.port + LIVE_PORT_OFFSET));
     }
     let readOnlyPort: number | undefined;
@@ -326,12 +332,29 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
       this.servers.push(readOnly);
       readOnlyPort = readOnly.port;
     }
-    this.addressValue = { host: main.host, port: main.port, livePort, readOnlyPort };
+    let httpPort: number | undefined;
+    if (options.http !== undefined && this.monitor !== null) {
+      this.http = await serveHttp(this.monitor, { ...options, http: options.http }, this.host.maxOutgoingBytes, (line) => this.log(line), this.warnings);
+      httpPort = this.http.address.port;
+    }
+    this.addressValue = { host: main.host, port: main.port, livePort, readOnlyPort, httpPort };
+  }
+
+  private makeMonitor(): GatewayMonitor {
+    return new GatewayMonitor({
+      upstream: this.upstream,
+      sessionCount: () => this.sessions.length,
+      leaseHolder: () => (this.leases.holder instanceof DownstreamSession ? { id: this.leases.holder.id, description: this.leases.holder.description } : null),
+      leaseWaiting: () => this.leases.waitingCount,
+      slowSessions: () => this.counters.slowDisconnects,
+      upstreamLosses: () => this.counters.upstreamLosses,
+    });
   }
 
   /** An instrument event: encoded once, sent to every open client. */
   private readonly fanOut = (packet: Packet): void => {
     this.counters.events++;
+    this.monitor?.event(packet);
     if (this.sessionsById.size === 0) return;
     const bytes = encodePacket(packet);
     for (const session of this.sessionsById.values()) session.sendEvent(bytes);
@@ -341,6 +364,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     const info = { id: session.id, description: session.description, readOnly: session.readOnly };
     this.log(`#${session.id} connected from ${session.description}${session.readOnly ? ' (read-only)' : ''}`);
     this.emit('opened', info);
+    this.monitor?.changed();
   }
 
   private sessionClosed(session: DownstreamSession, end: SessionEnd): void {
@@ -352,9 +376,11 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     const reason = describeEnd(end);
     this.log(`#${session.id} ${reason}`);
     this.emit('closed', { id: session.id, description: session.description, readOnly: session.readOnly, reason, end });
+    this.monitor?.changed();
   }
 
   private log(line: string): void {
+    if (gatewayLog.enabled) gatewayLog('%s', line);
     this.emit('log', line);
   }
 
@@ -364,7 +390,7 @@ export class FlamingoGateway extends SafeEmitter<GatewayEvents> {
     // would destroy their sockets and report them as plain disconnects).
     for (const session of [...this.sessionsById.values()]) session.end({ kind: 'gateway' });
     const servers = this.servers.splice(0);
-    await Promise.all(servers.map((l) => l.close()));
+    await Promise.all([...servers.map((l) => l.close()), this.http?.close()]);
     await this.live?.close();
     this.upstream.off('event', this.fanOut);
     await this.upstream.close();

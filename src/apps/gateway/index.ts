@@ -1,4 +1,6 @@
 export { FlamingoGateway, DEFAULT_GATEWAY_PORT } from './gateway.js';
+export type { GatewayHttpListen } from './http/serve.js';
+export type { GatewayHealth, UpstreamHealth } from './http/health.js';
 export type { GatewayOptions, GatewayAddress, GatewaySessionInfo, GatewayStats, GatewayEvents } from './gateway.js';
 export type { SessionEnd } from './downstream-session.js';
 export { GatewayCommand, encodeGatewayHello, connectGateway, withGatewayLease } from './extension.js';

@@ -31,8 +31,8 @@ export interface LiveRelayEvents {
   log: [line: string];
   /** A viewer was refused (no or wrong token). */
   rejected: [description: string];
-  /** A frame went out to the viewers; the number is the relay's own count (the header carries none). */
-  frame: [frameNumber: number];
+  /** A frame went out to the viewers; the number is the relay's own count (the header carries none), and the frame (the dashboard keeps the latest). */
+  frame: [frameNumber: number, frame: ImageFrame];
   /** An options-only header (image size 0) went out to the viewers. */
   options: [];
 }
@@ -214,7 +214,7 @@ export class LiveRelay extends SafeEmitter<LiveRelayEvents> {
       return;
     }
     this.frames++;
-    this.emit('frame', this.frames);
+    this.emit('frame', this.frames, frame);
   }
 
   private upstreamEnded(transport: Transport, error: Error | undefined): void {
