@@ -48,16 +48,25 @@ export class ReentrantSection extends MisuseCommand {
       const disconnects = rig.disconnects;
       let section: Promise<Packet[]>;
       if (this.kind === 'nestedExclusive') {
-        section = client.exclusive(async (tx) => [await tx.request(Command.STAGE_POSITION_GET, { int32Data0: axis }), ...(await client.exclusive(async (inner) => [await inner.request(Command.STAGE_POSITION_GET, { int32Data0: axis })]))]);
+        section = client.exclusive(async (tx) => [
+          await tx.request(Command.STAGE_POSITION_GET, { int32Data0: axis }),
+          ...(await client.exclusive(async (inner) => [await inner.request(Command.STAGE_POSITION_GET, { int32Data0: axis })])),
+        ]);
       } else if (this.kind === 'clientCallsInside') {
-        section = client.exclusive(async () => [await client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }), await client.request(Command.STAGE_POSITION_GET, { int32Data0: axis })]);
+        section = client.exclusive(async () => [
+          await client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }),
+          await client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }),
+        ]);
       } else if (this.kind === 'moveByInside') {
         // A zero move: a real STAGE_POSITION_SET to where the axis rests, inside a section of the caller.
         if (known(model, axis) === undefined) return;
         rig.issue(Command.STAGE_POSITION_SET);
         if (known(model, axis) === 0) rig.issue(Command.STAGE_POSITION_GET);
         const before = (rig.stops[axis] as Packet[]).length;
-        const moved = await rig.settle('moveBy inside a section', client.exclusive(async () => client.stage.moveBy(axis, 0, { motionTimeoutMs: rig.profile.eventTimeoutMs })));
+        const moved = await rig.settle(
+          'moveBy inside a section',
+          client.exclusive(async () => client.stage.moveBy(axis, 0, { motionTimeoutMs: rig.profile.eventTimeoutMs })),
+        );
         if (!moved.ok) {
           rig.allowError(this.toString(), moved.error, disconnects);
           axisOf(model, axis).pendingFrom = before;
@@ -84,7 +93,7 @@ export class ReentrantSection extends MisuseCommand {
 }
 
 /** Sections queued at once run one at a time, in the order they were called, and all settle. */
-class QueuedSections extends MisuseCommand {
+export class QueuedSections extends MisuseCommand {
   constructor(readonly axes: readonly number[]) {
     super();
   }
@@ -111,7 +120,8 @@ class QueuedSections extends MisuseCommand {
       // Started sections ran alone and in call order (one that never started is absent).
       const started = log.filter((l) => l.startsWith('start')).map((l) => Number(l.slice(6)));
       const expected = started.flatMap((i) => [`start ${i}`, `end ${i}`]);
-      if (log.join(',') !== expected.join(',') || started.some((v, k) => k > 0 && v < (started[k - 1] as number))) fail(`sections overlapped or ran out of order: ${log.join(', ')}`);
+      if (log.join(',') !== expected.join(',') || started.some((v, k) => k > 0 && v < (started[k - 1] as number)))
+        fail(`sections overlapped or ran out of order: ${log.join(', ')}`);
     });
   }
   toString(): string {
@@ -121,7 +131,14 @@ class QueuedSections extends MisuseCommand {
 
 type TimeoutEdge = 'max' | 'zero' | 'negative' | 'nan' | 'overflow' | 'farFuture';
 
-const EDGE_VALUES: Record<TimeoutEdge, number> = { max: MAX_TIMER_MS, zero: 0, negative: -1, nan: Number.NaN, overflow: MAX_TIMER_MS + 1, farFuture: 30 * 24 * 3600 * 1000 };
+const EDGE_VALUES: Record<TimeoutEdge, number> = {
+  max: MAX_TIMER_MS,
+  zero: 0,
+  negative: -1,
+  nan: Number.NaN,
+  overflow: MAX_TIMER_MS + 1,
+  farFuture: 30 * 24 * 3600 * 1000,
+};
 
 /** Timeouts at the edges of the timer range: the largest valid one works; anything beyond is refused before a byte is sent. */
 class TimeoutAtEdge extends MisuseCommand {
@@ -138,7 +155,10 @@ class TimeoutAtEdge extends MisuseCommand {
       if (this.edge === 'max') {
         // A dropped reply would wait for 24 days: only where replies are never dropped.
         if (rig.profile.dropsReplies) return;
-        const result = await rig.settle('GET with the largest timeout', client.request(Command.STAGE_POSITION_GET, { int32Data0: this.axis }, { timeoutMs: ms }));
+        const result = await rig.settle(
+          'GET with the largest timeout',
+          client.request(Command.STAGE_POSITION_GET, { int32Data0: this.axis }, { timeoutMs: ms }),
+        );
         if (result.ok) checkPositionReply(result.value, this.axis, known(model, this.axis));
         else rig.allowError(this.toString(), result.error);
         return;
@@ -215,7 +235,8 @@ export class CloseAtAnyPoint extends MisuseCommand {
         }
       }
       const after = await rig.settle('request after close', other.request(Command.SYSTEM_STATE_GET));
-      if (after.ok || !(after.error instanceof ConnectionClosedError) || after.error.maybeExecuted) fail('a request after close() was not refused as never sent');
+      if (after.ok || !(after.error instanceof ConnectionClosedError) || after.error.maybeExecuted)
+        fail('a request after close() was not refused as never sent');
       if (closes !== 1) fail(`'close' emitted ${closes} times`);
     });
   }
@@ -256,10 +277,18 @@ export class SharedSignalAbort extends MisuseCommand {
 /** The misuse commands, drawn less often than ordinary app commands. */
 export function misuseArbitraries(): fc.Arbitrary<Cmd>[] {
   return [
-    fc.tuple(axisArb, fc.constantFrom<ReentrantKind>('nestedExclusive', 'clientCallsInside', 'refreshInside', 'moveByInside')).map(([axis, kind]) => new ReentrantSection(axis, kind)),
+    fc
+      .tuple(axisArb, fc.constantFrom<ReentrantKind>('nestedExclusive', 'clientCallsInside', 'refreshInside', 'moveByInside'))
+      .map(([axis, kind]) => new ReentrantSection(axis, kind)),
     fc.array(axisArb, { minLength: 2, maxLength: 5 }).map((axes) => new QueuedSections(axes)),
-    fc.tuple(axisArb, fc.constantFrom<TimeoutEdge>('max', 'zero', 'negative', 'nan', 'overflow', 'farFuture')).map(([axis, edge]) => new TimeoutAtEdge(axis, edge)),
-    fc.tuple(axisArb, fc.constantFrom<CloseWhen>('sync', 'microtask', 'afterFirstReply', 'insideSection')).map(([axis, when]) => new CloseAtAnyPoint(axis, when)),
-    fc.tuple(axisArb, fc.constantFrom<'sync' | 'microtask' | 'immediate'>('sync', 'microtask', 'immediate')).map(([axis, when]) => new SharedSignalAbort(axis, when)),
+    fc
+      .tuple(axisArb, fc.constantFrom<TimeoutEdge>('max', 'zero', 'negative', 'nan', 'overflow', 'farFuture'))
+      .map(([axis, edge]) => new TimeoutAtEdge(axis, edge)),
+    fc
+      .tuple(axisArb, fc.constantFrom<CloseWhen>('sync', 'microtask', 'afterFirstReply', 'insideSection'))
+      .map(([axis, when]) => new CloseAtAnyPoint(axis, when)),
+    fc
+      .tuple(axisArb, fc.constantFrom<'sync' | 'microtask' | 'immediate'>('sync', 'microtask', 'immediate'))
+      .map(([axis, when]) => new SharedSignalAbort(axis, when)),
   ];
 }

@@ -63,7 +63,10 @@ export const axisArb = fc.integer({ min: 1, max: 4 });
 /** A target inside the axis' limits, in µm (or milli-degrees) steps, as apps send them. */
 const moveArb = axisArb.chain((axis) => {
   const [min, max] = LIMITS[axis] as readonly [number, number];
-  return fc.tuple(fc.constant(axis), fc.integer({ min: min * 1000, max: max * 1000 }).map((n) => n / 1000));
+  return fc.tuple(
+    fc.constant(axis),
+    fc.integer({ min: min * 1000, max: max * 1000 }).map((n) => n / 1000),
+  );
 });
 
 export function fail(message: string): never {
@@ -186,7 +189,8 @@ export class ConcurrentReads extends AppCommand {
           const a = axisOf(model, r.axis);
           const expected = a.pendingFrom === null ? a.position : undefined;
           if (r.kind === 'axis') checkPositionReply(result.value as Packet, r.axis, expected);
-          else if (expected !== undefined && !Object.is(result.value, expected)) fail(`stage.position(${r.axis}) = ${String(result.value)}, expected ${expected}`);
+          else if (expected !== undefined && !Object.is(result.value, expected))
+            fail(`stage.position(${r.axis}) = ${String(result.value)}, expected ${expected}`);
         } else if (r.kind === 'laser') {
           checkLaserReply(result.value as Packet, r.laser, model.lasers[r.laser]);
         } else if (!rig.workflowMaybeRunning && result.value !== 'idle') {
@@ -222,7 +226,8 @@ export class MoveTo extends AppCommand {
         const r = result.value;
         if (r.axis !== this.axis || !r.reached || !Object.is(r.position, this.target)) fail(`moveTo(${this.axis}, ${this.target}) = ${JSON.stringify(r)}`);
         a.position = this.target;
-        if ((rig.stops[this.axis] as Packet[]).length !== before + 1) fail(`moveTo(${this.axis}): ${(rig.stops[this.axis] as Packet[]).length - before} stop events`);
+        if ((rig.stops[this.axis] as Packet[]).length !== before + 1)
+          fail(`moveTo(${this.axis}): ${(rig.stops[this.axis] as Packet[]).length - before} stop events`);
         return;
       }
       rig.allowError(this.toString(), result.error, disconnects);
@@ -308,12 +313,18 @@ export class RunWorkflow extends AppCommand {
       const laser = rig.cell.mode === 'sequenced' ? this.laser : null;
       const text = buildWorkflowText({
         numberOfPlanes: this.planes,
-        lasers: laser === null ? [{ index: 1, name: '405 nm', power: 1, on: false }] : [{ index: laser.index, name: 'laser', power: laser.hundredths / 100, on: true }],
+        lasers:
+          laser === null
+            ? [{ index: 1, name: '405 nm', power: 1, on: false }]
+            : [{ index: laser.index, name: 'laser', power: laser.hundredths / 100, on: true }],
       });
       rig.issue(Command.CAMERA_WORKFLOW_START);
       rig.workflowMaybeRunning = true;
       const disconnects = rig.disconnects;
-      const result = await rig.settle('workflow.start', rig.client.workflow.start(text, { timeoutMs: rig.profile.eventTimeoutMs, startTimeoutMs: rig.profile.eventTimeoutMs }));
+      const result = await rig.settle(
+        'workflow.start',
+        rig.client.workflow.start(text, { timeoutMs: rig.profile.eventTimeoutMs, startTimeoutMs: rig.profile.eventTimeoutMs }),
+      );
       if (laser !== null) model.lasers[laser.index] = laser.hundredths / 100;
       if (!result.ok) {
         rig.allowError(this.toString(), result.error, disconnects);
@@ -364,7 +375,8 @@ export class MoveThenHalt extends AppCommand {
       const position = a.position as number;
       // An acknowledged move always ends in one STAGE_MOTION_STOPPED, unless the simulator
       // sent it while the link was down (reconnect profile).
-      if (moved.ok && stop === undefined && rig.disconnects === disconnects) fail(`axis ${this.axis}: acknowledged move to ${this.target} sent no STAGE_MOTION_STOPPED`);
+      if (moved.ok && stop === undefined && rig.disconnects === disconnects)
+        fail(`axis ${this.axis}: acknowledged move to ${this.target} sent no STAGE_MOTION_STOPPED`);
       if (moved.ok && stop !== undefined) {
         // Reached (status 1, exactly the target) or halted on the way (status 0, between).
         const lo = Math.min(from, this.target);
@@ -409,7 +421,9 @@ export class WaitForMotion extends AppCommand {
       const here = a.position as number;
       a.pendingFrom = (rig.stops[this.axis] as Packet[]).length;
       const disconnects = rig.disconnects;
-      const stopped = rig.client.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === this.axis, { timeoutMs: rig.profile.eventTimeoutMs });
+      const stopped = rig.client.waitFor((p) => p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 === this.axis, {
+        timeoutMs: rig.profile.eventTimeoutMs,
+      });
       // Observed below; handled now so a rejection while the ack is awaited is not "unhandled".
       // Stop events recorded when the waiter gave up: an event already there was missed.
       let stopsAtTimeout = -1;
@@ -432,14 +446,16 @@ export class WaitForMotion extends AppCommand {
           if (stopsAtTimeout > a.pendingFrom) fail(`waitFor motion of axis ${this.axis} timed out with its event already received`);
           const from = a.pendingFrom;
           await settleAxis(rig, model, this.axis);
-          if ((rig.stops[this.axis] as Packet[]).length <= from && rig.disconnects === disconnects) fail(`zero move of axis ${this.axis}: STAGE_MOTION_STOPPED never came`);
+          if ((rig.stops[this.axis] as Packet[]).length <= from && rig.disconnects === disconnects)
+            fail(`zero move of axis ${this.axis}: STAGE_MOTION_STOPPED never came`);
           return;
         }
         rig.allowError(`waitFor motion of axis ${this.axis}`, event.error, disconnects);
         return;
       }
       const p = event.value;
-      if (p.status !== 1 || p.int32Data0 !== this.axis || !Object.is(p.value, here)) fail(`zero move of axis ${this.axis} at ${here}: event ${JSON.stringify({ status: p.status, axis: p.int32Data0, value: p.value })}`);
+      if (p.status !== 1 || p.int32Data0 !== this.axis || !Object.is(p.value, here))
+        fail(`zero move of axis ${this.axis} at ${here}: event ${JSON.stringify({ status: p.status, axis: p.int32Data0, value: p.value })}`);
       a.pendingFrom = null;
       a.position = here;
     });
@@ -530,7 +546,7 @@ export class TimedOutRead extends AppCommand {
  * issued right behind it: the read waits for the section and is exact; the move starts
  * from the model's position exactly, or is refused (ProtocolError) outside the limits.
  */
-class MoveBy extends AppCommand {
+export class MoveBy extends AppCommand {
   constructor(
     readonly axis: number,
     readonly delta: number,
@@ -628,7 +644,10 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
   return [
     // Mostly a handful at once; sometimes more than the sequencer's window (32) of them.
     fc
-      .oneof({ weight: 5, arbitrary: fc.array(readArb, { minLength: 1, maxLength: 8 }) }, { weight: 1, arbitrary: fc.array(readArb, { minLength: 20, maxLength: 40 }) })
+      .oneof(
+        { weight: 5, arbitrary: fc.array(readArb, { minLength: 1, maxLength: 8 }) },
+        { weight: 1, arbitrary: fc.array(readArb, { minLength: 20, maxLength: 40 }) },
+      )
       .map((reads) => new ConcurrentReads(reads)),
     moveArb.map(([axis, target]) => new MoveTo(axis, target)),
     fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 10_000 })).map(([laser, h]) => new LaserSetGet(laser, h)),
@@ -643,6 +662,8 @@ export function commandArbitraries(): fc.Arbitrary<Cmd>[] {
     fc.tuple(axisArb, fc.constantFrom<AbortWhen>('before', 'sync', 'microtask', 'immediate')).map(([axis, when]) => new AbortedRead(axis, when)),
     axisArb.map((axis) => new TimedOutRead(axis)),
     fc.tuple(axisArb, fc.integer({ min: -20_000, max: 20_000 }), axisArb).map(([axis, micro, other]) => new MoveBy(axis, micro / 1000, other)),
-    fc.tuple(moveArb, fc.constantFrom<AbortWhen>('before', 'sync', 'microtask', 'immediate')).map(([[axis, target], when]) => new AbortedMove(axis, target, when)),
+    fc
+      .tuple(moveArb, fc.constantFrom<AbortWhen>('before', 'sync', 'microtask', 'immediate'))
+      .map(([[axis, target], when]) => new AbortedMove(axis, target, when)),
   ];
 }
