@@ -109,7 +109,8 @@ module.exports = {
     },
     {
       name: 'no-circular',
-      comment: 'D12: no import cycles at run time: a cycle hides which layer owns what. A type-only import (erased by tsc) closing a loop is allowed, e.g. a helper naming the client type it is handed.',
+      comment:
+        'D12: no import cycles at run time: a cycle hides which layer owns what. A type-only import (erased by tsc) closing a loop is allowed, e.g. a helper naming the client type it is handed.',
       severity: 'error',
       from: {},
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },

@@ -123,12 +123,22 @@ function run(): BenchFigures {
 
   const pps = measure({
     floor_singles: () => throughput(floorSingles, PACKETS, SLICE_MS),
-    decode: () => throughput(() => {
-      for (const s of singles) sink += decodePacket(s).code;
-    }, PACKETS, SLICE_MS),
-    parser: () => throughput(() => {
-      for (const s of singles) sink += decodePacketWithParser(s).code;
-    }, PACKETS, SLICE_MS),
+    decode: () =>
+      throughput(
+        () => {
+          for (const s of singles) sink += decodePacket(s).code;
+        },
+        PACKETS,
+        SLICE_MS,
+      ),
+    parser: () =>
+      throughput(
+        () => {
+          for (const s of singles) sink += decodePacketWithParser(s).code;
+        },
+        PACKETS,
+        SLICE_MS,
+      ),
     floor_stream: () => throughput(floorStream, PACKETS, SLICE_MS),
     deframer_whole: () => throughput(viaDeframer([stream]), PACKETS, SLICE_MS),
     deframer_64k: () => throughput(viaDeframer(big64k), PACKETS, SLICE_MS),

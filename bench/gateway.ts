@@ -107,7 +107,9 @@ async function runGatewayBench(): Promise<BenchFigures> {
         ['relay CPU µs per request (serial)', '-', viaCpuUs.toFixed(1), pipeCpuUs.toFixed(1)],
       ],
     );
-    console.log(`gateway vs bare byte pipe: ${(viaLatency / pipedLatency).toFixed(2)} (target <= 1.15), ${(viaLatency - pipedLatency).toFixed(1)} µs more per request`);
+    console.log(
+      `gateway vs bare byte pipe: ${(viaLatency / pipedLatency).toFixed(2)} (target <= 1.15), ${(viaLatency - pipedLatency).toFixed(1)} µs more per request`,
+    );
     console.log(`a relay re-stamping raw bytes vs the pipe: ${(restampLatency / pipedLatency).toFixed(2)}, ${restampCpuUs.toFixed(1)} µs CPU per request`);
     console.log(`latency ratio ${(viaLatency / directLatency).toFixed(2)} (target <= 1.5); a bare byte pipe: ${(pipedLatency / directLatency).toFixed(2)}`);
     return {

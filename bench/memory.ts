@@ -62,7 +62,18 @@ async function floodStalledStream(): Promise<Record<string, number>> {
     }
     printTable(
       ['events', 'buffered', 'dropped', 'heap before MB', 'heap after MB', 'growth MB', 'peak MB', 'events/s'],
-      [[String(EVENTS), String(stream.buffered), String(stream.dropped), (before / MB).toFixed(1), (after / MB).toFixed(1), ((after - before) / MB).toFixed(2), (peak / MB).toFixed(1), Math.round(EVENTS / seconds).toString()]],
+      [
+        [
+          String(EVENTS),
+          String(stream.buffered),
+          String(stream.dropped),
+          (before / MB).toFixed(1),
+          (after / MB).toFixed(1),
+          ((after - before) / MB).toFixed(2),
+          (peak / MB).toFixed(1),
+          Math.round(EVENTS / seconds).toString(),
+        ],
+      ],
     );
     return {
       events_flood_heap_mb: round(after / MB, 2),

@@ -95,7 +95,14 @@ async function healthDuringUpload(): Promise<{ idle: number[]; busy: number[]; u
     }
   };
   const { port: simPort } = await next('listening');
-  const gateway = await FlamingoGateway.start({ upstreamPort: simPort, port: 0, livePort: false, maxPayloadBytes: 64 * 1024 * 1024, requestTimeoutMs: 120_000, http: { port: 0 } });
+  const gateway = await FlamingoGateway.start({
+    upstreamPort: simPort,
+    port: 0,
+    livePort: false,
+    maxPayloadBytes: 64 * 1024 * 1024,
+    requestTimeoutMs: 120_000,
+    http: { port: 0 },
+  });
   const cutOff: string[] = [];
   gateway.on('closed', (session) => cutOff.push(session.reason));
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -33,7 +33,15 @@ const ENCODERS: Record<string, Encoder> = {
     // pngjs reads 16-bit input through `new Uint16Array(data.buffer)`: the samples must own their whole buffer.
     const own = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? samples : samples.slice();
     png.data = Buffer.from(own.buffer, own.byteOffset, own.byteLength);
-    return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: samples instanceof Uint16Array ? 16 : 8, filterType: 0, deflateLevel: 6, deflateStrategy: 0 });
+    return PNG.sync.write(png, {
+      colorType: 0,
+      inputColorType: 0,
+      inputHasAlpha: false,
+      bitDepth: samples instanceof Uint16Array ? 16 : 8,
+      filterType: 0,
+      deflateLevel: 6,
+      deflateStrategy: 0,
+    });
   },
 };
 

@@ -18,16 +18,7 @@ import { observeSuite } from './observe.js';
 import type { BenchSuite } from './suite.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
-const SUITES: readonly BenchSuite[] = [
-  codecSuite,
-  liveSuite,
-  clientSuite,
-  simSuite,
-  gatewaySuite,
-  uploadSuite,
-  memorySuite,
-  observeSuite,
-];
+const SUITES: readonly BenchSuite[] = [codecSuite, liveSuite, clientSuite, simSuite, gatewaySuite, uploadSuite, memorySuite, observeSuite];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

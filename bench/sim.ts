@@ -89,9 +89,13 @@ async function age(sim: Started, driver: RawDriver): Promise<BenchFigures> {
   const rssEnd = (marks[marks.length - 1]?.rss ?? Number.NaN) / MB;
   printTable(
     ['window', 'requests/s', 'sim RSS MB'],
-    marks.slice(1).map((m, i) => [`${((m.done - AGE_WINDOW) / 1000).toFixed(0)}k..${(m.done / 1000).toFixed(0)}k`, rate(i + 1).toFixed(0), (m.rss / MB).toFixed(1)]),
+    marks
+      .slice(1)
+      .map((m, i) => [`${((m.done - AGE_WINDOW) / 1000).toFixed(0)}k..${(m.done / 1000).toFixed(0)}k`, rate(i + 1).toFixed(0), (m.rss / MB).toFixed(1)]),
   );
-  console.log(`${AGE_REQUESTS} requests: last ${AGE_WINDOW} / first ${AGE_WINDOW} = ${(last / first).toFixed(2)}; RSS ${rssAfterFirst.toFixed(1)} MB after the first window, ${rssMax.toFixed(1)} MB at most`);
+  console.log(
+    `${AGE_REQUESTS} requests: last ${AGE_WINDOW} / first ${AGE_WINDOW} = ${(last / first).toFixed(2)}; RSS ${rssAfterFirst.toFixed(1)} MB after the first window, ${rssMax.toFixed(1)} MB at most`,
+  );
   return {
     sim_age_requests: AGE_REQUESTS,
     sim_age_first_rps: Math.round(first),
@@ -113,7 +117,9 @@ async function agedVersusFresh(aged: RawDriver, fresh: RawDriver): Promise<Bench
     f.push((PIPELINED * 1000) / (await fresh.run(PIPELINED, WINDOW)));
   }
   const ratio = median(a) / median(f);
-  console.log(`aged (${AGE_REQUESTS} requests) vs fresh simulator, ${WINDOW} in flight: ${median(a).toFixed(0)} / ${median(f).toFixed(0)} requests/s = ${ratio.toFixed(2)}`);
+  console.log(
+    `aged (${AGE_REQUESTS} requests) vs fresh simulator, ${WINDOW} in flight: ${median(a).toFixed(0)} / ${median(f).toFixed(0)} requests/s = ${ratio.toFixed(2)}`,
+  );
   return { sim_aged_vs_fresh: round(ratio, 3) };
 }
 

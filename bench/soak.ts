@@ -43,11 +43,15 @@ async function main(): Promise<void> {
   if (onlyTransport !== undefined && !TRANSPORTS.includes(onlyTransport)) throw new Error(`unknown transport ${onlyTransport}`);
   const gatewayOnly = onlyProfile === 'gateway';
   if (onlyProfile !== undefined && !gatewayOnly && !PROFILES.some((p) => p.name === onlyProfile)) throw new Error(`unknown profile ${onlyProfile}`);
-  const cells = gatewayOnly ? [] : matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
+  const cells = gatewayOnly
+    ? []
+    : matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
   const gatewayCells = onlyProfile === undefined || gatewayOnly ? GATEWAY_MODEL_CELLS : [];
 
   const sliceMs = (seconds * 1000) / (cells.length + gatewayCells.length);
-  console.log(`soak: ${cells.length + gatewayCells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`);
+  console.log(
+    `soak: ${cells.length + gatewayCells.length} cells × ~${(sliceMs / 1000).toFixed(1)} s, up to ${numRuns} runs each, ≤ ${maxCommands} commands per run, seed ${seed}`,
+  );
   const rows: CellStats[] = [];
   for (const cell of cells) {
     const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, batchRuns: 3, seed });
@@ -63,26 +67,37 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  if (rows.length > 0) printTable(
-    ['profile/transport/mode', 'runs', 'commands', 'misuse', 'events', 'faults hit', 'failures', 'worst ms'],
-    rows.map((r) => [
-      r.cell,
-      String(r.runs),
-      String(r.commands),
-      String(r.misuse),
-      String(r.events),
-      String(r.droppedReplies + r.disconnects + r.resyncs),
-      String(r.failures),
-      r.worstLatencyMs.toFixed(1),
-    ]),
-  );
+  if (rows.length > 0)
+    printTable(
+      ['profile/transport/mode', 'runs', 'commands', 'misuse', 'events', 'faults hit', 'failures', 'worst ms'],
+      rows.map((r) => [
+        r.cell,
+        String(r.runs),
+        String(r.commands),
+        String(r.misuse),
+        String(r.events),
+        String(r.droppedReplies + r.disconnects + r.resyncs),
+        String(r.failures),
+        r.worstLatencyMs.toFixed(1),
+      ]),
+    );
   const total = (key: 'runs' | 'commands' | 'events' | 'failures') => rows.reduce((sum, r) => sum + r[key], 0);
-  if (rows.length > 0) console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
+  if (rows.length > 0)
+    console.log(`total: ${total('runs')} runs, ${total('commands')} commands, ${total('events')} events, ${total('failures')} failures (seed ${seed})`);
   if (gatewayRows.length > 0) {
     console.log('');
     printTable(
       ['gateway model', 'runs', 'packets', 'replies', 'events', 'hang-ups', 'cut off', 'failures'],
-      gatewayRows.map((r) => [r.cell, String(r.runs), String(r.packets), String(r.replies), String(r.events), String(r.disconnects), String(r.cutOffs), String(r.failures)]),
+      gatewayRows.map((r) => [
+        r.cell,
+        String(r.runs),
+        String(r.packets),
+        String(r.replies),
+        String(r.events),
+        String(r.disconnects),
+        String(r.cutOffs),
+        String(r.failures),
+      ]),
     );
   }
   for (const r of [...rows, ...gatewayRows]) {

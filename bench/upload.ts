@@ -173,7 +173,12 @@ async function runUploadBench(): Promise<BenchFigures> {
     for (let r = 0; r < ROUNDS; r++) rounds.push(await uploadRound(client, second, payload));
     // Probes at the same fractions of the chunked upload's write time.
     const chunkedWriteMs = median(rounds.map((r) => r.writeMs));
-    const baseline = await uploadRound(oneShot, second, payload, PROBE_POINTS.map((f) => f * chunkedWriteMs));
+    const baseline = await uploadRound(
+      oneShot,
+      second,
+      payload,
+      PROBE_POINTS.map((f) => f * chunkedWriteMs),
+    );
 
     const idleMs = median(idle);
     const probeLatencies = rounds.flatMap((r) => r.probes.map((p) => p.latencyMs));

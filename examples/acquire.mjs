@@ -45,10 +45,7 @@ try {
   // Move both axes at once; each promise resolves when its STAGE_MOTION_STOPPED arrives.
   phase = 'moving';
   console.log(`moving to X ${target.x} mm, Y ${target.y} mm`);
-  const [x, y] = await Promise.all([
-    client.stage.moveTo(1, target.x, { signal: stop.signal }),
-    client.stage.moveTo(2, target.y, { signal: stop.signal }),
-  ]);
+  const [x, y] = await Promise.all([client.stage.moveTo(1, target.x, { signal: stop.signal }), client.stage.moveTo(2, target.y, { signal: stop.signal })]);
   console.log(`reached X ${x.position} mm, Y ${y.position} mm`);
 
   // Wait until nothing else is acquiring.

@@ -35,9 +35,15 @@ function render(s) {
   const { x, y, z, r } = s.stage;
   const lasers = [1, 2, 3, 4].map((i) => `L${i} ${fixed(s.lasers[i].level, 2)}%${s.lasers[i].enabled ? '*' : ''}`).join(' ');
   const wf = s.workflow;
-  const run = wf.running ? `run ${wf.gaugeValue ?? 0}/${wf.gaugeSize ?? '?'}` : wf.stackComplete ? `done ${wf.stackComplete.acquired}/${wf.stackComplete.expected}` : 'no run';
+  const run = wf.running
+    ? `run ${wf.gaugeValue ?? 0}/${wf.gaugeSize ?? '?'}`
+    : wf.stackComplete
+      ? `done ${wf.stackComplete.acquired}/${wf.stackComplete.expected}`
+      : 'no run';
   const link = `${s.connection.state ?? '?'}${s.connection.mode ? `/${s.connection.mode}` : ''}`;
-  return [axisText('X', x, ''), axisText('Y', y, ''), axisText('Z', z, ''), axisText('R', r, '°'), lasers, s.system ?? '?', run, link, `v${s.version}`].join(' | ');
+  return [axisText('X', x, ''), axisText('Y', y, ''), axisText('Z', z, ''), axisText('R', r, '°'), lasers, s.system ?? '?', run, link, `v${s.version}`].join(
+    ' | ',
+  );
 }
 
 // Redraw at most once per event-loop turn: a flood of progress events changes the state

@@ -2,14 +2,7 @@ import { dataText } from '../protocol/codec.js';
 import { Command, commandSpec } from '../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../protocol/constants.js';
 import type { Packet, PacketInit } from '../protocol/packet.js';
-import {
-  decodeTextPayload,
-  findSection,
-  parseNumberValue,
-  parseTextFormat,
-  readStageSettings,
-  type TextDocument,
-} from '../protocol/text-format.js';
+import { decodeTextPayload, findSection, parseNumberValue, parseTextFormat, readStageSettings, type TextDocument } from '../protocol/text-format.js';
 import { parseWorkflow, type Workflow } from '../protocol/workflow-text.js';
 import { formatLaserLevel, LASER_LEVEL_ERROR_TEXT, parseLaserLevel } from '../protocol/laser-level.js';
 import { isAxis, simAxisLimits, StageModel, type Axis, type SimAxisSnapshot, type MotionStopped } from './stage.js';
@@ -260,9 +253,14 @@ export class Instrument {
         return this.moveAll(([1, 2, 3, 4] as Axis[]).map((axis) => [axis, this.stage.home(axis)]));
       case Command.STAGE_HALT: {
         const stopped = this.stage.halt();
-        return ok(undefined, stopped.length === 0 ? undefined : () => {
+        return ok(
+          undefined,
+          stopped.length === 0
+            ? undefined
+            : () => {
                 for (const e of stopped) this.motionStopped(e);
-              });
+              },
+        );
       }
       case Command.STAGE_POSITION_SET:
       case Command.STAGE_POSITION_SET_SLIDER: {
@@ -332,9 +330,14 @@ export class Instrument {
     for (const [axis, target] of moves) {
       if (this.stage.moveTo(axis, target) === 'zero') zero.push({ axis, status: 1, position: target });
     }
-    return ok(undefined, zero.length === 0 ? undefined : () => {
+    return ok(
+      undefined,
+      zero.length === 0
+        ? undefined
+        : () => {
             for (const e of zero) this.motionStopped(e);
-          });
+          },
+    );
   }
 
   private motionStopped(e: MotionStopped): void {
@@ -360,23 +363,33 @@ export class Instrument {
     const fovMm = { x: this.options.pixelSizeMm * this.vocabulary.height, y: this.options.pixelSizeMm * this.vocabulary.width };
     let tiles: ReturnType<typeof tileRunFor>;
     try {
-      tiles = tileRunFor(workflow, fovMm, { instrumentMs, timeScale: this.options.timeScale, lasers: used.map((l) => l.index), timers: this.timers, broadcast: this.broadcast, laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0), finished });
+      tiles = tileRunFor(workflow, fovMm, {
+        instrumentMs,
+        timeScale: this.options.timeScale,
+        lasers: used.map((l) => l.index),
+        timers: this.timers,
+        broadcast: this.broadcast,
+        laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
+        finished,
+      });
     } catch {
       return failed(); // no grid can be derived from this Tile workflow
     }
     for (const l of used) (this.lasers[l.index - 1] as { level: number }).level = Math.round(l.power * 100) / 100;
-    const run = tiles ?? new WorkflowRun({
-      planes: workflow.numberOfPlanes,
-      durationMs: instrumentMs / this.options.timeScale,
-      timeScale: this.options.timeScale,
-      lasers: used.map((l) => l.index),
-      timers: this.timers,
-      broadcast: this.broadcast,
-      ...(this.options.staleIdlePush !== undefined ? { staleIdlePush: this.options.staleIdlePush } : {}),
-      ...(this.options.stackComplete !== undefined ? { stackComplete: this.options.stackComplete } : {}),
-      laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
-      finished,
-    });
+    const run =
+      tiles ??
+      new WorkflowRun({
+        planes: workflow.numberOfPlanes,
+        durationMs: instrumentMs / this.options.timeScale,
+        timeScale: this.options.timeScale,
+        lasers: used.map((l) => l.index),
+        timers: this.timers,
+        broadcast: this.broadcast,
+        ...(this.options.staleIdlePush !== undefined ? { staleIdlePush: this.options.staleIdlePush } : {}),
+        ...(this.options.stackComplete !== undefined ? { stackComplete: this.options.stackComplete } : {}),
+        laserLevel: (i) => formatLaserLevel(this.laserLevel(i) ?? 0),
+        finished,
+      });
     this.workflow = run;
     return ok(undefined, () => run.start());
   }

@@ -119,9 +119,7 @@ export class LiveImageServer extends SafeEmitter<LiveImageServerEvents> {
   async listen(options: { host?: string; port?: number } = {}): Promise<{ host: string; port: number }> {
     if (this.closed) throw new Error('LiveImageServer is closed');
     if (this.listener !== null) throw new Error(`LiveImageServer already listens on port ${this.listener.port}`);
-    this.listener = await listenTcp({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, (transport) =>
-      this.accept(transport),
-    );
+    this.listener = await listenTcp({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 }, (transport) => this.accept(transport));
     return { host: this.listener.host, port: this.listener.port };
   }
 

@@ -125,8 +125,7 @@ export class SimConnection {
     this.rDelay = new SeededRandom(deriveSeed(seed, this.id, Stream.Delay));
     this.rDrop = new SeededRandom(deriveSeed(seed, this.id, Stream.Drop));
     const d = faults.disconnect;
-    this.disconnectAfter =
-      d === undefined ? Infinity : new SeededRandom(deriveSeed(seed, this.id, Stream.Disconnect)).int(d.min, d.max);
+    this.disconnectAfter = d === undefined ? Infinity : new SeededRandom(deriveSeed(seed, this.id, Stream.Disconnect)).int(d.min, d.max);
     this.host.timers.clear(this.floodTimer);
     this.floodTimer = undefined;
     if (faults.flood !== undefined && !this.isClosed) this.startFlood(faults.flood.perSecond, faults.flood.code);

@@ -155,7 +155,7 @@ export class StageModel {
       return 'zero';
     }
     a.startedAt = now;
-    a.durationMs = (distance / a.velocity) * 1000 / this.timeScale;
+    a.durationMs = ((distance / a.velocity) * 1000) / this.timeScale;
     a.moving = true;
     a.timer = this.timers.timeout(() => {
       a.timer = undefined;

@@ -29,11 +29,14 @@ export class TileRun extends AcquisitionRun {
   }
 
   private next(): void {
-    this.timer = this.o.timers.timeout(() => {
-      this.visited++;
-      this.push({ code: Command.STAGE_MOTION_STOPPED, int32Data0: 0 });
-      if (this.visited >= this.o.tiles) this.finish();
-      else this.next();
-    }, Math.max(1, this.o.tileMs));
+    this.timer = this.o.timers.timeout(
+      () => {
+        this.visited++;
+        this.push({ code: Command.STAGE_MOTION_STOPPED, int32Data0: 0 });
+        if (this.visited >= this.o.tiles) this.finish();
+        else this.next();
+      },
+      Math.max(1, this.o.tileMs),
+    );
   }
 }

@@ -15,10 +15,13 @@ export class TimerSet {
   /** setTimeout that forgets itself when it fires; undefined after clearAll(). */
   timeout(fn: () => void, ms: number): NodeJS.Timeout | undefined {
     if (this.stopped) return undefined;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(t);
     return t;
   }

@@ -37,10 +37,7 @@ function checkLength(bytes: Uint8Array, offset: number): void {
 }
 
 function markerError(start: number, end: number, offset: number): FrameError {
-  return new FrameError(
-    `bad packet markers: start 0x${start.toString(16).padStart(8, '0')}, end 0x${end.toString(16).padStart(8, '0')}`,
-    { offset },
-  );
+  return new FrameError(`bad packet markers: start 0x${start.toString(16).padStart(8, '0')}, end 0x${end.toString(16).padStart(8, '0')}`, { offset });
 }
 
 /**
@@ -86,10 +83,7 @@ export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8A
 
 /** True when both markers of the header at `offset` are right. `view` must cover the buffer. */
 export function hasMarkersAt(view: DataView, offset: number): boolean {
-  return (
-    view.getUint32(offset + Offset.startMarker, true) === START_MARKER &&
-    view.getUint32(offset + Offset.endMarker, true) === END_MARKER
-  );
+  return view.getUint32(offset + Offset.startMarker, true) === START_MARKER && view.getUint32(offset + Offset.endMarker, true) === END_MARKER;
 }
 
 /**

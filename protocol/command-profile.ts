@@ -22,9 +22,13 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
     0x1007,
     {
       reply: 'unknown',
-      replyPayload: 'arrives only as the answer to COMMON_SCOPE_SETTINGS_LOAD (0x1009): settings text, counted in addDataBytes or bare after the packet up to the next start marker',
+      replyPayload:
+        'arrives only as the answer to COMMON_SCOPE_SETTINGS_LOAD (0x1009): settings text, counted in addDataBytes or bare after the packet up to the next start marker',
       duringRun: 'unknown',
-      evidence: [e('RIG', 'sent as a query without the flag it got no reply, §0.2, §1a'), e('RIG', 'code of the ack before the settings text (2023 client), §1a, §7')],
+      evidence: [
+        e('RIG', 'sent as a query without the flag it got no reply, §0.2, §1a'),
+        e('RIG', 'code of the ack before the settings text (2023 client), §1a, §7'),
+      ],
     },
   ],
   [
@@ -137,7 +141,11 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
       reply: 'on-flag',
       pushed: 'never itself; a SYSTEM_STATE_IDLE push follows the snapshot',
       duringRun: 'unknown',
-      evidence: [e('LOG', 'vendor GUI sends it with the flag, §5 [LA]'), e('CODE', 'the public client waits for 0x3006, §1c'), e('SRC', 'SNAP_SHOT then IDLE state frames, §2')],
+      evidence: [
+        e('LOG', 'vendor GUI sends it with the flag, §5 [LA]'),
+        e('CODE', 'the public client waits for 0x3006, §1c'),
+        e('SRC', 'SNAP_SHOT then IDLE state frames, §2'),
+      ],
     },
   ],
   [
@@ -280,7 +288,10 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
   [0x7005, { reply: 'on-flag', duringRun: 'unknown', evidence: [e('LOG', 'illumination commands answer at once, §5 [LS]')] }],
   [0x7006, { reply: 'on-flag', duringRun: 'unknown', evidence: [e('LOG', 'illumination commands answer at once, §5 [LS]')] }],
   [0x7007, { reply: 'unknown', duringRun: 'unknown', evidence: [e('CODE', 'inferred, never sent, §1d')] }],
-  [0x9003, { reply: 'unknown', pushed: 'gauge maximum while a workflow runs', duringRun: 'unknown', evidence: [e('RIG', 'floods during multi-tile runs, §1f')] }],
+  [
+    0x9003,
+    { reply: 'unknown', pushed: 'gauge maximum while a workflow runs', duringRun: 'unknown', evidence: [e('RIG', 'floods during multi-tile runs, §1f')] },
+  ],
   [
     0x9004,
     {
@@ -291,7 +302,10 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
     },
   ],
   [0x9005, unknownRow(`${NEVER_SENT}, §1a`)],
-  [0x9008, { reply: 'unknown', pushed: 'listed as unsolicited; never observed', duringRun: 'unknown', evidence: [e('CODE', 'no handler, no observation, §1f')] }],
+  [
+    0x9008,
+    { reply: 'unknown', pushed: 'listed as unsolicited; never observed', duringRun: 'unknown', evidence: [e('CODE', 'no handler, no observation, §1f')] },
+  ],
   [
     0xa002,
     {
@@ -307,10 +321,7 @@ export const PROFILES: ReadonlyMap<number, CommandProfile> = new Map<number, Com
       reply: 'always',
       replyPayload: 'int32Data0 = the state code: 0xA002 (SYSTEM_STATE_IDLE) when idle, another state code when busy',
       duringRun: 'answers',
-      evidence: [
-        e('RIG', 'answers without the flag [DQ]; idle = status 1, int32Data0 0xA002, §1a, §2'),
-        e('RIG', 'polled every 2 s during runs, §3.3'),
-      ],
+      evidence: [e('RIG', 'answers without the flag [DQ]; idle = status 1, int32Data0 0xA002, §1a, §2'), e('RIG', 'polled every 2 s during runs, §3.3')],
     },
   ],
 ]);
@@ -342,9 +353,7 @@ export function requestCodeForReply(replyCode: number): number | undefined {
   return REQUEST_OF_REPLY.get(replyCode);
 }
 
-const REQUEST_OF_REPLY = new Map<number, number>(
-  [...PROFILES].filter(([, p]) => p.replyCode !== undefined).map(([code, p]) => [p.replyCode as number, code]),
-);
+const REQUEST_OF_REPLY = new Map<number, number>([...PROFILES].filter(([, p]) => p.replyCode !== undefined).map(([code, p]) => [p.replyCode as number, code]));
 
 /** Codes whose answer may be followed by bare text (no addDataBytes): the deframer collects it. */
 export const BARE_TEXT_REPLY_CODES: ReadonlySet<number> = new Set([0x1007]);

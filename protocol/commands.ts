@@ -100,7 +100,11 @@ const ROWS: Row[] = [
     replyFields: { status: '1 on success, 0 for a bad laser index', int32Data0: 'laser 1..4 (echoed)', data: 'level text "5.00", or "getLevel error"' },
     notes: 'also pushed unasked during workflows',
   }),
-  req('LASER_PREVIEW_ENABLE', 0x2004, { requestFields: { int32Data0: 'laser 1..4' }, replyFields: {}, notes: 'never acknowledged; the server also moves the filter wheel' }),
+  req('LASER_PREVIEW_ENABLE', 0x2004, {
+    requestFields: { int32Data0: 'laser 1..4' },
+    replyFields: {},
+    notes: 'never acknowledged; the server also moves the filter wheel',
+  }),
   req('LASER_PREVIEW_DISABLE', 0x2005, { requestFields: { int32Data0: 'laser 1..4' }, inferred: true }),
   req('LASER_ALL_DISABLE', 0x2007, { replyFields: {}, notes: 'never acknowledged by the firmware; send it, do not request it' }),
   req('CAMERA_EXPOSURE_SET', 0x3001, { requestFields: { int32Data0: 'exposure in microseconds' }, inferred: true }),
@@ -260,7 +264,9 @@ export interface CommandsDocument {
   version: number;
   successStatus: number;
   flags: Record<string, number>;
-  commands: Array<Omit<CommandSpec, 'matcher' | 'aliases' | 'evidence'> & { hex: string; matcher: PacketField[]; aliases?: CommandAlias[]; evidence: EvidenceRef[] }>;
+  commands: Array<
+    Omit<CommandSpec, 'matcher' | 'aliases' | 'evidence'> & { hex: string; matcher: PacketField[]; aliases?: CommandAlias[]; evidence: EvidenceRef[] }
+  >;
 }
 
 /** Command name → code, e.g. `Command.STAGE_POSITION_GET === 0x6008`. */

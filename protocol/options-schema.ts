@@ -83,7 +83,8 @@ export function ruleViolation(rule: OptionRule, value: unknown): string | null {
       return ok ? null : `must be an ${range}`;
     }
     case 'number': {
-      const ok = typeof value === 'number' && Number.isFinite(value) && (rule.exclusiveMin === true ? value > rule.min : value >= rule.min) && value <= rule.max;
+      const ok =
+        typeof value === 'number' && Number.isFinite(value) && (rule.exclusiveMin === true ? value > rule.min : value >= rule.min) && value <= rule.max;
       return ok ? null : `must be a number ${range}`;
     }
     case 'enum':
@@ -115,7 +116,8 @@ function show(value: unknown): string {
  */
 export function validateOptions(schema: OptionsSchema, options: unknown, where: string, prefix = ''): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
   for (const [name, value] of Object.entries(options)) {
     const rule = schema[name];
     const full = `${prefix}${name}`;

@@ -117,7 +117,11 @@ function ledLines(led: NonNullable<WorkflowTextOptions['led']>): TextEntry[] {
   const dac = led.dac ?? Math.round(percent * 655.35);
   check(isInt(dac, 0, 65535), `LED DAC must be an integer 0..65535, got ${String(dac)}`);
   const flag = led.on ? 1 : 0;
-  return [entry('LED_RGB_Board', `${percent.toFixed(2)} ${flag}`), entry('LED selection', led.selection ?? `${colour} ${flag}`), entry('LED DAC', `${dac} ${flag}`)];
+  return [
+    entry('LED_RGB_Board', `${percent.toFixed(2)} ${flag}`),
+    entry('LED selection', led.selection ?? `${colour} ${flag}`),
+    entry('LED DAC', `${dac} ${flag}`),
+  ];
 }
 
 function stackSettings(options: WorkflowTextOptions): [string, number, number] {
@@ -152,8 +156,14 @@ export function buildWorkflowText(options: WorkflowTextOptions = {}): string {
   }
   check(isInt(planes, 1, 1e7), `number of planes must be a positive integer, got ${String(planes)}`);
   const end: StagePoint = { ...start, z: start.z + ((planes - 1) * spacing) / 1000, ...options.end };
-  for (const [name, p] of [['start', start], ['end', end]] as const) {
-    check([p.x, p.y, p.z, p.r].every((n) => isIn(n, -1e6, 1e6)), `${name} position must be finite numbers`);
+  for (const [name, p] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    check(
+      [p.x, p.y, p.z, p.r].every((n) => isIn(n, -1e6, 1e6)),
+      `${name} position must be finite numbers`,
+    );
   }
   const frameRate = options.frameRate ?? 40;
   check(isIn(frameRate, 1e-6, 1e6), `frame rate must be positive, got ${String(frameRate)}`);
@@ -208,7 +218,10 @@ export function buildWorkflowText(options: WorkflowTextOptions = {}): string {
     position('Start Position', start),
     position('End Position', end),
     section('Illumination Source', [...lasers, ...led]),
-    section('Illumination Path', [entry('Left path', (options.leftPath ?? true) ? 'ON 1' : 'OFF 0'), entry('Right path', (options.rightPath ?? false) ? 'ON 1' : 'OFF 0')]),
+    section('Illumination Path', [
+      entry('Left path', (options.leftPath ?? true) ? 'ON 1' : 'OFF 0'),
+      entry('Right path', (options.rightPath ?? false) ? 'ON 1' : 'OFF 0'),
+    ]),
     section('Illumination Options', [entry('Run stack with multiple lasers on', 'false')]),
   ]);
   return formatTextFormat(root, { newline: options.newline ?? '\n' });

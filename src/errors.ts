@@ -65,4 +65,3 @@ export class QueueFullError extends RequestError {
     this.limit = limit;
   }
 }
-

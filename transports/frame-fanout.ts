@@ -76,7 +76,10 @@ export class FrameViewer implements LiveViewerStats {
       return;
     }
     if (this.picturesQueued === this.maxQueued) {
-      this.queue.splice(this.queue.findIndex((f) => !isOptionsOnly(f)), 1);
+      this.queue.splice(
+        this.queue.findIndex((f) => !isOptionsOnly(f)),
+        1,
+      );
       this.picturesQueued--;
       this.framesDropped++;
     }

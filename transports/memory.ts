@@ -140,7 +140,9 @@ export class MemoryTransport extends TransportBase {
     if (this.isClosed) return Promise.reject(new TransportClosedError(writer));
     if (this.hasRoom()) return Promise.resolve();
     return new Promise((resolve, reject) =>
-      this.drainWaiters.push((closed) => (closed ? reject(new TransportClosedError(writer, { cause: new Error('closed before the buffer drained') })) : resolve())),
+      this.drainWaiters.push((closed) =>
+        closed ? reject(new TransportClosedError(writer, { cause: new Error('closed before the buffer drained') })) : resolve(),
+      ),
     );
   }
 

@@ -45,9 +45,7 @@ export function reportListenerError(emitter: ErrorReporter, error: unknown, from
 export class SafeEmitter<Events extends EventEmitter.ValidEventTypes> extends EventEmitter<Events> {
   override emit<T extends EventEmitter.EventNames<Events>>(event: T, ...args: EventEmitter.EventArgs<Events, T>): boolean {
     const key = prefix ? `${prefix as string}${String(event)}` : event;
-    const stored = (this as unknown as { _events: Record<string | symbol, StoredListener | StoredListener[] | undefined> })._events[
-      key as string
-    ];
+    const stored = (this as unknown as { _events: Record<string | symbol, StoredListener | StoredListener[] | undefined> })._events[key as string];
     if (stored === undefined) return false;
     if (!Array.isArray(stored)) {
       if (stored.once) this.removeListener(event, stored.fn as never, undefined, true);

@@ -205,10 +205,7 @@ export interface TcpListener {
 }
 
 /** Listen on host:port (port 0 picks a free one) and call `onConnection` for each client. */
-export function listenTcp(
-  options: { host?: string; port?: number },
-  onConnection: (transport: TcpTransport) => void,
-): Promise<TcpListener> {
+export function listenTcp(options: { host?: string; port?: number }, onConnection: (transport: TcpTransport) => void): Promise<TcpListener> {
   const host = options.host ?? '127.0.0.1';
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

@@ -43,7 +43,10 @@ export function registerBridge(program: CliProgram): void {
       .command('bridge')
       .description('Publish one instrument to an MQTT broker: availability, state, events; MQTT v5 requests for allowed commands')
       .requiredOption('--upstream <host:port>', 'the instrument (or flamingo sim / gateway) command port', parseHostPort),
-  ).addHelpText('after', '\nTopics: flamingo/NAME/availability, /state, /events/COMMAND, /request/COMMAND (MQTT v5 response topic + correlation data).\nRead-only by default: --allow-read for queries, --allow for actions.');
+  ).addHelpText(
+    'after',
+    '\nTopics: flamingo/NAME/availability, /state, /events/COMMAND, /request/COMMAND (MQTT v5 response topic + correlation data).\nRead-only by default: --allow-read for queries, --allow for actions.',
+  );
   exitWithUsageCode(command).action(async (options: BridgeCliOptions) => {
     if (options.mqtt === undefined) {
       process.stderr.write('flamingo bridge: --mqtt <url> is required (or --mqtt embedded)\n');

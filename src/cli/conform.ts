@@ -26,18 +26,27 @@ interface ConformCliOptions extends Omit<ConformanceTimings, 'workflowPlanes' | 
 }
 
 function listChecks(): string {
-  return `${textTable(['check', 'what it proves'], CHECKS.map((c) => [c.name, c.title]))}\n`;
+  return `${textTable(
+    ['check', 'what it proves'],
+    CHECKS.map((c) => [c.name, c.title]),
+  )}\n`;
 }
 
 /** Split `--only a,b c` into names; unknown ones are a usage error with suggestions. */
 function selected(command: CliProgram, only: string[] | undefined): string[] | undefined {
   if (only === undefined) return undefined;
-  const names = only.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const names = only
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const known = checkNames();
   for (const name of names) {
     if (!known.includes(name)) {
       const near = closeMatches(name, known);
-      usageError(command, `unknown check "${name}".${near.length > 0 ? ` Did you mean ${near.join(', ')}?` : ''} Run \`flamingo conform --list\` for the checks.`);
+      usageError(
+        command,
+        `unknown check "${name}".${near.length > 0 ? ` Did you mean ${near.join(', ')}?` : ''} Run \`flamingo conform --list\` for the checks.`,
+      );
     }
   }
   return names;
@@ -89,9 +98,7 @@ async function runConform(command: CliProgram, o: ConformCliOptions): Promise<nu
 /** `flamingo conform`: run the protocol conformance checks against any server and print a table. */
 export function registerConform(program: CliProgram): void {
   const command = serverAddressOptions(
-    program
-      .command('conform')
-      .description('Run protocol conformance checks against a server (instrument or simulator); exit 0 only if all pass'),
+    program.command('conform').description('Run protocol conformance checks against a server (instrument or simulator); exit 0 only if all pass'),
   )
     .option('--json', 'print the report as JSON')
     .option('--only <checks...>', 'run only these checks (names from --list, comma or space separated)')

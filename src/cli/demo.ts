@@ -4,7 +4,15 @@ import { Command } from '../../protocol/commands.js';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import type { Packet } from '../../protocol/packet.js';
 import { formatLaserLevel } from '../../protocol/laser-level.js';
-import { moveRange, parseTextFormat, readScopeType, readStageSettings, stageAxisList, type AxisSettings, type TextDocument } from '../../protocol/text-format.js';
+import {
+  moveRange,
+  parseTextFormat,
+  readScopeType,
+  readStageSettings,
+  stageAxisList,
+  type AxisSettings,
+  type TextDocument,
+} from '../../protocol/text-format.js';
 import { buildWorkflowText } from '../../protocol/workflow-text.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import { ConnectError } from '../../transports/tcp.js';
@@ -34,7 +42,9 @@ const mm = (n: number) => n.toFixed(3);
 /** A few lines about the instrument, from its settings text (whatever of it is there). */
 function settingsSummary(doc: TextDocument): string[] {
   const type = readScopeType(doc);
-  const details = [type.type, type.objectiveMagnification === undefined ? undefined : `objective ${type.objectiveMagnification}×`].filter((d) => d !== undefined);
+  const details = [type.type, type.objectiveMagnification === undefined ? undefined : `objective ${type.objectiveMagnification}×`].filter(
+    (d) => d !== undefined,
+  );
   const lines = [`${type.name ?? 'unnamed instrument'}${details.length > 0 ? ` (${details.join(', ')})` : ''}`];
   try {
     const axes = stageAxisList(readStageSettings(doc)).map(moveRange);
@@ -132,7 +142,8 @@ async function runDemo(o: DemoOptions): Promise<number> {
       sim = new SimulatedMicroscope({ echoSequence: o.legacy !== true, timeScale: o.timeScale });
       ({ host, port } = await sim.listen({ port: 0, host: '127.0.0.1' }));
       const speed = o.timeScale === 1 ? 'real speed' : `${o.timeScale}× speed`;
-      const flavour = o.legacy === true ? 'like the instrument: no sequence echo' : 'sequenced extension on to show pipelining; the instrument echoes no sequence (--legacy)';
+      const flavour =
+        o.legacy === true ? 'like the instrument: no sequence echo' : 'sequenced extension on to show pipelining; the instrument echoes no sequence (--legacy)';
       view.log(`Started the embedded simulator on ${host}:${port} (${flavour}, ${speed}); --host/--port use a real server instead`);
     }
     try {
@@ -178,7 +189,9 @@ async function runDemo(o: DemoOptions): Promise<number> {
     const summary = settingsSummary(settings);
     view.log(`Settings: ${summary[0]}`);
     for (const line of summary.slice(1)) view.log(`  ${line}`);
-    view.log(`Demo finished in ${formatMs(performance.now() - t0)}. Next: \`flamingo sim\` in one terminal, \`flamingo watch\` and \`flamingo send\` in others.`);
+    view.log(
+      `Demo finished in ${formatMs(performance.now() - t0)}. Next: \`flamingo sim\` in one terminal, \`flamingo watch\` and \`flamingo send\` in others.`,
+    );
     return ExitCode.OK;
   } catch (error) {
     view.stop();

@@ -14,9 +14,14 @@ export function jsonLogger(): Logger {
 
 /** Log the gateway's events as structured records. */
 export function logGatewayJson(gateway: FlamingoGateway, log: Logger): void {
-  gateway.on('opened', (session) => log.info({ event: 'opened', session: session.id, peer: session.description, readOnly: session.readOnly }, `#${session.id} connected`));
+  gateway.on('opened', (session) =>
+    log.info({ event: 'opened', session: session.id, peer: session.description, readOnly: session.readOnly }, `#${session.id} connected`),
+  );
   gateway.on('closed', (session) =>
-    log.info({ event: 'closed', session: session.id, peer: session.description, end: session.end.kind, reason: session.reason }, `#${session.id} ${session.reason}`),
+    log.info(
+      { event: 'closed', session: session.id, peer: session.description, end: session.end.kind, reason: session.reason },
+      `#${session.id} ${session.reason}`,
+    ),
   );
   gateway.on('upstreamDown', (error) => log.warn({ event: 'upstreamDown', err: error }, 'instrument connection lost'));
   gateway.on('upstreamUp', () => log.info({ event: 'upstreamUp' }, 'instrument connection re-established'));

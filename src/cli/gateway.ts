@@ -65,7 +65,9 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       out(`${signal}: closing`);
-      void Promise.resolve(bridge?.close()).then(() => gateway.close()).then(resolve);
+      void Promise.resolve(bridge?.close())
+        .then(() => gateway.close())
+        .then(resolve);
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');

@@ -63,7 +63,11 @@ function mqttClientOptions(o: MqttCliOptions): IClientOptions {
 }
 
 /** Start the bridge for `client` when --mqtt was given (and the embedded broker for `embedded`). */
-export async function startGatewayBridge(client: FlamingoClient, o: MqttCliOptions, out: (line: string) => void): Promise<{ close(): Promise<void> } | undefined> {
+export async function startGatewayBridge(
+  client: FlamingoClient,
+  o: MqttCliOptions,
+  out: (line: string) => void,
+): Promise<{ close(): Promise<void> } | undefined> {
   if (o.mqtt === undefined) return undefined;
   let broker: EmbeddedBroker | undefined;
   let url = o.mqtt;
@@ -83,7 +87,9 @@ export async function startGatewayBridge(client: FlamingoClient, o: MqttCliOptio
     });
     bridge.on('log', out);
     const allowed = [o.allowRead === true ? 'queries' : '', (o.allow?.size ?? 0) > 0 ? `${o.allow?.size} action(s)` : ''].filter((s) => s !== '');
-    out(`MQTT bridge on ${url}: ${bridge.topics.availability.replace(/\/availability$/, '/#')}; requests: ${allowed.length === 0 ? 'none (read-only)' : allowed.join(' and ')}`);
+    out(
+      `MQTT bridge on ${url}: ${bridge.topics.availability.replace(/\/availability$/, '/#')}; requests: ${allowed.length === 0 ? 'none (read-only)' : allowed.join(' and ')}`,
+    );
     return {
       close: async () => {
         await bridge.close();
@@ -95,4 +101,3 @@ export async function startGatewayBridge(client: FlamingoClient, o: MqttCliOptio
     throw error;
   }
 }
-

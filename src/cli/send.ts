@@ -185,7 +185,12 @@ export function registerSend(program: CliProgram): void {
     .option('--value <x>', 'the f64 value field (position in mm, degrees, …)', numberOption)
     .option('--data <text>', `the ${DATA_SIZE}-byte data field as text (e.g. a laser level "5.00")`)
     .option('--payload-file <file>', 'send this file as the trailing payload (e.g. a workflow for CAMERA_WORKFLOW_START)')
-    .option('--flag <names...>', `extra cmdDataBits0 flags: ${Object.keys(Flags).filter((f) => f !== 'TRIGGER_CALL_BACK').join(', ')}`)
+    .option(
+      '--flag <names...>',
+      `extra cmdDataBits0 flags: ${Object.keys(Flags)
+        .filter((f) => f !== 'TRIGGER_CALL_BACK')
+        .join(', ')}`,
+    )
     .option('--no-wait', 'send without TRIGGER_CALL_BACK and do not wait for a reply')
     .option('--timeout-ms <ms>', 'how long to wait for the reply', ruleOption(TIMER_RULE), 5000)
     .option('--json', 'print the request and reply as one JSON object')

@@ -40,7 +40,14 @@ function codesFrom(command: CliProgram, names: string[] | undefined): Set<number
  * sends nothing: every packet that arrives is unsolicited (the server pushes events to
  * every client). Output is written as packets arrive, one line each.
  */
-function feed(transport: TcpTransport, o: WatchCliOptions, codes: Set<number> | undefined, signal: AbortSignal, counts: { shown: number }, recording?: WatchRecording): Promise<End> {
+function feed(
+  transport: TcpTransport,
+  o: WatchCliOptions,
+  codes: Set<number> | undefined,
+  signal: AbortSignal,
+  counts: { shown: number },
+  recording?: WatchRecording,
+): Promise<End> {
   return new Promise((resolve) => {
     const started = performance.now();
     let ended = false;
@@ -55,7 +62,9 @@ function feed(transport: TcpTransport, o: WatchCliOptions, codes: Set<number> | 
     const show = (packet: Packet) => {
       const now = new Date();
       if (o.json === true) {
-        process.stdout.write(`${JSON.stringify({ time: now.toISOString(), elapsedMs: Math.round((performance.now() - started) * 10) / 10, ...packetJson(packet) })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ time: now.toISOString(), elapsedMs: Math.round((performance.now() - started) * 10) / 10, ...packetJson(packet) })}\n`,
+        );
       } else {
         process.stdout.write(`${timeOfDay(now)}  ${packetLine(packet, { labels: true })}\n`);
       }
@@ -120,7 +129,9 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
     const why = await feed(transport, o, codes, stop.signal, counts, recording);
     const summary = `${counts.shown} event${counts.shown === 1 ? '' : 's'} in ${formatMs(performance.now() - started)}`;
     if (why.kind === 'closed') {
-      process.stderr.write(`flamingo watch: ${why.error === undefined ? 'the server closed the connection' : `connection lost: ${why.error.message}`}; ${summary}\n`);
+      process.stderr.write(
+        `flamingo watch: ${why.error === undefined ? 'the server closed the connection' : `connection lost: ${why.error.message}`}; ${summary}\n`,
+      );
       return why.error === undefined ? ExitCode.OK : ExitCode.FAILURE;
     }
     process.stderr.write(`flamingo watch: ${why.kind === 'signal' ? `stopped by ${why.name}` : 'done'}; ${summary}\n`);
@@ -135,8 +146,7 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
 /** `flamingo watch`: a live feed of the unsolicited events a server pushes. */
 export function registerWatch(program: CliProgram): void {
   const command = serverAddressOptions(
-    addRecordOption(program.command('watch'))
-      .description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive'),
+    addRecordOption(program.command('watch')).description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive'),
   )
     .option('--code <names...>', 'show only these events (names or codes, comma or space separated)')
     .option('--json', 'one JSON object per line (time, elapsedMs, name, code and every field)')

@@ -25,7 +25,16 @@ import { openClientLive } from './live.js';
 import type { LiveStream } from '../live/live-stream.js';
 import { ClientStats } from './stats.js';
 import type { ClientStatsSnapshot } from './stats.js';
-import { resolveOptions, type ClientOptions, type EventStreamOptions, type ExclusiveTx, type LiveOptions, type RequestOptions, type ResolvedOptions, type SendOptions } from './options.js';
+import {
+  resolveOptions,
+  type ClientOptions,
+  type EventStreamOptions,
+  type ExclusiveTx,
+  type LiveOptions,
+  type RequestOptions,
+  type ResolvedOptions,
+  type SendOptions,
+} from './options.js';
 
 export type { ClientEvents, CorrelationMode };
 export type { ClientOptions, EventSelector, EventStreamOptions, ExclusiveTx, LiveOptions, RequestOptions, SendOptions, WaitOptions };
@@ -119,8 +128,19 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       },
       reportLater: (error) => reportListenerError(this, error),
     });
-    this.correlator = new Correlator(this.options, this.link.wire(() => this.correlator.gateClosed), (error) => this.link.drop(error));
-    this.path = new RequestPath({ options: this.options, link: this.link, correlator: this.correlator, runGate: this.runGate, hub: this.hub, finished: () => this.finished });
+    this.correlator = new Correlator(
+      this.options,
+      this.link.wire(() => this.correlator.gateClosed),
+      (error) => this.link.drop(error),
+    );
+    this.path = new RequestPath({
+      options: this.options,
+      link: this.link,
+      correlator: this.correlator,
+      runGate: this.runGate,
+      hub: this.hub,
+      finished: () => this.finished,
+    });
     // Named events (spec/vocabulary.md "Events") derived from the mirror's changes.
     attachSemanticEvents(this.state, (name, value) => this.emit(name, value as never));
   }

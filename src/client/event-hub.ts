@@ -11,16 +11,17 @@ import { checkTimeout } from './fields.js';
 import type { EventStreamOptions } from './options.js';
 
 /** Every event a client emits. */
-export type ClientEvents = DispatcherEvents & SemanticEvents & {
-  /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
-  close: [error: Error | undefined];
-  /** The link was lost; requests whose bytes had started out were rejected with maybeExecuted: true (spec/correlation.md). */
-  disconnect: [info: { error: Error | undefined }];
-  /** A reconnect attempt is scheduled. */
-  reconnecting: [info: { attempt: number; delayMs: number }];
-  /** The link is back; waiting requests are being written. */
-  reconnected: [info: { attempt: number }];
-};
+export type ClientEvents = DispatcherEvents &
+  SemanticEvents & {
+    /** The client is finished (close(), a lost link without reconnect, or reconnect gave up). Once. */
+    close: [error: Error | undefined];
+    /** The link was lost; requests whose bytes had started out were rejected with maybeExecuted: true (spec/correlation.md). */
+    disconnect: [info: { error: Error | undefined }];
+    /** A reconnect attempt is scheduled. */
+    reconnecting: [info: { attempt: number; delayMs: number }];
+    /** The link is back; waiting requests are being written. */
+    reconnected: [info: { attempt: number }];
+  };
 
 /**
  * Where a client's events go besides its listeners: one-shot `waitFor` waiters and

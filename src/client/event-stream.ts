@@ -24,7 +24,12 @@ export class EventStream implements AsyncIterableIterator<Packet> {
   readonly accepts: (packet: Packet) => boolean;
 
   /** @param onDrop told each time the oldest event is dropped (the client's statistics). */
-  constructor(accepts: (packet: Packet) => boolean, capacity: number, onEnd: (stream: EventStream) => void, private readonly onDrop?: () => void) {
+  constructor(
+    accepts: (packet: Packet) => boolean,
+    capacity: number,
+    onEnd: (stream: EventStream) => void,
+    private readonly onDrop?: () => void,
+  ) {
     this.accepts = accepts;
     this.capacity = capacity;
     this.ring = new Array<Packet | undefined>(capacity);
@@ -70,7 +75,8 @@ export class EventStream implements AsyncIterableIterator<Packet> {
       return Promise.resolve({ done: false, value: packet });
     }
     if (this.ended) return Promise.resolve(DONE);
-    if (this.waiter !== null) return Promise.reject(new ArgumentError('EventStream.next() called again before the previous call settled: one reader per stream'));
+    if (this.waiter !== null)
+      return Promise.reject(new ArgumentError('EventStream.next() called again before the previous call settled: one reader per stream'));
     return new Promise((resolve) => {
       this.waiter = resolve;
     });

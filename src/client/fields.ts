@@ -16,7 +16,10 @@ export type CommandRef = number | CommandName;
 /** The code of a command reference; ArgumentError for an unknown name or a non-u32 number. */
 export function resolveCode(command: CommandRef): number {
   const code = parseCommand(command);
-  if (code === undefined) throw new ArgumentError(`not a command code or name: ${typeof command === 'symbol' ? 'a symbol' : typeof command === 'object' && command !== null ? 'an object' : String(command)}`);
+  if (code === undefined)
+    throw new ArgumentError(
+      `not a command code or name: ${typeof command === 'symbol' ? 'a symbol' : typeof command === 'object' && command !== null ? 'an object' : String(command)}`,
+    );
   return code;
 }
 

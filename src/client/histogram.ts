@@ -48,7 +48,7 @@ function bucketUpperUnits(bucket: number): number {
   if (bucket < SUB_BUCKETS) return bucket;
   const shift = Math.floor(bucket / SUB_BUCKETS) - 1;
   const sub = bucket % SUB_BUCKETS;
-  return ((SUB_BUCKETS + sub + 1) * 2 ** shift) - 1;
+  return (SUB_BUCKETS + sub + 1) * 2 ** shift - 1;
 }
 
 /** A resettable, preallocated latency histogram (milliseconds). */

@@ -103,7 +103,8 @@ export class Link {
       get gateClosed() {
         return gateClosed();
       },
-      write: (bytes, request) => (request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request)),
+      write: (bytes, request) =>
+        request === undefined ? this.write(bytes) : this.write(bytes, request.init, request.payload, request.onUploadProgress, request),
       ...(stats === null
         ? {}
         : {

@@ -95,7 +95,6 @@ export interface SendOptions {
   onUploadProgress?: UploadProgressListener;
 }
 
-
 /** Options of {@link FlamingoClient.events}. */
 export interface EventStreamOptions {
   /** Events kept for a slow consumer before the oldest is dropped (default 1000). Range: `integer 1 … 10000000`. */

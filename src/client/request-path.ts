@@ -101,7 +101,12 @@ export class RequestPath {
 
   private make(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, entry: Entry): Promise<Packet> {
     const { correlator, link } = this.parts;
-    const context = { mode: correlator.mode, sequenceField: correlator.sequenceField, requestTimeoutMs: this.parts.options.requestTimeoutMs, insideExclusive: entry !== null };
+    const context = {
+      mode: correlator.mode,
+      sequenceField: correlator.sequenceField,
+      requestTimeoutMs: this.parts.options.requestTimeoutMs,
+      insideExclusive: entry !== null,
+    };
     let code: number;
     let name: string;
     try {
@@ -136,7 +141,8 @@ export class RequestPath {
       const why = this.parts.finished() ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });
     }
-    if (wireLog.enabled) wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
+    if (wireLog.enabled)
+      wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
     correlator.noteSent(code);
     try {
       await link.write(bytes, sent, options.payload, options.onUploadProgress);

@@ -24,7 +24,12 @@ export interface RequestContext {
  * and no caller value in the sequence field in sequenced mode.
  * @throws ArgumentError (nothing is sent).
  */
-export function checkRequest(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, context: RequestContext): { code: number; name: string } {
+export function checkRequest(
+  command: CommandRef,
+  fields: RequestFields | undefined,
+  options: RequestOptions,
+  context: RequestContext,
+): { code: number; name: string } {
   const code = resolveCode(command);
   const name = commandName(code);
   checkFields(code, fields);

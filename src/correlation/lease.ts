@@ -178,7 +178,12 @@ export class Lease implements PendingOwner {
     if (fence !== null && !fence.settled && code === fence.code) {
       // Cleared here, not when the awaiting task resumes: a packet later in this same chunk
       // already comes after the fence and must be an event again.
-      if (log.enabled) log('fence %s passed: no earlier reply is still coming (late codes cleared: %s)', fence.name, [...this.lateCodes].map(commandName).join(', ') || 'none');
+      if (log.enabled)
+        log(
+          'fence %s passed: no earlier reply is still coming (late codes cleared: %s)',
+          fence.name,
+          [...this.lateCodes].map(commandName).join(', ') || 'none',
+        );
       this.lateCodes.clear();
       return fence;
     }
@@ -221,7 +226,8 @@ export class Lease implements PendingOwner {
     if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
     if (request.late) {
       this.lateCodes.add(request.replyCode);
-      if (log.enabled) log('%s %s after being written; its code is late until a fence passes', request.name, request.outcome === 'timeout' ? 'timed out' : 'was aborted');
+      if (log.enabled)
+        log('%s %s after being written; its code is late until a fence passes', request.name, request.outcome === 'timeout' ? 'timed out' : 'was aborted');
     }
   }
 
@@ -377,5 +383,4 @@ export class Lease implements PendingOwner {
     }
     writeRequest(this.options.wire, request, bytes);
   }
-
 }

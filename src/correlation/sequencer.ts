@@ -52,7 +52,8 @@ export class Sequencer implements PendingOwner {
     this.field = options.field;
     this.tombstones = new Tombstones(options.tombstones ?? 1024);
     const first = options.firstSequence ?? 1;
-    if (!Number.isInteger(first) || first < 1 || first > MAX_SEQUENCE) throw new RangeError(`firstSequence must be an integer in 1..${MAX_SEQUENCE}, got ${first}`);
+    if (!Number.isInteger(first) || first < 1 || first > MAX_SEQUENCE)
+      throw new RangeError(`firstSequence must be an integer in 1..${MAX_SEQUENCE}, got ${first}`);
     // nextSequence() steps before it stamps.
     this.next = first - 1;
   }
@@ -97,7 +98,11 @@ export class Sequencer implements PendingOwner {
     // or (code differs) a server fault. Either way nobody may take it.
     const tombstone = this.tombstones.take(sequence);
     if (log.enabled) {
-      const why = tombstone ? 'late reply: its request timed out or was aborted' : request !== undefined ? `code differs from the pending ${request.name}` : 'no request pending with this sequence';
+      const why = tombstone
+        ? 'late reply: its request timed out or was aborted'
+        : request !== undefined
+          ? `code differs from the pending ${request.name}`
+          : 'no request pending with this sequence';
       log('unmatched %s sequence %d (%s)', commandName(packet.code), sequence, why);
     }
     return Claim.Unmatched;
@@ -110,7 +115,8 @@ export class Sequencer implements PendingOwner {
       if (request.outcome === 'timeout') this.options.wire.timedOut?.(request);
       if (request.late) {
         this.tombstones.add(request.sequence, request.replyCode);
-        if (log.enabled) log('%s sequence %d %s; tombstone kept for its late reply', request.name, request.sequence, request.outcome === 'timeout' ? 'timed out' : 'aborted');
+        if (log.enabled)
+          log('%s sequence %d %s; tombstone kept for its late reply', request.name, request.sequence, request.outcome === 'timeout' ? 'timed out' : 'aborted');
       }
       this.drain();
       return;

@@ -76,7 +76,8 @@ export function writeRequest(wire: Wire, request: PendingRequest, bytes: Uint8Ar
   const attempt = ++request.writeAttempt;
   // Guarded: with the namespace off no string or argument list is built (docs/observability.md).
   if (wireLog.enabled) {
-    if (sequence !== undefined) wireLog('write %s (0x%s) sequence %d, %d payload bytes', request.name, request.code.toString(16), sequence, request.payload?.length ?? 0);
+    if (sequence !== undefined)
+      wireLog('write %s (0x%s) sequence %d, %d payload bytes', request.name, request.code.toString(16), sequence, request.payload?.length ?? 0);
     else wireLog('write %s (0x%s) under the lease, %d payload bytes', request.name, request.code.toString(16), request.payload?.length ?? 0);
   }
   const written = wire.write(bytes, request);

@@ -8,13 +8,7 @@ import { MoveTracker } from './moves.js';
 import { REDUCERS, allLasersDisabled, previewOnly, runConfirmed, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
 import { EMPTY_SNAPSHOT, patch, withPart, type SnapshotDraft } from './snapshot.js';
-import type {
-  ConnectionState,
-  CorrelationMode,
-  InstrumentSnapshot,
-  InstrumentStateEvents,
-  StateChangeCause,
-} from './types.js';
+import type { ConnectionState, CorrelationMode, InstrumentSnapshot, InstrumentStateEvents, StateChangeCause } from './types.js';
 
 const RUN_CONFIRMED: StateChangeCause = Object.freeze({ kind: 'runConfirmed' });
 
@@ -220,23 +214,13 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
     return super.once(event, this.wrap(event, fn), context);
   }
 
-  override removeListener<T extends EventName>(
-    event: T,
-    fn?: EventEmitter.EventListener<InstrumentStateEvents, T>,
-    context?: unknown,
-    once?: boolean,
-  ): this {
+  override removeListener<T extends EventName>(event: T, fn?: EventEmitter.EventListener<InstrumentStateEvents, T>, context?: unknown, once?: boolean): this {
     // Look up without creating: removing a listener that was never added is a no-op.
     const registered = event === 'change' && fn !== undefined ? ((this.guards.get(fn as unknown as AnyListener) ?? fn) as typeof fn) : fn;
     return super.removeListener(event, registered, context, once);
   }
 
-  override off<T extends EventName>(
-    event: T,
-    fn?: EventEmitter.EventListener<InstrumentStateEvents, T>,
-    context?: unknown,
-    once?: boolean,
-  ): this {
+  override off<T extends EventName>(event: T, fn?: EventEmitter.EventListener<InstrumentStateEvents, T>, context?: unknown, once?: boolean): this {
     return this.removeListener(event, fn, context, once);
   }
 

@@ -60,8 +60,7 @@ export class MoveTracker {
     const move = this.latest[axis];
     if (move === undefined) return;
     const isHoming = move.target === undefined;
-    const reachedTarget =
-      reached && position !== undefined && move.target !== undefined && Math.abs(position - move.target) <= SAME_POSITION;
+    const reachedTarget = reached && position !== undefined && move.target !== undefined && Math.abs(position - move.target) <= SAME_POSITION;
     if (isHoming || reachedTarget) {
       move.endedBits |= 1 << axis;
       this.latest[axis] = undefined;

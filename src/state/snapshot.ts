@@ -1,14 +1,5 @@
 import { AXIS_NUMBERS, asAxis } from '../../protocol/domain.js';
-import type {
-  AxisName,
-  AxisNumber,
-  AxisSnapshot,
-  CameraSnapshot,
-  InstrumentSnapshot,
-  LaserSnapshot,
-  LedSnapshot,
-  WorkflowSnapshot,
-} from './types.js';
+import type { AxisName, AxisNumber, AxisSnapshot, CameraSnapshot, InstrumentSnapshot, LaserSnapshot, LedSnapshot, WorkflowSnapshot } from './types.js';
 
 /**
  * Immutable-update helpers. Snapshots are never mutated once published: an update copies

@@ -23,20 +23,26 @@ async function rawUpstream(): Promise<{ port: number; peers: RawPeer[]; next: ()
     waiting.shift()?.(peer);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise<void>((r) => {
-    for (const p of peers) p.socket.destroy();
-    server.close(() => r());
-  }));
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const p of peers) p.socket.destroy();
+        server.close(() => r());
+      }),
+  );
   let taken = 0;
   return {
     port: (server.address() as net.AddressInfo).port,
     peers,
-    next: () => (peers.length > taken ? Promise.resolve(peers[taken++] as RawPeer) : new Promise((r) =>
+    next: () =>
+      peers.length > taken
+        ? Promise.resolve(peers[taken++] as RawPeer)
+        : new Promise((r) =>
             waiting.push((p) => {
               taken++;
               r(p);
             }),
-          )),
+          ),
   };
 }
 
@@ -48,7 +54,11 @@ function rebuilt(records: ReadRecord[], conn: number, dir: 'c2s' | 's2c'): Buffe
 
 const GARBAGE = Uint8Array.from([1, 2, 3, 4, 5, 6, 7]);
 const request = (axis: number) => encodePacket({ code: Command.STAGE_POSITION_GET, int32Data0: axis, cmdDataBits0: Flags.TRIGGER_CALL_BACK });
-const settingsReply = encodePacket({ code: Command.COMMON_SCOPE_SETTINGS, status: 1, payload: new TextEncoder().encode('<Type>\n  Microscope name = test\n</Type>\n') });
+const settingsReply = encodePacket({
+  code: Command.COMMON_SCOPE_SETTINGS,
+  status: 1,
+  payload: new TextEncoder().encode('<Type>\n  Microscope name = test\n</Type>\n'),
+});
 
 describe('flamingo capture proxy', () => {
   it('forwards two clients at once byte for byte and records every packet, garbage and resync', async () => {
@@ -110,8 +120,16 @@ describe('flamingo capture proxy', () => {
     if (toolAvailable('tshark')) {
       // Wireshark's own reader: the synthetic TCP streams reassemble into Flamingo packets.
       const lua = path.resolve('spec/wireshark/flamingo.lua');
-      const text = execFileSync('tshark', ['-r', pcap, '-X', `lua_script:${lua}`, '-d', `tcp.port==${up.port},flamingo`, '-T', 'fields', '-e', 'tcp.stream', '-e', 'flamingo.command'], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
-      const rows = text.trim().split('\n').filter((l) => /\t\S/.test(l)).map((l) => l.split('\t'));
+      const text = execFileSync(
+        'tshark',
+        ['-r', pcap, '-X', `lua_script:${lua}`, '-d', `tcp.port==${up.port},flamingo`, '-T', 'fields', '-e', 'tcp.stream', '-e', 'flamingo.command'],
+        { encoding: 'utf8', env: { ...process.env, HOME: dir } },
+      );
+      const rows = text
+        .trim()
+        .split('\n')
+        .filter((l) => /\t\S/.test(l))
+        .map((l) => l.split('\t'));
       const commands = rows.flatMap(([stream, names]) => (names ?? '').split(',').map((n) => `${stream}:${n}`));
       expect(commands.sort()).toEqual(['0:0x00006008', '0:0x00006008', '0:0x00006008', '1:0x00006008', '1:0x00001007'].sort());
     }
@@ -137,6 +155,8 @@ describe('flamingo capture proxy', () => {
   });
 
   it('refuses to start when the capture file cannot be opened', async () => {
-    await expect(CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: 1, out: '/nonexistent-dir/x.jsonl' })).rejects.toThrow(/cannot write \/nonexistent-dir\/x.jsonl: ENOENT/);
+    await expect(CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: 1, out: '/nonexistent-dir/x.jsonl' })).rejects.toThrow(
+      /cannot write \/nonexistent-dir\/x.jsonl: ENOENT/,
+    );
   });
 });

@@ -13,7 +13,23 @@ describe('flamingo gateway --mqtt embedded / flamingo bridge', () => {
   it('the gateway runs an in-process broker and publishes the instrument to it', async () => {
     const sim = await startSimCli(cleanups, ['--time-scale', '1000']);
     const mqttPort = await freePort();
-    const gateway = start(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0', '--mqtt', 'embedded', '--embedded-port', String(mqttPort), '--name', 'cli', '--quiet'], cleanups);
+    const gateway = start(
+      [
+        'gateway',
+        '--upstream',
+        `127.0.0.1:${sim.port}`,
+        '--listen',
+        '127.0.0.1:0',
+        '--mqtt',
+        'embedded',
+        '--embedded-port',
+        String(mqttPort),
+        '--name',
+        'cli',
+        '--quiet',
+      ],
+      cleanups,
+    );
     await gateway.line(/^MQTT bridge on mqtt:\/\/127\.0\.0\.1:\d+: flamingo\/cli\/#; requests: none \(read-only\)$/);
     const sub = await Subscriber.connect(`mqtt://127.0.0.1:${mqttPort}`, ['flamingo/cli/#'], 4);
     cleanups.push(() => sub.close());

@@ -31,7 +31,10 @@ describe('flamingo capture / replay / sim --replay / watch --record', () => {
     expect(captured.code).toBe(0);
     expect(captured.stdout).toMatch(/^\d+ records written to .*session\.jsonl$/m);
     const { records } = parseCapture(fs.readFileSync(file, 'utf8'));
-    expect(records.filter((r) => r.type === 'packet' && r.dir === 'c2s').map((r) => (r as { name: string }).name)).toEqual(['STAGE_POSITION_GET', 'SYSTEM_STATE_GET']);
+    expect(records.filter((r) => r.type === 'packet' && r.dir === 'c2s').map((r) => (r as { name: string }).name)).toEqual([
+      'STAGE_POSITION_GET',
+      'SYSTEM_STATE_GET',
+    ]);
     await sim.stop();
 
     const replaying = start(['sim', '--replay', file, '--strict', '--port', '0', '--quiet'], cleanups);

@@ -87,14 +87,21 @@ describe('flamingo conform (child processes)', () => {
     );
     const badFlag = await run(['conform', '--port', 'eighty'], cleanups);
     expect(badFlag.code).toBe(64);
-    expect(badFlag.stderr).toBe("error: option '--port <port>' argument 'eighty' is invalid. expected an integer from 1 to 65535\n(run with --help for usage)\n");
+    expect(badFlag.stderr).toBe(
+      "error: option '--port <port>' argument 'eighty' is invalid. expected an integer from 1 to 65535\n(run with --help for usage)\n",
+    );
   });
 
   it('--list and --help exit 0', async () => {
     const list = await run(['conform', '--list'], cleanups);
     expect(list.code).toBe(0);
     expect(rows(list.stdout).size).toBe(0);
-    expect(list.stdout.split('\n').slice(2, -1).map((l) => l.split(/\s+/)[0])).toHaveLength(CHECK_COUNT);
+    expect(
+      list.stdout
+        .split('\n')
+        .slice(2, -1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toHaveLength(CHECK_COUNT);
     const help = await run(['conform', '--help'], cleanups);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: flamingo conform [options]');

@@ -29,7 +29,9 @@ describe('flamingo demo (child process)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^Started the embedded simulator on 127\.0\.0\.1:\d+ \(sequenced extension on to show pipelining; the instrument echoes no sequence \(--legacy\), real speed\); --host\/--port use a real server instead$/);
+    expect(lines[0]).toMatch(
+      /^Started the embedded simulator on 127\.0\.0\.1:\d+ \(sequenced extension on to show pipelining; the instrument echoes no sequence \(--legacy\), real speed\); --host\/--port use a real server instead$/,
+    );
     expect(lines[1]).toMatch(/^Connected to 127\.0\.0\.1:\d+: sequenced mode \(the server echoes sequence numbers/);
     const positions = order(lines, [
       /^Moving the stage: X 7\.500 → 9\.500 mm, Y 15\.000 → 17\.500 mm$/,
@@ -46,7 +48,10 @@ describe('flamingo demo (child process)', () => {
       /^ {2}stage limits X 1\.\.15 mm, Y 5\.\.25 mm, Z 8\.\.25 mm, R -720\.\.720°$/,
       /^Demo finished in [\d.]+ m?s\. Next: `flamingo sim`/,
     ]);
-    expect(positions.every((p) => p >= 0), `missing lines:\n${r.stdout}`).toBe(true);
+    expect(
+      positions.every((p) => p >= 0),
+      `missing lines:\n${r.stdout}`,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // The stale idle right after the start, and the real one at the end.
     expect(lines.filter((l) => l === '  event  SYSTEM_STATE_IDLE status=1')).toHaveLength(2);

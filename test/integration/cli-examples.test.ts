@@ -89,7 +89,9 @@ describe('examples/live-and-tiles.mjs (child process against the simulator)', ()
       // 21 tiles over 1.5 s of real time: the example confirms a tile run's start by a 500 ms busy poll.
       const { sim: s, port, livePort } = await sim({ echoSequence, timeScale: 20, workflowDurationMs: 30_000 });
       const png = tempPng();
-      const r = await run(['--port', port, '--live-port', livePort, '--laser', '3', '--percent', '12.5', '--crop', '1024x512', '--png', png], cleanups, { script: liveAndTiles });
+      const r = await run(['--port', port, '--live-port', livePort, '--laser', '3', '--percent', '12.5', '--crop', '1024x512', '--png', png], cleanups, {
+        script: liveAndTiles,
+      });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(

@@ -24,7 +24,23 @@ describe('flamingo gateway --tls-cert --tls-key --tls-ca', () => {
       return p;
     };
     const sim = await startSimCli(cleanups, ['--time-scale', '1000']);
-    const gateway = start(['gateway', '--upstream', `127.0.0.1:${sim.port}`, '--listen', '127.0.0.1:0', '--tls-cert', file('cert.pem', pki.server.cert), '--tls-key', file('key.pem', pki.server.key), '--tls-ca', file('ca.pem', pki.ca), '--quiet'], cleanups);
+    const gateway = start(
+      [
+        'gateway',
+        '--upstream',
+        `127.0.0.1:${sim.port}`,
+        '--listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        file('cert.pem', pki.server.cert),
+        '--tls-key',
+        file('key.pem', pki.server.key),
+        '--tls-ca',
+        file('ca.pem', pki.ca),
+        '--quiet',
+      ],
+      cleanups,
+    );
     const port = Number((await gateway.line(/^listening on [^:]+:(\d+)$/))[1]);
     await gateway.line(/^TLS, client certificates required$/);
     const client = await FlamingoClient.connect({ mode: 'lease', transport: () => connectGateway({ port, tls: { ca: pki.ca, ...pki.client } }) });

@@ -82,7 +82,10 @@ describe('flamingo send (child process)', () => {
     expect(r.stdout).toContain(`  addDataBytes  ${length}  — length of the settings text, or 0 with the bare text right after the packet\n`);
     expect(r.stdout).toContain(`  payload       ${length} bytes: <Filter wheel encoder counts>\\r\\n  Filter wheel position 1 = 3840 7\\r\\n`);
     const json = await run(['send', 'COMMON_SCOPE_SETTINGS_LOAD', '--port', port, '--json'], cleanups);
-    expect((JSON.parse(json.stdout) as { reply: { payloadBytes: number; payloadText: string } }).reply).toMatchObject({ payloadBytes: length, payloadText: DEFAULT_SETTINGS_TEXT });
+    expect((JSON.parse(json.stdout) as { reply: { payloadBytes: number; payloadText: string } }).reply).toMatchObject({
+      payloadBytes: length,
+      payloadText: DEFAULT_SETTINGS_TEXT,
+    });
   });
 
   it('uploads --payload-file as the trailing payload (a workflow starts)', async () => {
@@ -159,8 +162,14 @@ describe('flamingo send (child process)', () => {
     const cases: [string[], string][] = [
       [['send', 'STAGE_POSITION_GET', '--axis', '1', '--int0', '2'], 'error: --axis 1 and --int0 2 both set int32Data0; give one\n'],
       [['send', 'LASER_LEVEL_SET', '--data', 'x'.repeat(73)], 'error: --data is 73 bytes; the data field holds 72 (use --payload-file for more)\n'],
-      [['send', 'SYSTEM_STATE_GET', '--flag', 'SAVE_TO_DSK'], 'error: unknown flag "SAVE_TO_DSK". Did you mean SAVE_TO_DISK? Flags: TRIGGER_CALL_BACK, EXPERIMENT_TIME_REMAINING, STAGE_POSITIONS_IN_BUFFER, MAX_PROJECTION, SAVE_TO_DISK, STAGE_NOT_UPDATE_CLIENT, STAGE_ZSWEEP\n'],
-      [['send', 'CAMERA_WORKFLOW_START', '--payload-file', path.join(dir, 'missing.txt')], `error: cannot read --payload-file ${path.join(dir, 'missing.txt')}: ENOENT\n`],
+      [
+        ['send', 'SYSTEM_STATE_GET', '--flag', 'SAVE_TO_DSK'],
+        'error: unknown flag "SAVE_TO_DSK". Did you mean SAVE_TO_DISK? Flags: TRIGGER_CALL_BACK, EXPERIMENT_TIME_REMAINING, STAGE_POSITIONS_IN_BUFFER, MAX_PROJECTION, SAVE_TO_DISK, STAGE_NOT_UPDATE_CLIENT, STAGE_ZSWEEP\n',
+      ],
+      [
+        ['send', 'CAMERA_WORKFLOW_START', '--payload-file', path.join(dir, 'missing.txt')],
+        `error: cannot read --payload-file ${path.join(dir, 'missing.txt')}: ENOENT\n`,
+      ],
       [['send', 'STAGE_POSITION_GET', '--axis', '5'], "error: option '--axis <n>' argument '5' is invalid. expected an integer from 1 to 4\n"],
     ];
     for (const [args, first] of cases) {

@@ -46,7 +46,9 @@ describe('flamingo watch (child process)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}STAGE_MOTION_STOPPED status=1 int32Data0=1 \[axis\] value=7\.55 \[final position\]\n$/);
     expect(r.stderr).toMatch(
-      new RegExp(`^flamingo watch: watching 127\\.0\\.0\\.1:${port} for unsolicited events \\(Ctrl-C to stop\\)\\nflamingo watch: stopped by SIGINT; 1 event in [\\d.]+ m?s\\n$`),
+      new RegExp(
+        `^flamingo watch: watching 127\\.0\\.0\\.1:${port} for unsolicited events \\(Ctrl-C to stop\\)\\nflamingo watch: stopped by SIGINT; 1 event in [\\d.]+ m?s\\n$`,
+      ),
     );
   });
 
@@ -57,7 +59,10 @@ describe('flamingo watch (child process)', () => {
     await conn.write(encodePacket({ code: Command.CAMERA_WORKFLOW_START, payload: new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: 3 })) }));
     const r = await child.done;
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     // The stale idle the instrument pushes right after a start comes first.
     expect(lines.map((l) => [l.name, l.int32Data0])).toEqual([
       ['SYSTEM_STATE_IDLE', 0],
@@ -67,7 +72,23 @@ describe('flamingo watch (child process)', () => {
       ['SYSTEM_STATE_IDLE', 0],
     ]);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual(['time', 'elapsedMs', 'name', 'code', 'status', 'hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2', 'cmdDataBits0', 'value', 'addDataBytes', 'data']);
+      expect(Object.keys(l)).toEqual([
+        'time',
+        'elapsedMs',
+        'name',
+        'code',
+        'status',
+        'hardwareId',
+        'subsystemId',
+        'clientId',
+        'int32Data0',
+        'int32Data1',
+        'int32Data2',
+        'cmdDataBits0',
+        'value',
+        'addDataBytes',
+        'data',
+      ]);
       expect(new Date(l.time as string).toISOString()).toBe(l.time);
     }
     expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 5 events in /);
@@ -92,7 +113,9 @@ describe('flamingo watch (child process)', () => {
   it('exits 64 with close matches for an unknown --code', async () => {
     const r = await run(['watch', '--code', 'STAGE_MOTION_STOPED'], cleanups);
     expect(r.code).toBe(64);
-    expect(r.stderr).toBe('error: unknown command "STAGE_MOTION_STOPED". Did you mean STAGE_MOTION_STOPPED?\nUsage: flamingo watch [options]\n(run with --help for usage)\n');
+    expect(r.stderr).toBe(
+      'error: unknown command "STAGE_MOTION_STOPED". Did you mean STAGE_MOTION_STOPPED?\nUsage: flamingo watch [options]\n(run with --help for usage)\n',
+    );
   });
 
   it('exits 69 with advice when nothing listens', async () => {
@@ -100,6 +123,8 @@ describe('flamingo watch (child process)', () => {
     await s.close();
     const r = await run(['watch', '--port', String(port)], cleanups);
     expect(r.code).toBe(69);
-    expect(r.stderr).toContain(`cannot connect to 127.0.0.1:${port}: connection refused. Is the microscope, or a simulator, listening on 127.0.0.1:${port}? Start one with \`flamingo sim --port ${port}\`.`);
+    expect(r.stderr).toContain(
+      `cannot connect to 127.0.0.1:${port}: connection refused. Is the microscope, or a simulator, listening on 127.0.0.1:${port}? Start one with \`flamingo sim --port ${port}\`.`,
+    );
   });
 });

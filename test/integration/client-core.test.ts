@@ -1,16 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Command,
-  ConnectionClosedError,
-  Flags,
-  FlamingoClient,
-  ProtocolError,
-  TimeoutError,
-  dataText,
-  encodePacket,
-  type Packet,
-} from 'flamingo-protocol';
+import { Command, ConnectionClosedError, Flags, FlamingoClient, ProtocolError, TimeoutError, dataText, encodePacket, type Packet } from 'flamingo-protocol';
 import { FakeServer } from '../support/fake-server.js';
 import { MATRIX, connectFake, outcome, type Harness } from '../support/client-harness.js';
 
@@ -338,11 +328,7 @@ describe('auto mode without a probe reply', () => {
       expect(client.mode).toBe('lease');
       const reply = await client.request(Command.CAMERA_EXPOSURE_GET);
       expect(reply.code).toBe(Command.CAMERA_EXPOSURE_GET);
-      expect(server.received.map((p) => p.code)).toEqual([
-        Command.SYSTEM_STATE_GET,
-        Command.CAMERA_IMAGE_SIZE_GET,
-        Command.CAMERA_EXPOSURE_GET,
-      ]);
+      expect(server.received.map((p) => p.code)).toEqual([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET]);
     } finally {
       await client.close();
       await server.close();

@@ -201,10 +201,15 @@ describe('sequenced mode', () => {
 
   it('sequence numbers wrap past 0xFFFFFFFF to 1 (firstSequence starts near the top)', () => {
     const written: Uint8Array[] = [];
-    const wire: Wire = { up: true, gateClosed: false, write: (b) => {
+    const wire: Wire = {
+      up: true,
+      gateClosed: false,
+      write: (b) => {
         written.push(b);
         return true;
-      }, whenUp: () => Promise.resolve(true) };
+      },
+      whenUp: () => Promise.resolve(true),
+    };
     const sequencer = new Sequencer({ wire, field: 'clientId', maxInFlight: 8, maxQueued: 8, queueTimeoutMs: 1000, firstSequence: 0xfffffffe });
     const make = () =>
       new PendingRequest({

@@ -119,9 +119,7 @@ async function runScenario(kind: TransportKind, mode: Mode, scenario: Scenario):
     const unmatched: Packet[] = [];
     client.on('event', (p) => seen.push(p));
     client.on('unmatched', (p) => unmatched.push(p));
-    const results = await Promise.all(
-      requests.map((r, i) => outcome(client.request(r.code, { int32Data0: r.int32Data0, value: i }))),
-    );
+    const results = await Promise.all(requests.map((r, i) => outcome(client.request(r.code, { int32Data0: r.int32Data0, value: i }))));
     results.forEach((result, i) => {
       expect(result.ok).toBe(true);
       if (!result.ok) return;
@@ -147,6 +145,9 @@ async function runScenario(kind: TransportKind, mode: Mode, scenario: Scenario):
 describe.each(KINDS)('no cross-talk over %s', (kind) => {
   const numRuns = kind === 'tcp' ? 25 : 60;
   it.each(['sequenced', 'lease'] as Mode[])('%s mode: every request gets its own reply, every event arrives once in order', async (mode) => {
-    await fc.assert(fc.asyncProperty(scenarioArb, (scenario) => runScenario(kind, mode, scenario)), { numRuns });
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, (scenario) => runScenario(kind, mode, scenario)),
+      { numRuns },
+    );
   });
 });

@@ -117,7 +117,9 @@ describe.each(MATRIX)('domain helpers over %s, %s mode', (kind, mode) => {
     const { client, server } = harness;
     const text = '<Stage limits>\r\n  Home x-axis = 7.5\r\n</Stage limits>\r\n'.repeat(40);
     server.handler = (p, c) =>
-      p.code === Command.COMMON_SCOPE_SETTINGS_LOAD ? c.write(c.reply(p, { code: Command.COMMON_SCOPE_SETTINGS, payload: utf8.encode(text) })) : server.autoReply(p, c);
+      p.code === Command.COMMON_SCOPE_SETTINGS_LOAD
+        ? c.write(c.reply(p, { code: Command.COMMON_SCOPE_SETTINGS, payload: utf8.encode(text) }))
+        : server.autoReply(p, c);
     expect(await client.settings()).toBe(text);
     expect(server.received.map((p) => p.code)).toContain(Command.COMMON_SCOPE_SETTINGS_LOAD);
   });

@@ -1,13 +1,6 @@
 /** The client against the simulator, in both modes, over loopback TCP and the memory pair. */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Command,
-  FlamingoClient,
-  ProtocolError,
-  buildWorkflowText,
-  createMemoryPair,
-  type Packet,
-} from 'flamingo-protocol';
+import { Command, FlamingoClient, ProtocolError, buildWorkflowText, createMemoryPair, type Packet } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { outcome } from '../support/client-harness.js';
 

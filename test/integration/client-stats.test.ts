@@ -41,7 +41,16 @@ describe('client.stats()', () => {
     await Promise.all([resync, event]);
 
     const s = client.stats();
-    expect({ sent: s.sent, replies: s.replies, events: s.events, unmatched: s.unmatched, timeouts: s.timeouts, fences: s.fences, resyncs: s.resyncs, skippedBytes: s.skippedBytes }).toEqual({
+    expect({
+      sent: s.sent,
+      replies: s.replies,
+      events: s.events,
+      unmatched: s.unmatched,
+      timeouts: s.timeouts,
+      fences: s.fences,
+      resyncs: s.resyncs,
+      skippedBytes: s.skippedBytes,
+    }).toEqual({
       sent: 4,
       replies: 2,
       events: 1,
@@ -96,7 +105,10 @@ describe('client.stats()', () => {
   it('counts a reconnect', async () => {
     const server = new FakeServer({ echoSequence: true });
     const client = await FlamingoClient.connect({ transport: () => server.connectMemory(), reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
-    open.push({ server, client, cleanup: async () => {
+    open.push({
+      server,
+      client,
+      cleanup: async () => {
         await client.close();
         await server.close();
       },

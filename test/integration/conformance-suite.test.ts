@@ -1,15 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Command,
-  ConnectError,
-  Deframer,
-  encodePacket,
-  listenTcp,
-  connectTcp,
-  type Packet,
-  type TcpTransport,
-  writeAndWaitForRoom,
-} from 'flamingo-protocol';
+import { Command, ConnectError, Deframer, encodePacket, listenTcp, connectTcp, type Packet, type TcpTransport, writeAndWaitForRoom } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
 
@@ -32,10 +22,7 @@ async function sim(options: SimulatorOptions = {}) {
  * A proxy in front of a server that rewrites packets: `up` for client → server, `down` for
  * server → client. Returning undefined drops the packet; a Uint8Array is sent as-is.
  */
-async function proxy(
-  target: number,
-  rewrite: { up?: (p: Packet) => Uint8Array | undefined; down?: (p: Packet) => Uint8Array | undefined },
-) {
+async function proxy(target: number, rewrite: { up?: (p: Packet) => Uint8Array | undefined; down?: (p: Packet) => Uint8Array | undefined }) {
   const encode = (p: Packet) => encodePacket({ ...p, ...(p.payload === undefined ? {} : { payload: p.payload }) });
   const pipe = (from: TcpTransport, to: TcpTransport, f: ((p: Packet) => Uint8Array | undefined) | undefined) => {
     const deframer = new Deframer();
@@ -75,7 +62,15 @@ describe('runConformance against the simulator', () => {
     expect(report.results.map((r) => r.name)).toEqual(checkNames());
     expect(seen).toEqual(checkNames());
     // Two extension rows are INFO: the sequence echo and the simulator's zero-length-move choice.
-    expect(report).toMatchObject({ ok: true, failed: 0, info: 2, passed: CHECKS.length - 2, echoesSequence: true, limitsSource: 'settings', server: `127.0.0.1:${port}` });
+    expect(report).toMatchObject({
+      ok: true,
+      failed: 0,
+      info: 2,
+      passed: CHECKS.length - 2,
+      echoesSequence: true,
+      limitsSource: 'settings',
+      server: `127.0.0.1:${port}`,
+    });
     expect(byName(report)['sequence-echo']).toMatchObject({ status: 'info', reason: 'clientId 0x5E0C0001 echoed: clients can use sequenced mode' });
     expect(byName(report)['coalesced-input']?.reason).toBe('4 requests + fence in one 640-byte write: all answered in order, each echoing its own clientId');
   });
@@ -98,7 +93,9 @@ describe('runConformance against the simulator', () => {
       ['workflow-events', 'pass'],
     ]);
     expect(report.results[0]?.reason).toBe('X 7.5 → 7.55 → 7.5 mm: STAGE_MOTION_STOPPED status 1 both ways (event value 7.55)');
-    expect(report.results[1]?.reason).toBe('3 planes: 3 gauge values (last 3/3), 0 stack-complete, a stale idle push before the first gauge value, then SYSTEM_STATE_IDLE; idle after');
+    expect(report.results[1]?.reason).toBe(
+      '3 planes: 3 gauge values (last 3/3), 0 stack-complete, a stale idle push before the first gauge value, then SYSTEM_STATE_IDLE; idle after',
+    );
   });
 
   it('passes with the settings text sent bare after the 0x1007 packet (addDataBytes 0)', async () => {
@@ -138,7 +135,9 @@ describe('runConformance catches broken servers', () => {
   it('fails callback-flag when SYSTEM_STATE_GET without the flag is not answered (the instrument answers it)', async () => {
     const { port: real } = await sim();
     // Drop unflagged requests on their way in: nothing without the flag is answered.
-    const port = await proxy(real, { up: (p) => ((p.cmdDataBits0 & 0x80000000) === 0 ? undefined : encodePacket({ ...p, ...(p.payload && { payload: p.payload }) })) });
+    const port = await proxy(real, {
+      up: (p) => ((p.cmdDataBits0 & 0x80000000) === 0 ? undefined : encodePacket({ ...p, ...(p.payload && { payload: p.payload }) })),
+    });
     const report = await runConformance({ port, ...FAST, only: ['callback-flag'] });
     expect(report.results[0]).toMatchObject({ status: 'fail', reason: 'SYSTEM_STATE_GET sent without the flag got no answer; the instrument answers it' });
   });
@@ -147,7 +146,10 @@ describe('runConformance catches broken servers', () => {
     const { port: real } = await sim();
     const port = await proxy(real, { up: (p) => encodePacket({ ...p, cmdDataBits0: 0x80000000, ...(p.payload && { payload: p.payload }) }) });
     const report = await runConformance({ port, ...FAST, only: ['callback-flag'] });
-    expect(report.results[0]).toMatchObject({ status: 'pass', reason: 'without the flag: SYSTEM_STATE_GET answered; STAGE_POSITION_GET answered, CAMERA_IMAGE_SIZE_GET answered' });
+    expect(report.results[0]).toMatchObject({
+      status: 'pass',
+      reason: 'without the flag: SYSTEM_STATE_GET answered; STAGE_POSITION_GET answered, CAMERA_IMAGE_SIZE_GET answered',
+    });
   });
 
   it('fails the payload checks when trailing payloads are not delivered as such', async () => {
@@ -159,13 +161,18 @@ describe('runConformance catches broken servers', () => {
     });
     const report = await runConformance({ port, ...FAST, only: ['settings-payload', 'workflow-payload'] });
     const r = byName(report);
-    expect(r['settings-payload']).toMatchObject({ status: 'fail', reason: 'the 0x1007 answer carried no settings text (neither counted in addDataBytes nor bare after it)' });
+    expect(r['settings-payload']).toMatchObject({
+      status: 'fail',
+      reason: 'the 0x1007 answer carried no settings text (neither counted in addDataBytes nor bare after it)',
+    });
     expect(r['workflow-payload']).toMatchObject({ status: 'fail', reason: 'no gauge value (the uploaded workflow did not run) within 5000 ms' });
   });
 
   it('fails motion-stopped and names the missing event when the server never sends it', async () => {
     const { port: real } = await sim();
-    const port = await proxy(real, { down: (p) => (p.code === Command.STAGE_MOTION_STOPPED ? undefined : encodePacket(p.payload ? { ...p, payload: p.payload } : p)) });
+    const port = await proxy(real, {
+      down: (p) => (p.code === Command.STAGE_MOTION_STOPPED ? undefined : encodePacket(p.payload ? { ...p, payload: p.payload } : p)),
+    });
     const report = await runConformance({ port, ...FAST, moveTimeoutMs: 150, only: ['motion-stopped', 'zero-length-move'] });
     expect(report.results[0]?.status).toBe('fail');
     expect(report.results[0]?.reason).toMatch(/^no STAGE_MOTION_STOPPED for axis 1 after a move to 7\.55 within 150 ms$/);
@@ -186,7 +193,9 @@ describe('runConformance catches broken servers', () => {
   });
 
   it('fails the first check and stops against a plain TCP echo server (which would pass the framing checks)', async () => {
-    const echo = await listenTcp({ port: 0 }, (t) => t.attach({ data: (chunk) => void writeAndWaitForRoom(t, chunk.slice()).catch(() => undefined), close: () => {} }));
+    const echo = await listenTcp({ port: 0 }, (t) =>
+      t.attach({ data: (chunk) => void writeAndWaitForRoom(t, chunk.slice()).catch(() => undefined), close: () => {} }),
+    );
     cleanups.push(() => echo.close());
     const report = await runConformance({ port: echo.port, ...FAST, replyTimeoutMs: 200 });
     expect(report.ok).toBe(false);
@@ -203,7 +212,9 @@ describe('runConformance catches broken servers', () => {
   });
 
   it('rejects unknown check names before connecting', async () => {
-    await expect(runConformance({ port: 1, only: ['markers', 'nope'] })).rejects.toThrow(/^unknown check nope; checks are: flamingo-server, markers, idle-state-code, callback-flag/);
+    await expect(runConformance({ port: 1, only: ['markers', 'nope'] })).rejects.toThrow(
+      /^unknown check nope; checks are: flamingo-server, markers, idle-state-code, callback-flag/,
+    );
   });
 
   it('reports as JSON with every row', async () => {
@@ -212,7 +223,14 @@ describe('runConformance catches broken servers', () => {
     const json = JSON.parse(reportJson(report)) as { ok: boolean; results: { name: string; status: string; reason: string }[] };
     expect(json.ok).toBe(true);
     expect(json.results).toEqual([
-      { name: 'markers', title: CHECKS[1]?.title, level: 'wire', status: 'pass', reason: 'SYSTEM_STATE_GET answered: both markers, code 0xA007, status 1, state 0x0000A002', durationMs: expect.any(Number) },
+      {
+        name: 'markers',
+        title: CHECKS[1]?.title,
+        level: 'wire',
+        status: 'pass',
+        reason: 'SYSTEM_STATE_GET answered: both markers, code 0xA007, status 1, state 0x0000A002',
+        durationMs: expect.any(Number),
+      },
     ]);
   });
 });

@@ -59,7 +59,12 @@ describe('dashboard in a browser', () => {
       expect(await page.$eval('#pos-z', (el) => el.textContent)).toBe('12.5000');
       expect(await page.$eval('#moving-x', (el) => el.textContent)).toBe('');
       await page.waitForFunction(() => document.getElementById('frame-text')?.textContent?.startsWith('frame ') === true, { timeout: 20_000 });
-      await page.waitForFunction(() => (document.getElementById('frame') as HTMLImageElement | null)?.complete === true && (document.getElementById('frame') as HTMLImageElement).naturalWidth === 192, { timeout: 20_000 });
+      await page.waitForFunction(
+        () =>
+          (document.getElementById('frame') as HTMLImageElement | null)?.complete === true &&
+          (document.getElementById('frame') as HTMLImageElement).naturalWidth === 192,
+        { timeout: 20_000 },
+      );
       const events = await page.$$eval('#events tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
       expect(events).toContain('STAGE_MOTION_STOPPED');
       expect(await page.$eval('#sessions', (el) => el.textContent)).toBe('1');

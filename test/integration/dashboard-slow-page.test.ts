@@ -10,7 +10,8 @@ function bigSource(slow: { count: number }): HttpSource {
   const padding = 'x'.repeat(64 * 1024);
   let version = 0;
   return {
-    health: () => buildHealth({ state: 'connected', mode: 'lease', sinceMs: 0, sessions: 0, leaseHolder: null, leaseWaiting: 0, lastPacketAtMs: null, startedAtMs: 0 }),
+    health: () =>
+      buildHealth({ state: 'connected', mode: 'lease', sinceMs: 0, sessions: 0, leaseHolder: null, leaseWaiting: 0, lastPacketAtMs: null, startedAtMs: 0 }),
     dashboardView: () => ({ snapshot: { version: ++version, padding }, health: null, frame: null }),
     latestFramePng: () => null,
     metrics: new GatewayMetrics({ sessionCount: () => 0, slowReadersCutOff: () => slow.count, upstreamReconnects: () => 0, upstreamLosses: () => 0 }),

@@ -30,7 +30,12 @@ describe('gateway access token', () => {
     expect(error).toBeInstanceOf(ArgumentError);
     expect((error as Error).message).toBe('listening on 0.0.0.0 (not loopback) requires a token');
     expect([isLoopbackHost('127.0.0.1'), isLoopbackHost('127.3.2.1'), isLoopbackHost('::1'), isLoopbackHost('localhost')]).toEqual([true, true, true, true]);
-    expect([isLoopbackHost('0.0.0.0'), isLoopbackHost('192.168.1.5'), isLoopbackHost('::'), isLoopbackHost('1270.0.0.1')]).toEqual([false, false, false, false]);
+    expect([isLoopbackHost('0.0.0.0'), isLoopbackHost('192.168.1.5'), isLoopbackHost('::'), isLoopbackHost('1270.0.0.1')]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('checks the token in the first packet and closes and counts every connection without it', async () => {

@@ -45,10 +45,15 @@ describe('flamingo gateway (child process)', () => {
     // `flamingo live --start` through the gateway: live view switched on via the gateway,
     // a frame relayed from the simulator's live port, saved as a PNG.
     const png = path.join(mkdtempSync(path.join(tmpdir(), 'gateway-live-')), 'frame.png');
-    const live = await run(['live', '--port', String(port), '--live-port', gatewayLive[1] as string, '--start', '--png', png, '--timeout-ms', '10000'], cleanups);
+    const live = await run(
+      ['live', '--port', String(port), '--live-port', gatewayLive[1] as string, '--start', '--png', png, '--timeout-ms', '10000'],
+      cleanups,
+    );
     expect(live.stderr).toBe('');
     expect(live.code).toBe(0);
-    expect(live.stdout).toMatch(new RegExp(`^frame \\d+: 256x256, camera 0, saved ${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)`));
+    expect(live.stdout).toMatch(
+      new RegExp(`^frame \\d+: 256x256, camera 0, saved ${png.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)`),
+    );
     const bytes = readFileSync(png);
     expect([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join('')).toBe('PNG');
     expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([256, 256]);

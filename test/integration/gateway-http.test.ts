@@ -14,7 +14,11 @@ function base(gateway: FlamingoGateway): string {
 }
 
 /** A raw HTTP exchange (fetch forbids some methods and hides nothing we need here). */
-function exchange(url: string, method: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers, agent: false }, (res) => {
       let body = '';
@@ -88,7 +92,9 @@ describe('gateway HTTP side', () => {
     const m = parseMetrics(res.body);
     expect(m.get('flamingo_upstream_requests_total{command="STAGE_POSITION_GET"}')).toBeGreaterThanOrEqual(2);
     expect(m.get('flamingo_upstream_round_trip_seconds_count{command="STAGE_POSITION_GET"}')).toBeGreaterThanOrEqual(2);
-    expect(m.get('flamingo_upstream_round_trip_seconds_bucket{le="+Inf",command="STAGE_POSITION_GET"}')).toBe(m.get('flamingo_upstream_round_trip_seconds_count{command="STAGE_POSITION_GET"}'));
+    expect(m.get('flamingo_upstream_round_trip_seconds_bucket{le="+Inf",command="STAGE_POSITION_GET"}')).toBe(
+      m.get('flamingo_upstream_round_trip_seconds_count{command="STAGE_POSITION_GET"}'),
+    );
     expect(m.get('flamingo_upstream_turn_wait_seconds_count')).toBeGreaterThanOrEqual(3);
     expect(m.get('flamingo_gateway_sessions')).toBe(1);
     expect(m.get('flamingo_events_total{command="STAGE_MOTION_STOPPED"}')).toBeGreaterThanOrEqual(1);
@@ -153,7 +159,9 @@ describe('gateway HTTP side', () => {
     const sim = new SimulatedMicroscope();
     const { port } = await sim.listen({ port: 0 });
     try {
-      await expect(FlamingoGateway.start({ upstreamPort: port, port: 0, livePort: false, http: { host: '0.0.0.0', port: 0 } })).rejects.toBeInstanceOf(ArgumentError);
+      await expect(FlamingoGateway.start({ upstreamPort: port, port: 0, livePort: false, http: { host: '0.0.0.0', port: 0 } })).rejects.toBeInstanceOf(
+        ArgumentError,
+      );
     } finally {
       await sim.close();
     }

@@ -16,7 +16,12 @@ import { nextGatewayEvent, stacksCleanedUpAfterEach } from '../support/gateway-h
 const startStack = stacksCleanedUpAfterEach();
 
 function checkFrame(frame: ImageFrame, width: number, height: number): void {
-  expect([frame.header.width, frame.header.height, frame.header.imageSize, frame.pixels.length]).toEqual([width, height, width * height * 2, width * height * 2]);
+  expect([frame.header.width, frame.header.height, frame.header.imageSize, frame.pixels.length]).toEqual([
+    width,
+    height,
+    width * height * 2,
+    width * height * 2,
+  ]);
 }
 
 function checkPng(png: Uint8Array, width: number, height: number): void {
@@ -29,7 +34,7 @@ function checkPng(png: Uint8Array, width: number, height: number): void {
 }
 
 describe('gateway live-image relay', () => {
-  it('relays the instrument\'s frames to several viewers on demand; frames decode to the right size and save as a PNG', async () => {
+  it("relays the instrument's frames to several viewers on demand; frames decode to the right size and save as a PNG", async () => {
     const stack = await startStack({ sim: { liveFrameWidth: 96, liveFrameHeight: 64 } });
     const { gateway, sim } = stack;
     const relay = gateway.liveRelay;
@@ -51,7 +56,18 @@ describe('gateway live-image relay', () => {
     expect([a.header.imageIndexStart, b.header.imageIndexStart]).toEqual([1, 1]);
     // The simulator opens live view with an options-only header: relayed to every viewer, in
     // its place before the first frame, as options and not as a frame.
-    const options = { imageSize: 0, width: 96, height: 64, scaleMin: 0, scaleMax: 0xffff, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 };
+    const options = {
+      imageSize: 0,
+      width: 96,
+      height: 64,
+      scaleMin: 0,
+      scaleMax: 0xffff,
+      deviceIndex: 0,
+      optionsSettings1: 0,
+      optionsSettings2: 0,
+      imageIndexStart: 0,
+      imageIndexStop: 0,
+    };
     expect([first.options, second.options]).toEqual([options, options]);
     expect([first.optionsUpdates, second.optionsUpdates, relay?.optionsHeaders]).toEqual([1, 1, 1]);
     expect([first.received, second.received]).toEqual([1, 1]);
@@ -76,7 +92,11 @@ describe('gateway live-image relay', () => {
     // A client on a custom transport cannot guess the live port.
     await expect(app.live()).rejects.toThrow('live(): a client on a custom transport needs an explicit live-image port');
 
-    const rejected = nextGatewayEvent(gateway, 'log', (line) => line.endsWith('refused: first bytes were not a GATEWAY_HELLO packet') || line.endsWith('refused: wrong token'));
+    const rejected = nextGatewayEvent(
+      gateway,
+      'log',
+      (line) => line.endsWith('refused: first bytes were not a GATEWAY_HELLO packet') || line.endsWith('refused: wrong token'),
+    );
     const intruder = await connectTcp({ port: livePort });
     const intruderClosed = new Promise<void>((resolve) => intruder.attach({ data: () => {}, close: () => resolve() }));
     await intruder.write(encodePacket({ code: Command.SYSTEM_STATE_GET }));

@@ -16,7 +16,10 @@ afterEach(async () => {
 });
 
 async function tlsStack(requireClientCert: boolean): Promise<Stack> {
-  const stack = await startStack({ sim: { echoSequence: true }, gateway: { tls: { cert: pki.server.cert, key: pki.server.key, ...(requireClientCert ? { ca: pki.ca } : {}) }, token: 'secret' } });
+  const stack = await startStack({
+    sim: { echoSequence: true },
+    gateway: { tls: { cert: pki.server.cert, key: pki.server.key, ...(requireClientCert ? { ca: pki.ca } : {}) }, token: 'secret' },
+  });
   stacks.push(stack);
   return stack;
 }
@@ -35,7 +38,10 @@ describe('gateway over TLS', () => {
   it('a client that does not trust the certificate, or speaks plain TCP, gets nowhere', async () => {
     const stack = await tlsStack(false);
     const port = stack.gateway.address.port;
-    await expect(connectGateway({ port, token: 'secret', tls: { ca: pki.otherCa } })).rejects.toMatchObject({ name: 'ConnectError', message: expect.stringMatching(/TLS: .*(self.signed|unable to verify|issuer)/i) });
+    await expect(connectGateway({ port, token: 'secret', tls: { ca: pki.otherCa } })).rejects.toMatchObject({
+      name: 'ConnectError',
+      message: expect.stringMatching(/TLS: .*(self.signed|unable to verify|issuer)/i),
+    });
     const plain = FlamingoClient.connect({ mode: 'lease', requestTimeoutMs: 500, transport: () => connectGateway({ port, token: 'secret' }) });
     // The gateway closes a plain-TCP connection (a timeout would mean it kept it open).
     await expect(
@@ -50,7 +56,10 @@ describe('gateway over TLS', () => {
   it('with a CA, requires a client certificate signed by it', async () => {
     const stack = await tlsStack(true);
     const port = stack.gateway.address.port;
-    const good = await FlamingoClient.connect({ mode: 'lease', transport: () => connectGateway({ port, token: 'secret', tls: { ca: pki.ca, ...pki.client } }) });
+    const good = await FlamingoClient.connect({
+      mode: 'lease',
+      transport: () => connectGateway({ port, token: 'secret', tls: { ca: pki.ca, ...pki.client } }),
+    });
     clients.push(good);
     expect((await good.request(Command.SYSTEM_STATE_GET)).code).toBe(Command.SYSTEM_STATE_GET);
     // TLS 1.3 reports a refused client certificate after the handshake: the connection
@@ -71,10 +80,16 @@ describe('gateway over TLS', () => {
     const stack = await startStack({ sim: { liveFrameWidth: 16, liveFrameHeight: 8 }, gateway: { tls: { cert: pki.server.cert, key: pki.server.key } } });
     stacks.push(stack);
     const livePort = stack.gateway.address.livePort as number;
-    await expect(openLiveStream({ port: livePort, tls: { ca: pki.otherCa } })).rejects.toMatchObject({ name: 'ConnectError', message: expect.stringMatching(/TLS: /) });
+    await expect(openLiveStream({ port: livePort, tls: { ca: pki.otherCa } })).rejects.toMatchObject({
+      name: 'ConnectError',
+      message: expect.stringMatching(/TLS: /),
+    });
     const aborted = new AbortController();
     aborted.abort();
-    await expect(openLiveStream({ port: livePort, tls: { ca: pki.ca }, signal: aborted.signal })).rejects.toMatchObject({ name: 'ConnectError', code: 'ABORTED' });
+    await expect(openLiveStream({ port: livePort, tls: { ca: pki.ca }, signal: aborted.signal })).rejects.toMatchObject({
+      name: 'ConnectError',
+      code: 'ABORTED',
+    });
     const stream = await openLiveStream({ port: livePort, tls: { ca: pki.ca } });
     try {
       expect(stream.description).toBe(`127.0.0.1:${livePort} (TLS)`);
@@ -89,7 +104,9 @@ describe('gateway over TLS', () => {
   });
 
   it('warns that a non-loopback listen without TLS exposes the token', () => {
-    expect(plaintextWarning('0.0.0.0', false)).toBe('listening on 0.0.0.0 without TLS: the access token and all traffic are readable on the network (use --tls-cert and --tls-key)');
+    expect(plaintextWarning('0.0.0.0', false)).toBe(
+      'listening on 0.0.0.0 without TLS: the access token and all traffic are readable on the network (use --tls-cert and --tls-key)',
+    );
     expect(plaintextWarning('0.0.0.0', true)).toBeUndefined();
     expect(plaintextWarning('127.0.0.1', false)).toBeUndefined();
   });

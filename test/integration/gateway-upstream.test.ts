@@ -12,7 +12,7 @@ describe.each([
   ['sequenced firmware', true],
   ['legacy firmware', false],
 ])('gateway upstream loss with %s', (_name, echoSequence) => {
-  it('fails every request in flight with status 0 (never another client\'s reply), reconnects, and serves again', async () => {
+  it("fails every request in flight with status 0 (never another client's reply), reconnects, and serves again", async () => {
     const stack = await startStack({ sim: { echoSequence }, gateway: { requestTimeoutMs: 10_000 } });
     const { sim, gateway } = stack;
     const sequenced = await stack.client();

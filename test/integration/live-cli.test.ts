@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, ensureBuilt, root } from '../support/build.js';
-import {
-  Command,
-  Deframer,
-  Flags,
-  listenTcp,
-  type LiveViewerStats,
-  type Packet,
-} from 'flamingo-protocol';
+import { Command, Deframer, Flags, listenTcp, type LiveViewerStats, type Packet } from 'flamingo-protocol';
 import { LiveImageServer } from 'flamingo-protocol/sim';
 
 const cli = cliPath;
@@ -57,7 +50,14 @@ async function liveServer(options: ConstructorParameters<typeof LiveImageServer>
 
 function pngSize(file: string) {
   const png = readFileSync(file);
-  return { signature: [...png.subarray(0, 8)], type: png.toString('latin1', 12, 16), width: png.readUInt32BE(16), height: png.readUInt32BE(20), bitDepth: png[24], colorType: png[25] };
+  return {
+    signature: [...png.subarray(0, 8)],
+    type: png.toString('latin1', 12, 16),
+    width: png.readUInt32BE(16),
+    height: png.readUInt32BE(20),
+    bitDepth: png[24],
+    colorType: png[25],
+  };
 }
 
 describe('flamingo live', () => {
@@ -70,7 +70,14 @@ describe('flamingo live', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^frame 1: 40x30, camera 2, saved ${out.replace(/[.\\]/g, '\\$&')} \\(contrast \\d+\\.\\.\\d+\\)\\n$`));
-    expect(pngSize(out)).toEqual({ signature: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], type: 'IHDR', width: 40, height: 30, bitDepth: 8, colorType: 0 });
+    expect(pngSize(out)).toEqual({
+      signature: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+      type: 'IHDR',
+      width: 40,
+      height: 30,
+      bitDepth: 8,
+      colorType: 0,
+    });
   });
 
   it('does not stop on an options-only header: it waits on for the frames after it', async () => {
@@ -108,7 +115,20 @@ describe('flamingo live', () => {
     });
     cleanups.push(() => commandPort.close());
     const out = path.join(dir, 'start.png');
-    const run = await flamingo('live', '--port', String(commandPort.port), '--live-port', String(livePort), '--start', '--png', out, '--depth', '16', '--timeout-ms', '10000');
+    const run = await flamingo(
+      'live',
+      '--port',
+      String(commandPort.port),
+      '--live-port',
+      String(livePort),
+      '--start',
+      '--png',
+      out,
+      '--depth',
+      '16',
+      '--timeout-ms',
+      '10000',
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^frame \d+: 16x8, camera 0, saved .*start\.png \(16-bit\)/);
@@ -139,6 +159,8 @@ describe('flamingo live', () => {
     const run = await flamingo('live', '--port', String(port - 1), '--timeout-ms', '300');
     await joined;
     expect(run.code).toBe(3);
-    expect(run.stderr).toBe(`flamingo live: no live image from 127.0.0.1:${port} within 300 ms. Live view may be off: start it from the instrument, or pass --start.\n`);
+    expect(run.stderr).toBe(
+      `flamingo live: no live image from 127.0.0.1:${port} within 300 ms. Live view may be off: start it from the instrument, or pass --start.\n`,
+    );
   });
 });

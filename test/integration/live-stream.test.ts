@@ -15,14 +15,7 @@ import {
   type ImageFrame,
   type LiveViewerStats,
 } from 'flamingo-protocol';
-import {
-  LiveImageServer,
-  PATTERN_BACKGROUND,
-  PATTERN_GRADIENT,
-  PATTERN_NOISE,
-  renderPattern,
-  spotGeometry,
-} from 'flamingo-protocol/sim';
+import { LiveImageServer, PATTERN_BACKGROUND, PATTERN_GRADIENT, PATTERN_NOISE, renderPattern, spotGeometry } from 'flamingo-protocol/sim';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -121,7 +114,12 @@ describe('LiveImageServer → openLiveStream', () => {
   });
 
   it('streams on a timer while live view is on, following a simulator-like source', async () => {
-    const sim = Object.assign(new EventEmitter(), { x: 3, stagePosition(axis: number) { return axis === 1 ? sim.x : 15; } });
+    const sim = Object.assign(new EventEmitter(), {
+      x: 3,
+      stagePosition(axis: number) {
+        return axis === 1 ? sim.x : 15;
+      },
+    });
     const server = new LiveImageServer({ width: 8, height: 8, frameIntervalMs: 2 });
     const detach = server.attachTo(sim);
     const { stream } = await serverAndStream(server);
@@ -138,7 +136,18 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(numbers[1]! > numbers[0]! && numbers[2]! > numbers[1]!).toBe(true);
     // Live view opened with an options-only header: kept as options, not a frame, not the end.
     expect(stream.optionsUpdates).toBe(1);
-    expect(stream.options).toEqual({ imageSize: 0, width: 8, height: 8, scaleMin: 0, scaleMax: 0xffff, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 });
+    expect(stream.options).toEqual({
+      imageSize: 0,
+      width: 8,
+      height: 8,
+      scaleMin: 0,
+      scaleMax: 0xffff,
+      deviceIndex: 0,
+      optionsSettings1: 0,
+      optionsSettings2: 0,
+      imageIndexStart: 0,
+      imageIndexStop: 0,
+    });
     expect(stream.isClosed).toBe(true);
     sim.emit('liveView', false);
     expect(server.live).toBe(false);
@@ -257,8 +266,28 @@ describe('LiveImageServer → openLiveStream', () => {
   });
 
   it('an options-only header between frames updates options and the stream goes on', async () => {
-    const fields = (n: number) => ({ width: 2, height: 1, scaleMin: 0, scaleMax: 9, deviceIndex: 3, optionsSettings1: IMAGE_OPTION_IMAGE_DATA, optionsSettings2: 0, imageIndexStart: n, imageIndexStop: n });
-    const optionsFields = { width: 2, height: 1, scaleMin: 5, scaleMax: 500, deviceIndex: 3, optionsSettings1: 0, optionsSettings2: 1, imageIndexStart: 0, imageIndexStop: 0 };
+    const fields = (n: number) => ({
+      width: 2,
+      height: 1,
+      scaleMin: 0,
+      scaleMax: 9,
+      deviceIndex: 3,
+      optionsSettings1: IMAGE_OPTION_IMAGE_DATA,
+      optionsSettings2: 0,
+      imageIndexStart: n,
+      imageIndexStop: n,
+    });
+    const optionsFields = {
+      width: 2,
+      height: 1,
+      scaleMin: 5,
+      scaleMax: 500,
+      deviceIndex: 3,
+      optionsSettings1: 0,
+      optionsSettings2: 1,
+      imageIndexStart: 0,
+      imageIndexStop: 0,
+    };
     const bytes = Uint8Array.from([
       ...encodeImageFrame(fields(1), Uint8Array.of(1, 0, 2, 0)),
       ...encodeImageFrame(optionsFields, new Uint8Array(0)),

@@ -132,12 +132,15 @@ describe.each(['sequenced', 'lease'] as const)('moveBy across two connections (%
     const aHeld = new Promise<void>((resolve) => (releaseA = resolve));
     let aSetSeen: () => void = () => undefined;
     const aReachedSet = new Promise<void>((resolve) => (aSetSeen = resolve));
-    const a = await env.connect('memory', {}, (t) =>
-      new TapTransport(t, (bytes) => {
-        if (headerCode(bytes) !== Command.STAGE_POSITION_SET) return;
-        aSetSeen();
-        return aHeld;
-      }),
+    const a = await env.connect(
+      'memory',
+      {},
+      (t) =>
+        new TapTransport(t, (bytes) => {
+          if (headerCode(bytes) !== Command.STAGE_POSITION_SET) return;
+          aSetSeen();
+          return aHeld;
+        }),
     );
     const b = await env.connect('memory');
     await b.stage.moveTo(1, START);

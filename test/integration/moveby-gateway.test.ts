@@ -33,10 +33,7 @@ describe.each([true, false])('moveBy through a gateway lease (instrument echoSeq
     let expected = START;
     for (const [da, db] of deltas) {
       const before = expected;
-      const [ra, rb] = await Promise.all([
-        withGatewayLease(a, () => a.stage.moveBy(1, da)),
-        withGatewayLease(b, () => b.stage.moveBy(1, db)),
-      ]);
+      const [ra, rb] = await Promise.all([withGatewayLease(a, () => a.stage.moveBy(1, da)), withGatewayLease(b, () => b.stage.moveBy(1, db))]);
       expected += da + db;
       expect(stack.sim.stagePosition(1)).toBe(expected);
       // One ran entirely after the other: it started where the first one stopped.

@@ -44,13 +44,17 @@ function ask(sub: Subscriber, version: 4 | 5, name: string, command: string, fie
   if (version === 5) {
     const correlationData = Buffer.from(id);
     sub.client.publish(topic, JSON.stringify(fields), { qos: 1, properties: { responseTopic, correlationData } });
-    return sub.next((m) => m.topic === responseTopic && m.correlationData?.equals(correlationData) === true).then((m) => JSON.parse(m.text) as Record<string, unknown>);
+    return sub
+      .next((m) => m.topic === responseTopic && m.correlationData?.equals(correlationData) === true)
+      .then((m) => JSON.parse(m.text) as Record<string, unknown>);
   }
   sub.client.publish(topic, JSON.stringify({ ...fields, responseTopic, correlationData: id }), { qos: 1 });
-  return sub.next((m) => m.topic === responseTopic && JSON.parse(m.text).correlationData === id).then((m) => {
-    const { correlationData: _, ...body } = JSON.parse(m.text) as Record<string, unknown>;
-    return body;
-  });
+  return sub
+    .next((m) => m.topic === responseTopic && JSON.parse(m.text).correlationData === id)
+    .then((m) => {
+      const { correlationData: _, ...body } = JSON.parse(m.text) as Record<string, unknown>;
+      return body;
+    });
 }
 
 describe.each(brokers)('MQTT bridge on %s', (_label, makeBroker, version) => {
@@ -69,17 +73,35 @@ describe.each(brokers)('MQTT bridge on %s', (_label, makeBroker, version) => {
     const { sim, sub } = await setUp('scope2', makeBroker, version, { allowRead: true });
     const before = sim.records.length;
     const refusedAction = await ask(sub, version, 'scope2', 'STAGE_POSITION_SET', { int32Data0: 1, value: 3 }, 'a');
-    expect(refusedAction).toEqual({ ok: false, command: 'STAGE_POSITION_SET', error: 'STAGE_POSITION_SET is not allowed on this bridge (start it with --allow STAGE_POSITION_SET)' });
+    expect(refusedAction).toEqual({
+      ok: false,
+      command: 'STAGE_POSITION_SET',
+      error: 'STAGE_POSITION_SET is not allowed on this bridge (start it with --allow STAGE_POSITION_SET)',
+    });
     if (version === 5) {
       // Not JSON: under 3.1.1 there is then no response topic to answer on (the body holds it).
       const correlationData = Buffer.from('b');
-      sub.client.publish('flamingo/scope2/request/STAGE_POSITION_GET', '{not json', { qos: 1, properties: { responseTopic: 'test/scope2/replies', correlationData } });
+      sub.client.publish('flamingo/scope2/request/STAGE_POSITION_GET', '{not json', {
+        qos: 1,
+        properties: { responseTopic: 'test/scope2/replies', correlationData },
+      });
       const m = await sub.next((x) => x.topic === 'test/scope2/replies' && x.correlationData?.equals(correlationData) === true);
       expect(JSON.parse(m.text)).toEqual({ ok: false, command: 'STAGE_POSITION_GET', error: 'the request is not JSON' });
     }
-    expect(await ask(sub, version, 'scope2', 'NO_SUCH_COMMAND', {}, 'c')).toEqual({ ok: false, command: 'NO_SUCH_COMMAND', error: 'unknown command "NO_SUCH_COMMAND"' });
-    expect(await ask(sub, version, 'scope2', 'STAGE_POSITION_GET', { int32Data0: 4294967296 }, 'd')).toEqual({ ok: false, command: 'STAGE_POSITION_GET', error: 'int32Data0 must be an integer from -2147483648 to 2147483647' });
-    expect(await ask(sub, version, 'scope2', 'STAGE_POSITION_GET', { axis: 1 }, 'e')).toMatchObject({ ok: false, error: expect.stringMatching(/^unknown field "axis"/) });
+    expect(await ask(sub, version, 'scope2', 'NO_SUCH_COMMAND', {}, 'c')).toEqual({
+      ok: false,
+      command: 'NO_SUCH_COMMAND',
+      error: 'unknown command "NO_SUCH_COMMAND"',
+    });
+    expect(await ask(sub, version, 'scope2', 'STAGE_POSITION_GET', { int32Data0: 4294967296 }, 'd')).toEqual({
+      ok: false,
+      command: 'STAGE_POSITION_GET',
+      error: 'int32Data0 must be an integer from -2147483648 to 2147483647',
+    });
+    expect(await ask(sub, version, 'scope2', 'STAGE_POSITION_GET', { axis: 1 }, 'e')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^unknown field "axis"/),
+    });
     expect(sim.records.length).toBe(before);
     const answer = await ask(sub, version, 'scope2', 'STAGE_POSITION_GET', { int32Data0: 2 }, 'f');
     expect(answer).toMatchObject({ ok: true, command: 'STAGE_POSITION_GET', reply: { name: 'STAGE_POSITION_GET', int32Data0: 2, status: 1 } });

@@ -45,7 +45,10 @@ describe('routing log (DEBUG=flamingo:*)', () => {
     };
     capture('flamingo:*');
     await client.request(Command.SYSTEM_STATE_GET);
-    expect(await outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 }, { timeoutMs: 30 }))).toMatchObject({ ok: false, error: expect.any(TimeoutError) });
+    expect(await outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 }, { timeoutMs: 30 }))).toMatchObject({
+      ok: false,
+      error: expect.any(TimeoutError),
+    });
     const unmatched = new Promise((resolve) => client.once('unmatched', resolve));
     server.connection.write(server.connection.reply(held as unknown as Packet));
     await unmatched;
@@ -113,7 +116,10 @@ describe('routing log (DEBUG=flamingo:*)', () => {
           calls++;
           const guard = new RegExp(`${logger}\\.enabled`);
           // The guard is on the same line or on the `if` that opens the block around it.
-          const previous = source.split('\n').slice(Math.max(0, i - 3), i + 1).join('\n');
+          const previous = source
+            .split('\n')
+            .slice(Math.max(0, i - 3), i + 1)
+            .join('\n');
           if (!guard.test(line) && !guard.test(previous)) unguarded.push(`${file}:${i + 1}: ${line.trim()}`);
         });
       }

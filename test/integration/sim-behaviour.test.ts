@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildWorkflowText,
-  Command,
-  dataText,
-  DEFAULT_SETTINGS_TEXT,
-  payloadText,
-  STATUS_FAILED,
-  STATUS_OK,
-  type Packet,
-} from 'flamingo-protocol';
+import { buildWorkflowText, Command, dataText, DEFAULT_SETTINGS_TEXT, payloadText, STATUS_FAILED, STATUS_OK, type Packet } from 'flamingo-protocol';
 import { memoryClient, once, simulatorsClosedAfterEach, tcpClient, type WireClient } from '../support/sim-harness.js';
 
 const makeSim = simulatorsClosedAfterEach();
@@ -106,7 +97,17 @@ describe('stage', () => {
   it('refuses a target outside the travel limits: status 0, no motion, no event', async () => {
     const sim = makeSim();
     const { client } = memoryClient(sim);
-    for (const [axis, value] of [[1, 0.99], [1, 15.01], [2, 4.9], [3, 25.5], [4, 720.5], [4, -721], [5, 10], [0, 10], [1, Number.NaN]] as const) {
+    for (const [axis, value] of [
+      [1, 0.99],
+      [1, 15.01],
+      [2, 4.9],
+      [3, 25.5],
+      [4, 720.5],
+      [4, -721],
+      [5, 10],
+      [0, 10],
+      [1, Number.NaN],
+    ] as const) {
       const r = await client.request({ code: Command.STAGE_POSITION_SET, int32Data0: axis, value });
       expect(r.status, `axis ${axis} → ${value}`).toBe(STATUS_FAILED);
       expect(r.int32Data0).toBe(axis);
@@ -311,7 +312,16 @@ describe('settings', () => {
 });
 
 describe('workflow', () => {
-  const text = (planes: number) => new TextEncoder().encode(buildWorkflowText({ numberOfPlanes: planes, lasers: [{ index: 2, name: '488 nm MLE', power: 10.67, on: true }, { index: 4, name: '640 nm MLE', power: 3, on: false }] }));
+  const text = (planes: number) =>
+    new TextEncoder().encode(
+      buildWorkflowText({
+        numberOfPlanes: planes,
+        lasers: [
+          { index: 2, name: '488 nm MLE', power: 10.67, on: true },
+          { index: 4, name: '640 nm MLE', power: 3, on: false },
+        ],
+      }),
+    );
 
   it('runs as observed: no answer to START, LED/laser pushes, a stale idle, gauge values with expected, then idle, to every client', async () => {
     // 200 ms of real time (timeScale 1000): a 5 ms run could end before the SYSTEM_STATE_GET below was

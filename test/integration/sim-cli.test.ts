@@ -94,7 +94,9 @@ describe('flamingo sim (child process)', () => {
     const { client, socket } = await tcpClient(port);
     for (let i = 1; i <= 3; i++) await client.request({ code: Command.SYSTEM_STATE_GET, clientId: i });
     await client.request({ code: Command.LASER_LEVEL_GET, int32Data0: 1, clientId: 4 });
-    expect(await proc.line((l) => l.includes('commands in the last second'), 5000)).toBe('4 commands in the last second: SYSTEM_STATE_GET 3, LASER_LEVEL_GET 1');
+    expect(await proc.line((l) => l.includes('commands in the last second'), 5000)).toBe(
+      '4 commands in the last second: SYSTEM_STATE_GET 3, LASER_LEVEL_GET 1',
+    );
     socket.destroy();
     await proc.line((l) => l === '#1 disconnected');
     expect(proc.lines.filter((l) => l.includes('->'))).toEqual([]);

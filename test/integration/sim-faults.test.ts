@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Command,
-  createMemoryPair,
-  encodePacket,
-  STATUS_OK,
-} from 'flamingo-protocol';
-import {
-  FaultSpecError,
-  formatFaultSpec,
-  parseFaultSpec,
-  SimulatedMicroscope,
-  type CommandInfo,
-} from 'flamingo-protocol/sim';
+import { Command, createMemoryPair, encodePacket, STATUS_OK } from 'flamingo-protocol';
+import { FaultSpecError, formatFaultSpec, parseFaultSpec, SimulatedMicroscope, type CommandInfo } from 'flamingo-protocol/sim';
 import { memoryClient, once, simulatorsClosedAfterEach, WireClient } from '../support/sim-harness.js';
 
 // These tests tell replies apart by their echoed sequence numbers: they opt into the extension.
@@ -54,7 +43,20 @@ describe('parseFaultSpec', () => {
   });
 
   it('rejects bad items with a FaultSpecError naming them', () => {
-    for (const bad of ['fragment=0', 'fragment=2..8', 'delay=fast', 'delay=9..3', 'garbage=1.5', 'drop=-0.1', 'disconnect=0', 'flood=0/s', 'flood=5/s:NOPE', 'slow=xs', 'jam=1', 'drop']) {
+    for (const bad of [
+      'fragment=0',
+      'fragment=2..8',
+      'delay=fast',
+      'delay=9..3',
+      'garbage=1.5',
+      'drop=-0.1',
+      'disconnect=0',
+      'flood=0/s',
+      'flood=5/s:NOPE',
+      'slow=xs',
+      'jam=1',
+      'drop',
+    ]) {
       expect(() => parseFaultSpec(bad), bad).toThrow(FaultSpecError);
     }
     expect(() => new SimulatedMicroscope({ faults: 'drop=2' })).toThrow(FaultSpecError);
@@ -114,7 +116,9 @@ describe('dropped replies', () => {
     // A final fault-free probe: its 'command' event means all 20 were handled.
     await once<CommandInfo>(sim, 'command', (c) => c.index === 19);
     expect(sim.recordsFor(id)).toHaveLength(20);
-    const lastAnswered = Array.from({ length: 20 }, (_, i) => i).filter((i) => !dropped.includes(i)).pop();
+    const lastAnswered = Array.from({ length: 20 }, (_, i) => i)
+      .filter((i) => !dropped.includes(i))
+      .pop();
     if (lastAnswered !== undefined) await client.next((p) => p.clientId === lastAnswered + 1);
     const answered = client.received.map((p) => p.clientId - 1);
     expect([...answered, ...dropped].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -167,7 +171,12 @@ describe('disconnect', () => {
     expect(sim.snapshot().lasers[2]?.level).toBe(33);
     expect(sim.connections).toBe(0);
     // The 4th packet may or may not have been read before the drop; the first three were.
-    expect(sim.recordsFor(id).slice(0, 3).map((r) => r.code)).toEqual([Command.SYSTEM_STATE_GET, Command.SYSTEM_STATE_GET, Command.LASER_LEVEL_SET]);
+    expect(
+      sim
+        .recordsFor(id)
+        .slice(0, 3)
+        .map((r) => r.code),
+    ).toEqual([Command.SYSTEM_STATE_GET, Command.SYSTEM_STATE_GET, Command.LASER_LEVEL_SET]);
   });
 
   it('picks a random point from the seed, the same for the same seed', async () => {

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildWorkflowText,
-  Command,
-  dataText,
-  DEFAULT_SETTINGS_TEXT,
-  payloadText,
-  STATUS_OK,
-} from 'flamingo-protocol';
+import { buildWorkflowText, Command, dataText, DEFAULT_SETTINGS_TEXT, payloadText, STATUS_OK } from 'flamingo-protocol';
 import { memoryClient, simulatorsClosedAfterEach } from '../support/sim-harness.js';
 
 const makeSim = simulatorsClosedAfterEach();

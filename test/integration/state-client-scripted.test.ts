@@ -48,9 +48,15 @@ const levelText = fc.integer({ min: 0, max: 10000 }).map((n) => (n / 100).toFixe
 const callArb: fc.Arbitrary<Call> = fc.oneof(
   fc.tuple(axis, status, mm).map(([a, s, v]) => ({ code: Command.STAGE_POSITION_GET, fields: { int32Data0: a }, reply: { status: s, value: v } })),
   fc.tuple(axis, status, mm).map(([a, s, v]) => ({ code: Command.STAGE_POSITION_SET, fields: { int32Data0: a, value: v }, reply: { status: s } })),
-  fc.tuple(laser, status, levelText).map(([i, s, t]) => ({ code: Command.LASER_LEVEL_GET, fields: { int32Data0: i }, reply: { status: s, data: s === 1 ? t : 'getLevel error' } })),
-  fc.tuple(status, fc.constantFrom(0xa002, 0xa004, 0, 7)).map(([s, v]) => ({ code: Command.SYSTEM_STATE_GET, fields: {}, reply: { status: s, int32Data0: v } })),
-  fc.tuple(status, fc.integer({ min: 100, max: 100000 })).map(([s, us]) => ({ code: Command.CAMERA_EXPOSURE_GET, fields: {}, reply: { status: s, int32Data0: us } })),
+  fc
+    .tuple(laser, status, levelText)
+    .map(([i, s, t]) => ({ code: Command.LASER_LEVEL_GET, fields: { int32Data0: i }, reply: { status: s, data: s === 1 ? t : 'getLevel error' } })),
+  fc
+    .tuple(status, fc.constantFrom(0xa002, 0xa004, 0, 7))
+    .map(([s, v]) => ({ code: Command.SYSTEM_STATE_GET, fields: {}, reply: { status: s, int32Data0: v } })),
+  fc
+    .tuple(status, fc.integer({ min: 100, max: 100000 }))
+    .map(([s, us]) => ({ code: Command.CAMERA_EXPOSURE_GET, fields: {}, reply: { status: s, int32Data0: us } })),
   fc.tuple(status, fc.integer({ min: 1, max: 6 })).map(([s, f]) => ({ code: Command.FILTER_POSITION_SET, fields: { int32Data0: f }, reply: { status: s } })),
   fc.tuple(status, fc.integer({ min: 1, max: 2 })).map(([s, i]) => ({ code: Command.LED_ENABLE, fields: { int32Data0: i }, reply: { status: s } })),
 );
@@ -60,7 +66,9 @@ const pushArb: fc.Arbitrary<PacketInit> = fc.oneof(
   fc.integer({ min: 0, max: 50 }).map((n) => ({ code: Command.UI_SET_GAUGE_VALUE, status: 1, int32Data0: n })),
   fc.integer({ min: 1, max: 50 }).map((n) => ({ code: Command.UI_SET_GAUGE_SIZE, status: 1, int32Data0: n })),
   fc.integer({ min: 0, max: 9 }).map((n) => ({ code: Command.UI_IMAGES_SAVED_TO_STORAGE, status: 1, int32Data0: n })),
-  fc.tuple(fc.nat(9), fc.nat(9)).map(([a, e]) => ({ code: Command.CAMERA_STACK_COMPLETE, status: 1, int32Data0: a, int32Data1: e, int32Data2: 0, value: 1234 })),
+  fc
+    .tuple(fc.nat(9), fc.nat(9))
+    .map(([a, e]) => ({ code: Command.CAMERA_STACK_COMPLETE, status: 1, int32Data0: a, int32Data1: e, int32Data2: 0, value: 1234 })),
   fc.constant({ code: Command.SYSTEM_STATE_IDLE, status: 1 }),
   fc.tuple(laser, levelText).map(([i, t]) => ({ code: Command.LASER_LEVEL_GET, status: 1, int32Data0: i, data: t })),
   fc.constant({ code: Command.LED_DISABLE, status: 1 }),

@@ -92,24 +92,30 @@ const opArb: fc.Arbitrary<[string, Op]> = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 4 }), level).map(([i, v]): [string, Op] => [`setLevel(${i},${v})`, (c) => c.lasers.setLevel(i, v)]),
   fc.integer({ min: 0, max: 5 }).map((i): [string, Op] => [`level(${i})`, (c) => c.request(Command.LASER_LEVEL_GET, { int32Data0: i })]),
   fc.integer({ min: 1, max: 4 }).map((a): [string, Op] => [`position(${a})`, (c) => c.stage.position(a)]),
-  fc.constantFrom(50, 2000, 10_000, 20_000_000).map((us): [string, Op] => [`exposure=${us}`, (c) => c.request(Command.CAMERA_EXPOSURE_SET, { int32Data0: us })]),
+  fc
+    .constantFrom(50, 2000, 10_000, 20_000_000)
+    .map((us): [string, Op] => [`exposure=${us}`, (c) => c.request(Command.CAMERA_EXPOSURE_SET, { int32Data0: us })]),
   fc.constant<[string, Op]>(['exposure?', (c) => c.request(Command.CAMERA_EXPOSURE_GET)]),
   fc.integer({ min: 0, max: 7 }).map((f): [string, Op] => [`filter=${f}`, (c) => c.request(Command.FILTER_POSITION_SET, { int32Data0: f })]),
   fc.constant<[string, Op]>(['filter?', (c) => c.request(Command.FILTER_POSITION_GET)]),
   fc.constant<[string, Op]>(['system?', (c) => c.system.state()]),
-  fc.tuple(fc.integer({ min: 1, max: 2 }), fc.boolean()).map(([i, on]): [string, Op] => [
-    `led${i}=${on}`,
-    (c) => c.request(on ? Command.LED_ENABLE : Command.LED_DISABLE, { int32Data0: i }),
-  ]),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2 }), fc.boolean())
+    .map(([i, on]): [string, Op] => [`led${i}=${on}`, (c) => c.request(on ? Command.LED_ENABLE : Command.LED_DISABLE, { int32Data0: i })]),
   fc.tuple(fc.integer({ min: 1, max: 4 }), fc.boolean()).map(([i, on]): [string, Op] => [
     `preview${i}=${on}`,
     // PREVIEW_ENABLE is never answered (spec/commands.json): written, not requested.
-    (c) => (on ? c.send(Command.LASER_PREVIEW_ENABLE, { int32Data0: i, cmdDataBits0: 0x80000000 }) : c.request(Command.LASER_PREVIEW_DISABLE, { int32Data0: i })),
+    (c) =>
+      on ? c.send(Command.LASER_PREVIEW_ENABLE, { int32Data0: i, cmdDataBits0: 0x80000000 }) : c.request(Command.LASER_PREVIEW_DISABLE, { int32Data0: i }),
   ]),
 );
 // At most one move per axis per run, so every move has ended when its call resolves.
 const movesArb = fc.record(
-  { x: fc.integer({ min: 8, max: 112 }).map((n) => n / 8), y: fc.integer({ min: 40, max: 200 }).map((n) => n / 8), z: fc.integer({ min: 64, max: 200 }).map((n) => n / 8) },
+  {
+    x: fc.integer({ min: 8, max: 112 }).map((n) => n / 8),
+    y: fc.integer({ min: 40, max: 200 }).map((n) => n / 8),
+    z: fc.integer({ min: 64, max: 200 }).map((n) => n / 8),
+  },
   { requiredKeys: [] },
 );
 const AXIS_OF = { x: 1, y: 2, z: 3 } as const;
@@ -195,7 +201,14 @@ describe.each(MATRIX)('client.state over %s, %s mode', (kind, mode) => {
       [Command.SYSTEM_STATE_GET, 0],
       ...[1, 2, 3, 4].map((a) => [Command.STAGE_POSITION_GET, a]),
       // In lease mode each LASER_LEVEL_GET (also pushed unasked) gets a fence right behind it.
-      ...[1, 2, 3, 4].flatMap((i) => (mode === 'lease' ? [[Command.LASER_LEVEL_GET, i], [Command.SYSTEM_STATE_GET, 0]] : [[Command.LASER_LEVEL_GET, i]])),
+      ...[1, 2, 3, 4].flatMap((i) =>
+        mode === 'lease'
+          ? [
+              [Command.LASER_LEVEL_GET, i],
+              [Command.SYSTEM_STATE_GET, 0],
+            ]
+          : [[Command.LASER_LEVEL_GET, i]],
+      ),
       [Command.CAMERA_EXPOSURE_GET, 0],
       [Command.CAMERA_IMAGE_SIZE_GET, 0],
       [Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET, 0],

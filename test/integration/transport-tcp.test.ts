@@ -96,10 +96,13 @@ describe('tcp transport', () => {
     const { client, server } = await pair();
     const received: Uint8Array[] = [];
     let count = 0;
-    server.attach({ data: (c) => {
+    server.attach({
+      data: (c) => {
         received.push(c);
         count += c.length;
-      }, close: () => undefined });
+      },
+      close: () => undefined,
+    });
     server.pause();
     const big = Uint8Array.from({ length: 32 * 1024 * 1024 }, (_, i) => (i * 31) & 0xff);
     // 32 MiB cannot fit in the socket buffers: the bytes are queued, the answer says "wait".

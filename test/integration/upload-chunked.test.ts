@@ -62,7 +62,10 @@ function header(init: PacketInit, payloadLength: number): Uint8Array {
 describe('PacketWriter', () => {
   it('writes header + payload in chunks, reports progress per chunk, and queues later packets behind the payload', async () => {
     const [mine, theirs] = createMemoryPair({ highWaterBytes: 100_000 });
-    cleanups.push(() => mine.destroy(), () => theirs.destroy());
+    cleanups.push(
+      () => mine.destroy(),
+      () => theirs.destroy(),
+    );
     const received: Packet[] = [];
     const deframer = new Deframer({ maxPayloadBytes: 8 * 1024 * 1024 });
     let chunks = 0;
@@ -79,7 +82,9 @@ describe('PacketWriter', () => {
     const payload = payloadOf(1_000_000);
     const progress: UploadProgress[] = [];
     const order: string[] = [];
-    const upload = writer.write(header({ code: Command.CAMERA_WORKFLOW_START }, payload.length), { code: Command.CAMERA_WORKFLOW_START }, payload, (p) => progress.push(p));
+    const upload = writer.write(header({ code: Command.CAMERA_WORKFLOW_START }, payload.length), { code: Command.CAMERA_WORKFLOW_START }, payload, (p) =>
+      progress.push(p),
+    );
     expect(writer.isUploading).toBe(true);
     // Written while the upload runs: they wait, in order, and go out after its last byte.
     const small1 = writer.write(header({ code: Command.SYSTEM_STATE_GET }, 0), { code: Command.SYSTEM_STATE_GET }).then(() => {
@@ -88,7 +93,9 @@ describe('PacketWriter', () => {
       order.push('small1');
     });
     const small2 = writer
-      .write(header({ code: Command.COMMON_SCOPE_SETTINGS_SAVE }, 3), { code: Command.COMMON_SCOPE_SETTINGS_SAVE }, new Uint8Array([1, 2, 3]), (p) => progress.push(p))
+      .write(header({ code: Command.COMMON_SCOPE_SETTINGS_SAVE }, 3), { code: Command.COMMON_SCOPE_SETTINGS_SAVE }, new Uint8Array([1, 2, 3]), (p) =>
+        progress.push(p),
+      )
       .then(() => order.push('small2'));
     expect(writer.queuedCount).toBe(2);
     expect(noted).toEqual([Command.CAMERA_WORKFLOW_START]);
@@ -133,7 +140,10 @@ describe('PacketWriter', () => {
 
   it('refuses a chunk size that is not a positive integer', () => {
     const [mine, theirs] = createMemoryPair();
-    cleanups.push(() => mine.destroy(), () => theirs.destroy());
+    cleanups.push(
+      () => mine.destroy(),
+      () => theirs.destroy(),
+    );
     expect(() => new PacketWriter(mine, { chunkBytes: 0 })).toThrow(RangeError);
     expect(() => new PacketWriter(mine, { chunkBytes: 1.5 })).toThrow(RangeError);
   });
@@ -168,12 +178,7 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
         if (p.sent === p.total) uploading = false;
         // Fired once the upload is under way: these must wait for the payload, then be answered.
         if (concurrent === null && p.sent >= UPLOAD_BYTES / 4) {
-          concurrent = Promise.all([
-            client.stage.position(1),
-            client.lasers.level(2),
-            client.request(Command.CAMERA_IMAGE_SIZE_GET),
-            client.system.state(),
-          ]);
+          concurrent = Promise.all([client.stage.position(1), client.lasers.level(2), client.request(Command.CAMERA_IMAGE_SIZE_GET), client.system.state()]);
         }
       },
     });
@@ -193,7 +198,9 @@ describe.each(MATRIX)('a large upload through the client over %s, %s mode', (kin
     expect(records[at]?.payloadHash).toBe(sha256(payload));
     // The concurrent requests went out after the payload (it is contiguous on the wire).
     const later = records.slice(at + 1).map((r) => r.code);
-    expect(later).toEqual(expect.arrayContaining([Command.STAGE_POSITION_GET, Command.LASER_LEVEL_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.SYSTEM_STATE_GET]));
+    expect(later).toEqual(
+      expect.arrayContaining([Command.STAGE_POSITION_GET, Command.LASER_LEVEL_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.SYSTEM_STATE_GET]),
+    );
 
     expect(progress.at(-1)).toEqual({ sent: UPLOAD_BYTES, total: UPLOAD_BYTES });
     expect(progress.length).toBe(Math.ceil(UPLOAD_BYTES / 65536));

@@ -92,10 +92,19 @@ describe.each(CASES)('vocabulary against the simulator (%s, %s)', (kind, mode) =
     const stageEvents = count(client, 'stage');
     expect(await client.stage.moveToMany({ x: 9, y: 17.5, z: 10 })).toEqual({ x: 9, y: 17.5, z: 10 });
     const moves = env.sim.records.filter((r) => r.code === Command.STAGE_POSITION_SET);
-    expect(moves.map((r) => [r.int32Data0, r.value])).toEqual([[1, 9], [2, 17.5], [3, 10]]);
+    expect(moves.map((r) => [r.int32Data0, r.value])).toEqual([
+      [1, 9],
+      [2, 17.5],
+      [3, 10],
+    ]);
     expect([1, 2, 3].map((a) => env!.sim.stagePosition(a))).toEqual([9, 17.5, 10]);
     // Each axis: moving, then stopped at its target (the read-back repeats the position: no event).
-    expect(stageEvents.values.filter((e) => (e as { moving: boolean }).moving === false).map((e) => (e as { axis: string }).axis).sort()).toEqual(['x', 'y', 'z']);
+    expect(
+      stageEvents.values
+        .filter((e) => (e as { moving: boolean }).moving === false)
+        .map((e) => (e as { axis: string }).axis)
+        .sort(),
+    ).toEqual(['x', 'y', 'z']);
     const before = env.sim.records.length;
     await expect(client.stage.moveToMany({ x: 9, y: 30 })).rejects.toBeInstanceOf(ArgumentError);
     expect(env.sim.records.length).toBe(before); // nothing sent, not even the first axis

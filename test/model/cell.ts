@@ -57,11 +57,26 @@ export interface CellRunOptions {
  * (with its shrunk counterexample) is returned, never thrown.
  */
 export async function runCell(cell: Cell, options: CellRunOptions): Promise<CellStats> {
-  const stats: CellStats = { cell: cellName(cell), runs: 0, commands: 0, events: 0, failures: 0, worstLatencyMs: 0, droppedReplies: 0, disconnects: 0, resyncs: 0, misuse: 0, report: undefined };
+  const stats: CellStats = {
+    cell: cellName(cell),
+    runs: 0,
+    commands: 0,
+    events: 0,
+    failures: 0,
+    worstLatencyMs: 0,
+    droppedReplies: 0,
+    disconnects: 0,
+    resyncs: 0,
+    misuse: 0,
+    report: undefined,
+  };
   const misuseBefore = misuseRuns.count;
   const property = fc.asyncProperty(
     // App commands plus API misuse (issue 18): re-entrant and queued sections, timeouts at the edges, close at any point, shared signals.
-    fc.commands([...commandArbitraries(), ...misuseArbitraries()], { maxCommands: options.maxCommands, ...(options.size !== undefined ? { size: options.size } : {}) }),
+    fc.commands([...commandArbitraries(), ...misuseArbitraries()], {
+      maxCommands: options.maxCommands,
+      ...(options.size !== undefined ? { size: options.size } : {}),
+    }),
     fc.integer({ min: 1, max: 0x7fffffff }),
     async (commands, simSeed) => {
       stats.runs++;

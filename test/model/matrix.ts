@@ -23,7 +23,9 @@ export function matrixTests(transport: TransportKind): void {
       // API misuse (test/model/misuse.ts) is part of every cell's command mix.
       expect(stats.misuse).toBeGreaterThan(0);
       // The profile's fault did strike: a green cell that never met its fault proves nothing.
-      const struck = { drop: stats.droppedReplies, reconnect: stats.disconnects, garbage: stats.resyncs, flood: stats.events - stats.commands }[cell.profile.name];
+      const struck = { drop: stats.droppedReplies, reconnect: stats.disconnects, garbage: stats.resyncs, flood: stats.events - stats.commands }[
+        cell.profile.name
+      ];
       if (struck !== undefined) expect(struck, `${cell.profile.name} never struck`).toBeGreaterThan(0);
     });
   }

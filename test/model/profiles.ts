@@ -33,12 +33,27 @@ export interface FaultProfile {
  */
 export const PROFILES: readonly FaultProfile[] = [
   { name: 'none', faults: {}, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
-  { name: 'fragment', faults: { fragment: 200 }, clientFragmentMaxBytes: 200, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
+  {
+    name: 'fragment',
+    faults: { fragment: 200 },
+    clientFragmentMaxBytes: 200,
+    reconnect: false,
+    dropsReplies: false,
+    requestTimeoutMs: 5000,
+    eventTimeoutMs: 3000,
+  },
   { name: 'jitter', faults: { delay: { min: 0, max: 4 } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
   { name: 'garbage', faults: { garbage: { rate: 0.3, maxBytes: 40 } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
   { name: 'drop', faults: { drop: 0.05 }, reconnect: false, dropsReplies: true, requestTimeoutMs: 500, eventTimeoutMs: 3000 },
   { name: 'reconnect', faults: { disconnect: { min: 12, max: 30 } }, reconnect: true, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 300 },
-  { name: 'flood', faults: { flood: { perSecond: 5000, code: Command.UI_IMAGES_SAVED_TO_STORAGE } }, reconnect: false, dropsReplies: false, requestTimeoutMs: 5000, eventTimeoutMs: 3000 },
+  {
+    name: 'flood',
+    faults: { flood: { perSecond: 5000, code: Command.UI_IMAGES_SAVED_TO_STORAGE } },
+    reconnect: false,
+    dropsReplies: false,
+    requestTimeoutMs: 5000,
+    eventTimeoutMs: 3000,
+  },
 ];
 
 /** One cell of the matrix. */

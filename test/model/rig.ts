@@ -28,12 +28,7 @@ const EVENT_ONLY_CODES = new Set<number>([
 /** Fences the lease writes on its own (spec/protocol.md §8). */
 const FENCE_CODES = new Set<number>([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET]);
 /** Commands that change the instrument: writing one twice (a replay) would be a real harm. */
-const MUTATING_CODES = [
-  Command.STAGE_POSITION_SET,
-  Command.STAGE_HALT,
-  Command.LASER_LEVEL_SET,
-  Command.CAMERA_WORKFLOW_START,
-] as const;
+const MUTATING_CODES = [Command.STAGE_POSITION_SET, Command.STAGE_HALT, Command.LASER_LEVEL_SET, Command.CAMERA_WORKFLOW_START] as const;
 
 /** Speed-up of the simulated stage and workflows: a 10 mm move takes 5 ms. */
 const TIME_SCALE = 2000;
@@ -339,7 +334,8 @@ export class Rig {
       const side = this.simSides[k];
       if (side !== undefined) {
         const records = this.sim.recordsFor(side.connectionId);
-        if (records.length > writes.length) throw new InvariantError(`connection ${k + 1}: simulator recorded ${records.length} packets, client wrote ${writes.length}`);
+        if (records.length > writes.length)
+          throw new InvariantError(`connection ${k + 1}: simulator recorded ${records.length} packets, client wrote ${writes.length}`);
         for (let i = 0; i < records.length; i++) {
           const r = records[i] as (typeof records)[number];
           const w = writes[i] as (typeof writes)[number];

@@ -5,7 +5,13 @@ import type { CaptureRecord } from '../../src/apps/capture/capture-format.js';
 import { StreamRecorder } from '../../src/apps/capture/stream-recorder.js';
 
 const piece = fc.oneof(
-  fc.record({ code: fc.integer({ min: 0, max: 0xffff }), int32Data0: fc.integer({ min: -5, max: 5 }), payload: fc.option(fc.uint8Array({ minLength: 1, maxLength: 300 }), { nil: undefined }) }).map((init) => ({ kind: 'packet' as const, bytes: encodePacket(init) })),
+  fc
+    .record({
+      code: fc.integer({ min: 0, max: 0xffff }),
+      int32Data0: fc.integer({ min: -5, max: 5 }),
+      payload: fc.option(fc.uint8Array({ minLength: 1, maxLength: 300 }), { nil: undefined }),
+    })
+    .map((init) => ({ kind: 'packet' as const, bytes: encodePacket(init) })),
   fc.uint8Array({ minLength: 1, maxLength: 40 }).map((bytes) => ({ kind: 'garbage' as const, bytes })),
 );
 

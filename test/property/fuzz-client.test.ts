@@ -53,7 +53,10 @@ const anyPacketBytes = fc
 
 const hostileArb: fc.Arbitrary<Hostile> = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 300 }).map((bytes) => ({ kind: 'bytes' as const, bytes })) },
-  { weight: 2, arbitrary: fc.tuple(anyPacketBytes, fc.integer({ min: 1, max: PACKET_SIZE - 1 })).map(([b, n]) => ({ kind: 'truncated' as const, bytes: b.slice(0, n) })) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(anyPacketBytes, fc.integer({ min: 1, max: PACKET_SIZE - 1 })).map(([b, n]) => ({ kind: 'truncated' as const, bytes: b.slice(0, n) })),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -263,10 +266,20 @@ describe('hostile server fuzz', () => {
       fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 1, maxLength: 400 }), { minLength: 1, maxLength: 20 }), async (chunks) => {
         const [clientEnd, serverEnd] = createMemoryPair();
         serverEnd.attach({ data: () => undefined, close: () => undefined });
-        const client = await FlamingoClient.connect({ transport: clientEnd, mode: 'sequenced', requestTimeoutMs: REQUEST_TIMEOUT_MS, maxPayloadBytes: MAX_PAYLOAD });
+        const client = await FlamingoClient.connect({
+          transport: clientEnd,
+          mode: 'sequenced',
+          requestTimeoutMs: REQUEST_TIMEOUT_MS,
+          maxPayloadBytes: MAX_PAYLOAD,
+        });
         client.on('error', () => undefined);
         try {
-          const pending = [1, 2, 3].map((axis) => client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).then(() => 'resolved', (e: Error) => e.name));
+          const pending = [1, 2, 3].map((axis) =>
+            client.request(Command.STAGE_POSITION_GET, { int32Data0: axis }).then(
+              () => 'resolved',
+              (e: Error) => e.name,
+            ),
+          );
           for (const c of chunks) await writeAndWaitForRoom(serverEnd, c).catch(() => undefined);
           const outcomes = await Promise.all(pending);
           for (const o of outcomes) expect(['TimeoutError', 'ConnectionClosedError']).toContain(o);

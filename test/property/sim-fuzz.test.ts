@@ -1,14 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Command,
-  createMemoryPair,
-  Deframer,
-  encodePacket,
-  SeededRandom,
-  STATUS_OK,
-  type Packet,
-} from 'flamingo-protocol';
+import { Command, createMemoryPair, Deframer, encodePacket, SeededRandom, STATUS_OK, type Packet } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { memoryClient, tcpClient, WireClient } from '../support/sim-harness.js';
 

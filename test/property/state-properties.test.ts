@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  Command,
-  InstrumentState,
-  isPacketCause,
-  type InstrumentSnapshot,
-  type PacketInit,
-  type StateChangeCause,
-} from 'flamingo-protocol';
+import { Command, InstrumentState, isPacketCause, type InstrumentSnapshot, type PacketInit, type StateChangeCause } from 'flamingo-protocol';
 import { ReferenceModel, coverage, copyView, isDeeplyFrozen, sameView, wire, type ModelView } from '../model/state-model.js';
 
 // Small value domains on purpose: repeats make no-op packets (same value again) and
@@ -84,7 +77,10 @@ const requestInit = fc.record(
     int32Data0: fc.constantFrom(1, 2, 3, 4, 1, 2, 0, 5, -1),
     int32Data1: fc.constantFrom(0, 100, 65535),
     value: fc.constantFrom(0, 1.5, 5, 12.25, -720, Number.NaN),
-    data: fc.oneof(levelText, levelText.map((t) => new TextEncoder().encode(t))),
+    data: fc.oneof(
+      levelText,
+      levelText.map((t) => new TextEncoder().encode(t)),
+    ),
   },
   // Omitted fields go out as 0: the mirror must read them so too.
   { requiredKeys: ['code', 'int32Data0', 'value'] },
@@ -238,24 +234,30 @@ type Fed = { packet: PacketInit; request?: PacketInit };
 const stageStream = fc.array(
   fc.oneof(
     fc.record({ packet: fc.record({ code: fc.constant(Command.STAGE_MOTION_STOPPED), status, int32Data0: index, value: position }) }),
-    fc.tuple(index, position, status).map(([axis, value, st]): Fed => ({
-      packet: { code: Command.STAGE_POSITION_GET, status: st, int32Data0: axis, value },
-      request: { code: Command.STAGE_POSITION_GET, int32Data0: axis },
-    })),
-    fc.tuple(index, position, status).map(([axis, value, st]): Fed => ({
-      packet: { code: Command.STAGE_POSITION_SET, status: st, int32Data0: axis },
-      request: { code: Command.STAGE_POSITION_SET, int32Data0: axis, value },
-    })),
+    fc.tuple(index, position, status).map(
+      ([axis, value, st]): Fed => ({
+        packet: { code: Command.STAGE_POSITION_GET, status: st, int32Data0: axis, value },
+        request: { code: Command.STAGE_POSITION_GET, int32Data0: axis },
+      }),
+    ),
+    fc.tuple(index, position, status).map(
+      ([axis, value, st]): Fed => ({
+        packet: { code: Command.STAGE_POSITION_SET, status: st, int32Data0: axis },
+        request: { code: Command.STAGE_POSITION_SET, int32Data0: axis, value },
+      }),
+    ),
   ),
   { maxLength: 20 },
 );
 const laserStream = fc.array(
   fc.oneof(
     fc.record({ packet: fc.record({ code: fc.constant(Command.LASER_LEVEL_GET), status, int32Data0: index, data: levelText }) }),
-    fc.tuple(index, levelText, status).map(([laser, data, st]): Fed => ({
-      packet: { code: Command.LASER_LEVEL_SET, status: st, int32Data0: laser },
-      request: { code: Command.LASER_LEVEL_SET, int32Data0: laser, data },
-    })),
+    fc.tuple(index, levelText, status).map(
+      ([laser, data, st]): Fed => ({
+        packet: { code: Command.LASER_LEVEL_SET, status: st, int32Data0: laser },
+        request: { code: Command.LASER_LEVEL_SET, int32Data0: laser, data },
+      }),
+    ),
   ),
   { maxLength: 20 },
 );
@@ -268,24 +270,37 @@ const workflowStream = fc.array(
         int32Data1: count,
       }),
     }),
-    fc.tuple(fc.constantFrom(0, 1, 2, 3), status).map(([v, st]): Fed => ({
-      packet: { code: Command.SYSTEM_STATE_GET, status: st, int32Data0: v },
-      request: { code: Command.SYSTEM_STATE_GET },
-    })),
+    fc.tuple(fc.constantFrom(0, 1, 2, 3), status).map(
+      ([v, st]): Fed => ({
+        packet: { code: Command.SYSTEM_STATE_GET, status: st, int32Data0: v },
+        request: { code: Command.SYSTEM_STATE_GET },
+      }),
+    ),
   ),
   { maxLength: 20 },
 );
 const deviceStream = fc.array(
   fc.oneof(
     fc.record({ packet: fc.record({ code: fc.constant(Command.LED_DISABLE) }) }),
-    fc.tuple(count, status).map(([v, st]): Fed => ({ packet: { code: Command.CAMERA_EXPOSURE_GET, status: st, int32Data0: v }, request: { code: Command.CAMERA_EXPOSURE_GET } })),
-    fc.tuple(count, status).map(([v, st]): Fed => ({ packet: { code: Command.FILTER_POSITION_GET, status: st, int32Data0: v }, request: { code: Command.FILTER_POSITION_GET } })),
-    fc.tuple(index, count, status).map(([i, level, st]): Fed => ({ packet: { code: Command.LED_SET, status: st }, request: { code: Command.LED_SET, int32Data0: i, int32Data1: level } })),
+    fc
+      .tuple(count, status)
+      .map(([v, st]): Fed => ({ packet: { code: Command.CAMERA_EXPOSURE_GET, status: st, int32Data0: v }, request: { code: Command.CAMERA_EXPOSURE_GET } })),
+    fc
+      .tuple(count, status)
+      .map(([v, st]): Fed => ({ packet: { code: Command.FILTER_POSITION_GET, status: st, int32Data0: v }, request: { code: Command.FILTER_POSITION_GET } })),
+    fc
+      .tuple(index, count, status)
+      .map(([i, level, st]): Fed => ({ packet: { code: Command.LED_SET, status: st }, request: { code: Command.LED_SET, int32Data0: i, int32Data1: level } })),
   ),
   { maxLength: 20 },
 );
 
-const STREAM_PARTS: ReadonlyArray<ReadonlyArray<keyof InstrumentSnapshot>> = [['stage'], ['lasers'], ['system', 'workflow'], ['led', 'camera', 'filterPosition']];
+const STREAM_PARTS: ReadonlyArray<ReadonlyArray<keyof InstrumentSnapshot>> = [
+  ['stage'],
+  ['lasers'],
+  ['system', 'workflow'],
+  ['led', 'camera', 'filterPosition'],
+];
 
 function feed(state: InstrumentState, item: Fed): void {
   // Requests are copied so each mirror gets its own objects, as two clients would.

@@ -1,17 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeTextBytes, encodeTextBytes, formatTextBytes, formatTextFormat, lineOf, parseTextFormat, type TextEntry, type TextSection } from '../../src/index.js';
+import {
+  decodeTextBytes,
+  encodeTextBytes,
+  formatTextBytes,
+  formatTextFormat,
+  lineOf,
+  parseTextFormat,
+  type TextEntry,
+  type TextSection,
+} from '../../src/index.js';
 
 // Random documents in the forms the instrument's files take (spec/text-format.md): tag and key
 // indentation styles, LF/CRLF/mixed endings, blank lines, trailing spaces, blank values with
 // or without the space, `°` as UTF-8 or Latin-1, a final newline or none, stray closing tags.
 const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ()/%:.,_-]{0,16}[A-Za-z0-9)]$/).filter((k) => !k.includes('='));
-const value = fc.oneof(fc.constant(''), fc.stringMatching(/^[A-Za-z0-9.,:/_-]([A-Za-z0-9.,:/ _-]{0,16}[A-Za-z0-9.,:/_-])?$/), fc.constantFrom('9,002', '2.4949999999999997', '10.67 0', 'ON 1'));
+const value = fc.oneof(
+  fc.constant(''),
+  fc.stringMatching(/^[A-Za-z0-9.,:/_-]([A-Za-z0-9.,:/ _-]{0,16}[A-Za-z0-9.,:/_-])?$/),
+  fc.constantFrom('9,002', '2.4949999999999997', '10.67 0', 'ON 1'),
+);
 const eol = fc.constantFrom('\n', '\r\n');
 const spaces = fc.constantFrom('', ' ', '  ', '\t');
 
 const entryLine = fc.record({ key: word, value, degree: fc.boolean(), sep: fc.constantFrom(' = ', ' =', '=', ' =  '), trail: spaces });
-const sectionArb = fc.letrec<{ section: { name: string; body: ({ kind: 'e'; e: fc.RecordValue<typeof entryLine> } | { kind: 's'; s: unknown } | { kind: 'blank' } | { kind: 'stray' })[] } }>((tie) => ({
+const sectionArb = fc.letrec<{
+  section: { name: string; body: ({ kind: 'e'; e: fc.RecordValue<typeof entryLine> } | { kind: 's'; s: unknown } | { kind: 'blank' } | { kind: 'stray' })[] };
+}>((tie) => ({
   section: fc.record({
     name: word,
     body: fc.array(
@@ -39,7 +54,9 @@ function render(sections: Gen[], tagUnit: string, keyUnit: string, eols: string[
       else if (item.kind === 'stray') lines.push(`${tagPad}${keyUnit}<//${s.name}>`);
       else if (item.kind === 'e') {
         const e = item.e;
-        lines.push(`${tagPad}${keyUnit}${e.key}${e.degree ? ` (${degree}/s)` : ''}${e.value === '' ? e.sep.trimEnd() + (e.trail === '' ? '' : ' ') : e.sep + e.value + e.trail}`);
+        lines.push(
+          `${tagPad}${keyUnit}${e.key}${e.degree ? ` (${degree}/s)` : ''}${e.value === '' ? e.sep.trimEnd() + (e.trail === '' ? '' : ' ') : e.sep + e.value + e.trail}`,
+        );
       } else walk(item.s as Gen, depth + 1);
     }
     lines.push(`${tagPad}</${s.name}>`);

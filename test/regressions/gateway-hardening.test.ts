@@ -3,7 +3,18 @@
  * before its fix (see the issue's closing note).
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, buildWorkflowText, Command, dataText, encodePacket, Flags, FlamingoGateway, GatewayCommand, withGatewayLease, type Packet } from 'flamingo-protocol';
+import {
+  ArgumentError,
+  buildWorkflowText,
+  Command,
+  dataText,
+  encodePacket,
+  Flags,
+  FlamingoGateway,
+  GatewayCommand,
+  withGatewayLease,
+  type Packet,
+} from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { recordEvents, stacksCleanedUpAfterEach, upstreamConnection } from '../support/gateway-harness.js';
 import { until } from '../support/wait.js';

@@ -28,7 +28,10 @@ afterEach(async () => {
 async function fakeClient(mode: 'sequenced' | 'lease', options: ClientOptions = {}): Promise<{ client: FlamingoClient; server: FakeServer }> {
   const server = new FakeServer({ echoSequence: mode === 'sequenced' });
   const client = await FlamingoClient.connect({ mode, transport: () => server.connectMemory(), ...options });
-  cleanups.push(() => server.close(), () => client.close());
+  cleanups.push(
+    () => server.close(),
+    () => client.close(),
+  );
   return { client, server };
 }
 
@@ -42,7 +45,10 @@ async function simClient(mode: 'sequenced' | 'lease'): Promise<{ client: Flaming
       return clientEnd;
     },
   });
-  cleanups.push(() => sim.close(), () => client.close());
+  cleanups.push(
+    () => sim.close(),
+    () => client.close(),
+  );
   return { client, sim };
 }
 
@@ -109,17 +115,24 @@ describe('issue 18 defect 4: never-written requests reported as maybe executed',
       if (packet.code !== Command.CAMERA_WORKFLOW_START) server.autoReply(packet, connection);
     };
     const client = await FlamingoClient.connect({ mode, transport: () => server.connectMemory(), uploadChunkBytes: 1024, ...options });
-    cleanups.push(() => server.close(), () => client.close());
+    cleanups.push(
+      () => server.close(),
+      () => client.close(),
+    );
     let dropped = false;
     const upload = outcome(
-      client.send(Command.CAMERA_WORKFLOW_START, {}, {
-        payload: new Uint8Array(256 * 1024),
-        onUploadProgress: () => {
-          if (dropped) return;
-          dropped = true;
-          server.connection.drop();
+      client.send(
+        Command.CAMERA_WORKFLOW_START,
+        {},
+        {
+          payload: new Uint8Array(256 * 1024),
+          onUploadProgress: () => {
+            if (dropped) return;
+            dropped = true;
+            server.connection.drop();
+          },
         },
-      }),
+      ),
     );
     const gets = [1, 2, 3].map((axis) => outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: axis })));
     return { server, client, upload, gets };
@@ -224,7 +237,7 @@ describe('issue 18 defect 7: encodePacket writes invalid packets', () => {
     expect((thrown as { code?: string }).code).toBe('ARGUMENT');
   });
 
-  it.each(['text', 5, true, {}])("payload: %o is a typed error, not zero bytes", (payload) => {
+  it.each(['text', 5, true, {}])('payload: %o is a typed error, not zero bytes', (payload) => {
     expect(() => encodePacket({ code: Command.CAMERA_WORKFLOW_START, payload: payload as never })).toThrow(RangeError);
   });
 });
@@ -255,14 +268,16 @@ describe('issue 18 defect 10: loose edges', () => {
     server.handler = () => undefined; // never answers
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const controller = new AbortController();
-    const requests = Array.from({ length: 11 }, (_, i) => outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: (i % 4) + 1 }, { signal: controller.signal })));
+    const requests = Array.from({ length: 11 }, (_, i) =>
+      outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: (i % 4) + 1 }, { signal: controller.signal })),
+    );
     const waits = Array.from({ length: 11 }, () => outcome(client.waitFor(Command.STAGE_MOTION_STOPPED, { signal: controller.signal })));
     controller.abort();
     for (const result of await Promise.all([...requests, ...waits])) expect(!result.ok && result.error).toBeInstanceOf(AbortError);
     expect(warn.mock.calls.filter((call) => String(call[0]).includes('MaxListeners') || String(call[1]).includes('MaxListeners'))).toEqual([]);
   });
 
-  it('an aborted request\'s signal keeps no listener once every request settled', async () => {
+  it("an aborted request's signal keeps no listener once every request settled", async () => {
     const { client } = await fakeClient('sequenced');
     const controller = new AbortController();
     const add = vi.spyOn(controller.signal, 'addEventListener');

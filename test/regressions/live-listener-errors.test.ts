@@ -9,7 +9,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryPair, encodeImageFrame, LiveStream } from 'flamingo-protocol';
 import { joinBytes } from '../../protocol/bytes.js';
 
-const header = (index: number) => ({ width: 2, height: 1, scaleMin: 0, scaleMax: 65535, deviceIndex: 0, optionsSettings1: 1, optionsSettings2: 0, imageIndexStart: index, imageIndexStop: index });
+const header = (index: number) => ({
+  width: 2,
+  height: 1,
+  scaleMin: 0,
+  scaleMax: 65535,
+  deviceIndex: 0,
+  optionsSettings1: 1,
+  optionsSettings2: 0,
+  imageIndexStart: index,
+  imageIndexStop: index,
+});
 const frame = (index: number) => encodeImageFrame(header(index), new Uint8Array([index, 0, index, 0]));
 
 let stream: LiveStream | undefined;

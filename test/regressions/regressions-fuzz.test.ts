@@ -2,17 +2,7 @@
  * Counterexamples of the hostile-server fuzz (test/property/fuzz-client.test.ts), as named tests.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  Command,
-  ConnectionClosedError,
-  createMemoryPair,
-  Deframer,
-  encodePacket,
-  FlamingoClient,
-  Flags,
-  Offset,
-  TimeoutError,
-} from 'flamingo-protocol';
+import { Command, ConnectionClosedError, createMemoryPair, Deframer, encodePacket, FlamingoClient, Flags, Offset, TimeoutError } from 'flamingo-protocol';
 
 describe('regressions: hostile server', () => {
   // fuzz-client "lease, memory", fixed seed, FC_NUM_RUNS=300, counterexample 34: a foreign

@@ -51,7 +51,13 @@ describe('regressions: reliability matrix counterexamples', () => {
       new WaitForMotion(4),
       new RunWorkflow(5, { index: 2, hundredths: 8727 }),
       new ReadSettings(),
-      new ConcurrentReads([{ kind: 'laser', laser: 2 }, { kind: 'axis', axis: 4 }, { kind: 'state' }, { kind: 'laser', laser: 1 }, { kind: 'laser', laser: 3 }]),
+      new ConcurrentReads([
+        { kind: 'laser', laser: 2 },
+        { kind: 'axis', axis: 4 },
+        { kind: 'state' },
+        { kind: 'laser', laser: 1 },
+        { kind: 'laser', laser: 3 },
+      ]),
       new AbortedRead(2, 'immediate'),
       new WaitForNothing(),
       new RunWorkflow(5, { index: 4, hundredths: 7773 }),
@@ -79,7 +85,10 @@ describe('regressions: reliability matrix counterexamples', () => {
   for (const transport of ['memory', 'tcp'] as const) {
     it(`reconnect/${transport}/lease: a halted move is judged by its own stop event`, async () => {
       const rig = await replay(transport, 'lease', profile('reconnect'), 29, [
-        new ConcurrentReads([{ kind: 'laser', laser: 1 }, { kind: 'position', axis: 1 }]),
+        new ConcurrentReads([
+          { kind: 'laser', laser: 1 },
+          { kind: 'position', axis: 1 },
+        ]),
         new Halt(),
         new Halt(),
         new Halt(),

@@ -8,7 +8,13 @@ describe('regression: model-tcp flood/tcp/lease counterexample [moveTo(4, -473.2
   // from) × 1 is one ulp past the target, outside the move's range.
   it('a position read at or after the end of a move is the target exactly, never beyond it', () => {
     const timers = new TimerSet();
-    const stage = new StageModel(simAxisLimits(readStageSettings(parseTextFormat(DEFAULT_SETTINGS_TEXT))), timers, 1, () => undefined, [7.5, 15, 16.5, -473.299]);
+    const stage = new StageModel(
+      simAxisLimits(readStageSettings(parseTextFormat(DEFAULT_SETTINGS_TEXT))),
+      timers,
+      1,
+      () => undefined,
+      [7.5, 15, 16.5, -473.299],
+    );
     try {
       expect(stage.moveTo(4, 169.296)).toBe('moving');
       const a = stage.snapshot(4);

@@ -12,7 +12,17 @@
  */
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command, connectTcp, FlamingoClient, listenTcp, TransportClosedError, type Packet, type TcpListener, type TcpTransport, writeAndWaitForRoom } from 'flamingo-protocol';
+import {
+  Command,
+  connectTcp,
+  FlamingoClient,
+  listenTcp,
+  TransportClosedError,
+  type Packet,
+  type TcpListener,
+  type TcpTransport,
+  writeAndWaitForRoom,
+} from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { AbortedMove } from '../model/model.js';
 import { CloseAtAnyPoint, SharedSignalAbort } from '../model/misuse.js';
@@ -53,7 +63,14 @@ describe('regressions: the window between a TCP peer hanging up and the socket c
     let closeDelivered = false;
     client.attach({ data: () => undefined, close: () => (closeDelivered = true) });
     const serverSide = await accepted;
-    const seen = atPeerEnd(client.socket, () => ({ isClosed: client.isClosed, closeDelivered, write: writeAndWaitForRoom(client, Uint8Array.of(1)).then(() => 'accepted', (e: unknown) => e) }));
+    const seen = atPeerEnd(client.socket, () => ({
+      isClosed: client.isClosed,
+      closeDelivered,
+      write: writeAndWaitForRoom(client, Uint8Array.of(1)).then(
+        () => 'accepted',
+        (e: unknown) => e,
+      ),
+    }));
     void serverSide.close();
     const { isClosed, closeDelivered: delivered, write } = await seen;
     expect(isClosed).toBe(true);
@@ -82,7 +99,12 @@ describe('regressions: the window between a TCP peer hanging up and the socket c
     cleanup.push(() => client.close());
     client.on('error', () => undefined);
     const first = sockets[0] as net.Socket;
-    const asked = atPeerEnd(first, () => client.request(Command.STAGE_POSITION_GET, { int32Data0: 1 }).then((reply: Packet) => reply, (e: unknown) => e));
+    const asked = atPeerEnd(first, () =>
+      client.request(Command.STAGE_POSITION_GET, { int32Data0: 1 }).then(
+        (reply: Packet) => reply,
+        (e: unknown) => e,
+      ),
+    );
     sim.disconnect(sim.connectionIds[0] as number);
     const reply = await asked;
     expect(reply).not.toBeInstanceOf(Error);

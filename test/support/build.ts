@@ -88,7 +88,10 @@ export async function ensureBuilt(): Promise<void> {
     if (tryLock()) {
       try {
         if (staleOutputs(1).length > 0) {
-          spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { cwd: root, stdio: 'ignore' });
+          spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
+            cwd: root,
+            stdio: 'ignore',
+          });
         }
       } finally {
         rmSync(lockDir, { recursive: true, force: true });

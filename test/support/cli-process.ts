@@ -62,13 +62,17 @@ export function start(args: readonly string[], cleanups: Cleanups, options: { sc
     done,
     line(pattern, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`no stdout line matching ${pattern} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`no stdout line matching ${pattern} within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)),
+          timeoutMs,
+        );
         const check = () => {
           for (const l of out.split('\n').slice(0, -1)) {
             const m = pattern.exec(l);
             if (m !== null) return finish(undefined, m);
           }
-          if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`process ended before a line matching ${pattern}; stdout: ${out}; stderr: ${err}`));
+          if (child.exitCode !== null || child.signalCode !== null)
+            finish(new Error(`process ended before a line matching ${pattern}; stdout: ${out}; stderr: ${err}`));
         };
         function finish(error?: Error, match?: RegExpExecArray) {
           clearTimeout(timer);
@@ -89,7 +93,10 @@ export function run(args: readonly string[], cleanups: Cleanups, options: { scri
 }
 
 /** Start `flamingo sim --port 0 --quiet ...extra` and wait for its `listening on HOST:PORT` line. */
-export async function startSimCli(cleanups: Cleanups, extra: readonly string[] = []): Promise<{ process: CliProcess; port: number; stop: () => Promise<CliRun> }> {
+export async function startSimCli(
+  cleanups: Cleanups,
+  extra: readonly string[] = [],
+): Promise<{ process: CliProcess; port: number; stop: () => Promise<CliRun> }> {
   const sim = start(['sim', '--port', '0', '--quiet', ...extra], cleanups);
   const m = await sim.line(/^listening on [^:]+:(\d+)$/);
   const stop = async () => {

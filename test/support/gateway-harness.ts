@@ -2,15 +2,7 @@
  * A simulator behind a gateway, with helpers to connect downstream clients of every kind
  * and close everything a test opened.
  */
-import {
-  FlamingoClient,
-  FlamingoGateway,
-  connectGateway,
-  type ClientOptions,
-  type GatewayEvents,
-  type GatewayOptions,
-  type Packet,
-} from 'flamingo-protocol';
+import { FlamingoClient, FlamingoGateway, connectGateway, type ClientOptions, type GatewayEvents, type GatewayOptions, type Packet } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { afterEach } from 'vitest';
 import { tcpClient, type WireClient } from './sim-harness.js';

@@ -134,7 +134,10 @@ export class Subscriber {
     const seen = this.messages.slice(from).find(match);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching MQTT message within ${ms} ms; got ${JSON.stringify(this.messages.map((m) => m.topic))}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching MQTT message within ${ms} ms; got ${JSON.stringify(this.messages.map((m) => m.topic))}`)),
+        ms,
+      );
       this.waiters.push({
         match,
         resolve: (m) => {

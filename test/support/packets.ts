@@ -38,10 +38,7 @@ export const headerFields: fc.Arbitrary<Omit<PacketInit, 'code' | 'payload'>> = 
 
 /** A PacketInit with every field drawn over its full range. */
 export const packetInit = (withPayload = true): fc.Arbitrary<PacketInit> =>
-  fc.record(
-    { code: u32, ...headerFieldArbitraries, ...(withPayload ? { payload: payloadBytes } : {}) },
-    { requiredKeys: ['code'] },
-  );
+  fc.record({ code: u32, ...headerFieldArbitraries, ...(withPayload ? { payload: payloadBytes } : {}) }, { requiredKeys: ['code'] });
 
 /** The 72-byte data field `init.data` must decode to. */
 function expectedData(data: Uint8Array | string | undefined): Uint8Array {

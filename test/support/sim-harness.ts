@@ -123,7 +123,10 @@ export class WireClient {
 }
 
 /** A client on one end of a memory pair whose other end the simulator serves. */
-export function memoryClient(sim: SimulatedMicroscope, options: Parameters<typeof createMemoryPair>[0] = {}): { client: WireClient; id: number; transport: Transport } {
+export function memoryClient(
+  sim: SimulatedMicroscope,
+  options: Parameters<typeof createMemoryPair>[0] = {},
+): { client: WireClient; id: number; transport: Transport } {
   const [mine, theirs] = createMemoryPair(options);
   const client = new WireClient({
     write: (b) => void writeAndWaitForRoom(mine, b).catch(() => undefined),
@@ -156,7 +159,12 @@ export function tcpClient(port: number): Promise<{ client: WireClient; socket: n
 }
 
 /** Resolve on the simulator's next event of this name that passes the filter. */
-export function once<T>(sim: SimulatedMicroscope, event: 'command' | 'connection' | 'disconnect' | 'liveView' | 'frameError' | 'resync', match: (arg: T) => boolean = () => true, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+export function once<T>(
+  sim: SimulatedMicroscope,
+  event: 'command' | 'connection' | 'disconnect' | 'liveView' | 'frameError' | 'resync',
+  match: (arg: T) => boolean = () => true,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const listener = (arg: T) => {
       if (!match(arg)) return;

@@ -44,7 +44,9 @@ describe('closeMatches and commandFromArgument', () => {
   });
 
   it('throws a UsageError listing close matches for an unknown name', () => {
-    expect(() => commandFromArgument('LASER_LEVL_GET')).toThrow(new UsageError('unknown command "LASER_LEVL_GET". Did you mean LASER_LEVEL_GET, LASER_LEVEL_SET?'));
+    expect(() => commandFromArgument('LASER_LEVL_GET')).toThrow(
+      new UsageError('unknown command "LASER_LEVL_GET". Did you mean LASER_LEVEL_GET, LASER_LEVEL_SET?'),
+    );
     expect(() => commandFromArgument('frobnicate')).toThrow(
       new UsageError('unknown command "frobnicate". Give a command name (e.g. SYSTEM_STATE_GET) or a code (e.g. 0xA007).'),
     );
@@ -97,7 +99,15 @@ describe('packet formatting', () => {
 
 describe('textTable and formatMs', () => {
   it('pads every column but the last', () => {
-    expect(textTable(['a', 'bb', 'c'], [['xxx', 'y', 'long reason'], ['z', 'yyy', '']])).toBe('a    bb   c\n---  ---  -----------\nxxx  y    long reason\nz    yyy');
+    expect(
+      textTable(
+        ['a', 'bb', 'c'],
+        [
+          ['xxx', 'y', 'long reason'],
+          ['z', 'yyy', ''],
+        ],
+      ),
+    ).toBe('a    bb   c\n---  ---  -----------\nxxx  y    long reason\nz    yyy');
   });
 
   it('shows ms below a second, seconds with one decimal above', () => {

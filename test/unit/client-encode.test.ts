@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { Flags, PendingRequest, encodePacket, encodeRequest, type SequenceField } from 'flamingo-protocol';
 import { headerFields } from '../support/packets.js';
 
-
 describe('encodeRequest (the request path encoder)', () => {
   it('gives exactly the bytes of encodePacket with the callback flag, the sequence and the payload length', () => {
     fc.assert(

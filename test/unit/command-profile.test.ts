@@ -20,7 +20,12 @@ describe('the behaviour profile (spec/commands.json)', () => {
       COMMON_SCOPE_SETTINGS_SAVE: 'unknown',
     });
     expect(replyRule(0x7777)).toBe('unknown');
-    expect(COMMANDS.filter((c) => c.reply === 'never').map((c) => c.name)).toEqual(['LASER_LEVEL_SET', 'LASER_PREVIEW_ENABLE', 'LASER_ALL_DISABLE', 'CAMERA_WORKFLOW_START']);
+    expect(COMMANDS.filter((c) => c.reply === 'never').map((c) => c.name)).toEqual([
+      'LASER_LEVEL_SET',
+      'LASER_PREVIEW_ENABLE',
+      'LASER_ALL_DISABLE',
+      'CAMERA_WORKFLOW_START',
+    ]);
   });
 
   it('0x1009 is answered by 0x1007; other codes by themselves', () => {
@@ -40,7 +45,12 @@ describe('the behaviour profile (spec/commands.json)', () => {
       ['0x3011', ['CAMERA_ROI_TOP_SET', 'CAMERA_STACK_COMPLETE']],
       ['0x6006', ['STAGE_VELOCITY_SET', 'STAGE_POSITION_SET_TEXT']],
     ]);
-    expect(COMMANDS.filter((c) => c.drift !== undefined).map((c) => `0x${c.code.toString(16).toUpperCase()}`)).toEqual(['0x3027', '0x302B', '0x3036', '0x3037']);
+    expect(COMMANDS.filter((c) => c.drift !== undefined).map((c) => `0x${c.code.toString(16).toUpperCase()}`)).toEqual([
+      '0x3027',
+      '0x302B',
+      '0x3036',
+      '0x3037',
+    ]);
     for (const c of COMMANDS) {
       expect(c.evidence.length, c.name).toBeGreaterThan(0);
       for (const e of c.evidence) expect(['LOG', 'RIG', 'SRC', 'CODE', 'CHOICE']).toContain(e.grade);
@@ -101,7 +111,10 @@ describe('Deframer: bare text after a 0x1007 packet', () => {
     expect(other.skippedBytes).toBe(text.length);
     const small = new Deframer({ bareTextCodes: new Set([0x1007]), maxBareTextBytes: 10 });
     const out = small.push(stream);
-    expect(out.map((p) => [p.code, p.payload?.length])).toEqual([[0x1007, 10], [0xa007, undefined]]);
+    expect(out.map((p) => [p.code, p.payload?.length])).toEqual([
+      [0x1007, 10],
+      [0xa007, undefined],
+    ]);
     expect(small.skippedBytes).toBe(text.length - 10);
   });
 });

@@ -23,7 +23,20 @@ class FakeSocket implements FeedSocket {
 }
 
 function event(code: number, int32Data0: number): Packet {
-  return { code, status: 1, hardwareId: 0, subsystemId: 0, clientId: 0, int32Data0, int32Data1: 0, int32Data2: 0, cmdDataBits0: 0, value: 1.5, addDataBytes: 0, data: new Uint8Array(72) };
+  return {
+    code,
+    status: 1,
+    hardwareId: 0,
+    subsystemId: 0,
+    clientId: 0,
+    int32Data0,
+    int32Data1: 0,
+    int32Data2: 0,
+    cmdDataBits0: 0,
+    value: 1.5,
+    addDataBytes: 0,
+    data: new Uint8Array(72),
+  };
 }
 
 describe('DashboardFeed', () => {
@@ -59,7 +72,12 @@ describe('DashboardFeed', () => {
     vi.useFakeTimers();
     try {
       const slow: string[] = [];
-      const feed = new DashboardFeed({ view: () => ({ snapshot: { pad: 'x'.repeat(100) }, health: null, frame: null }), intervalMs: 10, maxBufferedBytes: 1000, onSlowReader: () => slow.push('slow') });
+      const feed = new DashboardFeed({
+        view: () => ({ snapshot: { pad: 'x'.repeat(100) }, health: null, frame: null }),
+        intervalMs: 10,
+        maxBufferedBytes: 1000,
+        onSlowReader: () => slow.push('slow'),
+      });
       const stuck = new FakeSocket();
       const reading = new FakeSocket();
       feed.add(stuck);

@@ -7,7 +7,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const header = (n: number, scaleMax: number) => ({ width: 1, height: 1, scaleMin: 0, scaleMax, deviceIndex: 0, optionsSettings1: 0, optionsSettings2: 0, imageIndexStart: n, imageIndexStop: n });
+const header = (n: number, scaleMax: number) => ({
+  width: 1,
+  height: 1,
+  scaleMin: 0,
+  scaleMax,
+  deviceIndex: 0,
+  optionsSettings1: 0,
+  optionsSettings2: 0,
+  imageIndexStart: n,
+  imageIndexStop: n,
+});
 const picture = (n: number) => encodeImageFrame(header(n, 9), Uint8Array.of(n, 0));
 // Options-only headers (image size 0) are told apart here by their scaleMax.
 const options = (scaleMax: number) => encodeImageFrame(header(0, scaleMax), new Uint8Array(0));
@@ -15,7 +25,10 @@ const options = (scaleMax: number) => encodeImageFrame(header(0, scaleMax), new 
 /** A viewer on an in-memory pair; resolves with what it received once `count` items are in. */
 function viewerOf(fanout: FrameFanout, count: number) {
   const [near, far] = createMemoryPair();
-  cleanups.push(() => near.close(), () => far.close());
+  cleanups.push(
+    () => near.close(),
+    () => far.close(),
+  );
   const viewer = fanout.add(near);
   near.attach({ data: () => {}, close: () => {} });
   const deframer = new FrameDeframer();

@@ -6,7 +6,15 @@ describe('ReplySlab (the gateway encodes its replies into views of a shared slab
   it('gives the bytes encodePacket gives, and never rewrites a view it handed out, across slab boundaries', () => {
     const slab = new ReplySlab();
     const views: Uint8Array[] = [];
-    const inits = Array.from({ length: 200 }, (_, i) => ({ code: 0x3001 + (i % 7), status: 1, clientId: i + 1, hardwareId: i, int32Data0: -i, value: i / 3, data: `reply ${i}` }));
+    const inits = Array.from({ length: 200 }, (_, i) => ({
+      code: 0x3001 + (i % 7),
+      status: 1,
+      clientId: i + 1,
+      hardwareId: i,
+      int32Data0: -i,
+      value: i / 3,
+      data: `reply ${i}`,
+    }));
     for (const init of inits) views.push(slab.encode(init));
     expect(views.map((v) => v.length)).toEqual(inits.map(() => 128));
     for (const [i, init] of inits.entries()) expect(Buffer.from(views[i] as Uint8Array).equals(Buffer.from(encodePacket(init)))).toBe(true);

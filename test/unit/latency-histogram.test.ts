@@ -60,17 +60,21 @@ describe('LatencyHistogram', () => {
 
   it('property: every quantile is at or above the true order statistic, within 1/16 + 1/16 ms, and at most the max', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0, max: 1e7, noNaN: true }), { minLength: 1, maxLength: 200 }), fc.double({ min: 0.01, max: 1, noNaN: true }), (values, q) => {
-        const h = new LatencyHistogram();
-        for (const v of values) h.record(v);
-        const sorted = [...values].sort((a, b) => a - b);
-        const truth = sorted[Math.max(1, Math.ceil(q * values.length)) - 1] as number;
-        const got = h.quantile(q);
-        const max = sorted[sorted.length - 1] as number;
-        expect(got).toBeLessThanOrEqual(max);
-        expect(got).toBeGreaterThanOrEqual(Math.min(truth, max) - 1e-9 - (truth < 0.0625 ? truth : 0));
-        expect(got).toBeLessThanOrEqual(truth * (1 + 1 / 16) + 1 / 16 + 1e-9);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1e7, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (values, q) => {
+          const h = new LatencyHistogram();
+          for (const v of values) h.record(v);
+          const sorted = [...values].sort((a, b) => a - b);
+          const truth = sorted[Math.max(1, Math.ceil(q * values.length)) - 1] as number;
+          const got = h.quantile(q);
+          const max = sorted[sorted.length - 1] as number;
+          expect(got).toBeLessThanOrEqual(max);
+          expect(got).toBeGreaterThanOrEqual(Math.min(truth, max) - 1e-9 - (truth < 0.0625 ? truth : 0));
+          expect(got).toBeLessThanOrEqual(truth * (1 + 1 / 16) + 1 / 16 + 1e-9);
+        },
+      ),
     );
   });
 });

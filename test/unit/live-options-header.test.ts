@@ -12,9 +12,29 @@ import type { ImageFrame } from 'flamingo-protocol';
 import { bytewise, concat, splitAt, toHex } from '../support/packets.js';
 
 // A header with image size 0 carries display options only (spec/protocol.md §9).
-const optionsFields = { width: 2048, height: 2048, scaleMin: 100, scaleMax: 4000, deviceIndex: 1, optionsSettings1: IMAGE_OPTION_MAX_PROJECTION, optionsSettings2: 0, imageIndexStart: 0, imageIndexStop: 0 };
+const optionsFields = {
+  width: 2048,
+  height: 2048,
+  scaleMin: 100,
+  scaleMax: 4000,
+  deviceIndex: 1,
+  optionsSettings1: IMAGE_OPTION_MAX_PROJECTION,
+  optionsSettings2: 0,
+  imageIndexStart: 0,
+  imageIndexStop: 0,
+};
 const optionsBytes = encodeImageFrame(optionsFields, new Uint8Array(0));
-const frameFields = (n: number) => ({ width: 2, height: 1, scaleMin: 0, scaleMax: 9, deviceIndex: 1, optionsSettings1: IMAGE_OPTION_IMAGE_DATA, optionsSettings2: 0, imageIndexStart: n, imageIndexStop: n });
+const frameFields = (n: number) => ({
+  width: 2,
+  height: 1,
+  scaleMin: 0,
+  scaleMax: 9,
+  deviceIndex: 1,
+  optionsSettings1: IMAGE_OPTION_IMAGE_DATA,
+  optionsSettings2: 0,
+  imageIndexStart: n,
+  imageIndexStop: n,
+});
 const before = encodeImageFrame(frameFields(1), Uint8Array.of(1, 0, 2, 0));
 const after = encodeImageFrame(frameFields(2), Uint8Array.of(3, 0, 4, 0));
 const stream = concat([before, optionsBytes, after]);
@@ -41,7 +61,9 @@ function expectOrder(out: ImageFrame[], deframer: FrameDeframer): void {
 describe('options-only live-image header (image size 0)', () => {
   it('encodes to exactly 40 bytes with size 0, and decodes back to the same fields', () => {
     expect(optionsBytes.length).toBe(IMAGE_HEADER_SIZE);
-    expect(toHex(optionsBytes)).toBe('00000000' + '00080000' + '00080000' + '64000000' + 'a00f0000' + '01000000' + '20000000' + '00000000' + '00000000' + '00000000');
+    expect(toHex(optionsBytes)).toBe(
+      '00000000' + '00080000' + '00080000' + '64000000' + 'a00f0000' + '01000000' + '20000000' + '00000000' + '00000000' + '00000000',
+    );
     expect(decodeImageHeader(optionsBytes)).toEqual({ imageSize: 0, ...optionsFields });
   });
 
@@ -86,12 +108,31 @@ describe('legacy header names (deprecated aliases)', () => {
   it('a decoded header reads the old names from the same bytes, as unsigned as before, without them being own fields', () => {
     const header = decodeImageHeader(encodeImageFrame({ ...frameFields(5), imageIndexStart: -1 }, Uint8Array.of(0, 0, 0, 0)));
     expect([header.timestampMs, header.frameNumber, header.exposureUs, header.reserved0, header.reserved1]).toEqual([1, 0x10, 0, 0xffffffff, 5]);
-    expect(Object.keys(header)).toEqual(['imageSize', 'width', 'height', 'scaleMin', 'scaleMax', 'deviceIndex', 'optionsSettings1', 'optionsSettings2', 'imageIndexStart', 'imageIndexStop']);
+    expect(Object.keys(header)).toEqual([
+      'imageSize',
+      'width',
+      'height',
+      'scaleMin',
+      'scaleMax',
+      'deviceIndex',
+      'optionsSettings1',
+      'optionsSettings2',
+      'imageIndexStart',
+      'imageIndexStop',
+    ]);
   });
 
   it('the encoder still takes the old names and writes them to the same offsets', () => {
-    const legacy = encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 2, frameNumber: 0x10, exposureUs: 0, reserved0: 0xffffffff, reserved1: 3 }, Uint8Array.of(7, 0));
-    expect(legacy).toEqual(encodeImageFrame({ width: 1, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 2, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: -1, imageIndexStop: 3 }, Uint8Array.of(7, 0)));
+    const legacy = encodeImageFrame(
+      { width: 1, height: 1, scaleMin: 0, scaleMax: 0, timestampMs: 2, frameNumber: 0x10, exposureUs: 0, reserved0: 0xffffffff, reserved1: 3 },
+      Uint8Array.of(7, 0),
+    );
+    expect(legacy).toEqual(
+      encodeImageFrame(
+        { width: 1, height: 1, scaleMin: 0, scaleMax: 0, deviceIndex: 2, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: -1, imageIndexStop: 3 },
+        Uint8Array.of(7, 0),
+      ),
+    );
   });
 
   it('a decoded header re-encodes to the same bytes (the relay path)', () => {

@@ -1,15 +1,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  PNG_SIGNATURE,
-  autoContrast,
-  crc32,
-  encodeGrayPng,
-  frameToPng,
-  toGray8,
-  type ImageFrame,
-} from 'flamingo-protocol';
+import { PNG_SIGNATURE, autoContrast, crc32, encodeGrayPng, frameToPng, toGray8, type ImageFrame } from 'flamingo-protocol';
 import { renderPattern, spotGeometry } from 'flamingo-protocol/sim';
 
 interface Chunk {
@@ -48,7 +40,23 @@ function ihdr(chunk: Chunk) {
 }
 
 function headerOf(width: number, height: number, imageSize: number): ImageFrame['header'] {
-  return { imageSize, width, height, scaleMin: 0, scaleMax: 0, deviceIndex: 0, optionsSettings1: 0x10, optionsSettings2: 0, imageIndexStart: 1, imageIndexStop: 1, timestampMs: 0, frameNumber: 0x10, exposureUs: 0, reserved0: 1, reserved1: 1 };
+  return {
+    imageSize,
+    width,
+    height,
+    scaleMin: 0,
+    scaleMax: 0,
+    deviceIndex: 0,
+    optionsSettings1: 0x10,
+    optionsSettings2: 0,
+    imageIndexStart: 1,
+    imageIndexStop: 1,
+    timestampMs: 0,
+    frameNumber: 0x10,
+    exposureUs: 0,
+    reserved0: 1,
+    reserved1: 1,
+  };
 }
 
 function frameOf(width: number, height: number, values: number[]): ImageFrame {

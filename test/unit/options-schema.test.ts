@@ -92,27 +92,39 @@ describe('option schemas', () => {
   });
 
   it('the CLI parser accepts exactly the values the library accepts', () => {
-    const rules: OptionRule[] = [TIMER_RULE, CLIENT_OPTIONS_SCHEMA.port, CLIENT_OPTIONS_SCHEMA.maxQueued, SIMULATOR_OPTIONS_SCHEMA.timeScale, SIMULATOR_OPTIONS_SCHEMA.seed];
+    const rules: OptionRule[] = [
+      TIMER_RULE,
+      CLIENT_OPTIONS_SCHEMA.port,
+      CLIENT_OPTIONS_SCHEMA.maxQueued,
+      SIMULATOR_OPTIONS_SCHEMA.timeScale,
+      SIMULATOR_OPTIONS_SCHEMA.seed,
+    ];
     const fail = (message: string): never => {
       throw new Error(message);
     };
     fc.assert(
-      fc.property(fc.constantFrom(...rules), fc.oneof(fc.integer({ min: -10, max: 70_000 }), fc.double({ noNaN: false }), fc.constantFrom(2 ** 31, 2 ** 31 - 1, 0xffffffff, 1e6)), (rule, value) => {
-        const parse = cliNumberParser(rule, fail);
-        const libraryAccepts = ruleViolation(rule, value) === null;
-        let cliAccepts = true;
-        try {
-          expect(parse(String(value))).toBe(value);
-        } catch {
-          cliAccepts = false;
-        }
-        expect(cliAccepts).toBe(libraryAccepts);
-      }),
+      fc.property(
+        fc.constantFrom(...rules),
+        fc.oneof(fc.integer({ min: -10, max: 70_000 }), fc.double({ noNaN: false }), fc.constantFrom(2 ** 31, 2 ** 31 - 1, 0xffffffff, 1e6)),
+        (rule, value) => {
+          const parse = cliNumberParser(rule, fail);
+          const libraryAccepts = ruleViolation(rule, value) === null;
+          let cliAccepts = true;
+          try {
+            expect(parse(String(value))).toBe(value);
+          } catch {
+            cliAccepts = false;
+          }
+          expect(cliAccepts).toBe(libraryAccepts);
+        },
+      ),
     );
   });
 
   it('validateOptions names the entry point and the option, refuses unknown names, checks nested objects', () => {
-    expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { maxQueued: 0 }, 'FlamingoClient.connect')).toThrow(/FlamingoClient.connect: maxQueued must be an integer 1 … 10000000, got 0/);
+    expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { maxQueued: 0 }, 'FlamingoClient.connect')).toThrow(
+      /FlamingoClient.connect: maxQueued must be an integer 1 … 10000000, got 0/,
+    );
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { requestTimout: 5 }, 'X')).toThrow(/unknown option 'requestTimout'/);
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { reconnect: { whileDown: 'wait' } }, 'X')).toThrow(/reconnect.whileDown must be 'queue' \| 'fail'/);
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, 5, 'X')).toThrow(ArgumentError);

@@ -40,8 +40,30 @@ describe('encodePacket / decodePacket round trip', () => {
 
   it('the field bounds themselves', () => {
     const extremes: PacketInit[] = [
-      { code: 0, status: 0, hardwareId: 0, subsystemId: 0, clientId: 0, int32Data0: -0x80000000, int32Data1: -0x80000000, int32Data2: -0x80000000, cmdDataBits0: 0, value: -0 },
-      { code: 0xffffffff, status: 0xffffffff, hardwareId: 0xffffffff, subsystemId: 0xffffffff, clientId: 0xffffffff, int32Data0: 0x7fffffff, int32Data1: 0x7fffffff, int32Data2: 0x7fffffff, cmdDataBits0: 0xffffffff, value: Number.MAX_VALUE },
+      {
+        code: 0,
+        status: 0,
+        hardwareId: 0,
+        subsystemId: 0,
+        clientId: 0,
+        int32Data0: -0x80000000,
+        int32Data1: -0x80000000,
+        int32Data2: -0x80000000,
+        cmdDataBits0: 0,
+        value: -0,
+      },
+      {
+        code: 0xffffffff,
+        status: 0xffffffff,
+        hardwareId: 0xffffffff,
+        subsystemId: 0xffffffff,
+        clientId: 0xffffffff,
+        int32Data0: 0x7fffffff,
+        int32Data1: 0x7fffffff,
+        int32Data2: 0x7fffffff,
+        cmdDataBits0: 0xffffffff,
+        value: Number.MAX_VALUE,
+      },
       { value: Number.MIN_VALUE }, // smallest subnormal
       { value: -2.2250738585072009e-308 }, // largest negative subnormal
       { value: Infinity },
@@ -254,8 +276,20 @@ describe('NaN in the value field (spec/protocol.md §Value field and NaN)', () =
 describe('vectors written by hand (independent of the encoder)', () => {
   it('a STAGE_POSITION_GET request with TRIGGER_CALL_BACK', () => {
     const hex =
-      '54e621f3' + '08600000' + '00000000' + '00000000' + '00000000' + '07000000' + '02000000' + '00000000' + '00000000' +
-      '00000080' + '0000000000000000' + '00000000' + '00'.repeat(72) + '2143dcfe';
+      '54e621f3' +
+      '08600000' +
+      '00000000' +
+      '00000000' +
+      '00000000' +
+      '07000000' +
+      '02000000' +
+      '00000000' +
+      '00000000' +
+      '00000080' +
+      '0000000000000000' +
+      '00000000' +
+      '00'.repeat(72) +
+      '2143dcfe';
     const packet = decodePacket(fromHex(hex));
     expect(packet).toMatchObject({ code: 0x6008, clientId: 7, int32Data0: 2, cmdDataBits0: 0x80000000, value: 0, addDataBytes: 0 });
     expect(toHex(encodePacket({ code: 0x6008, clientId: 7, int32Data0: 2, cmdDataBits0: 0x80000000 }))).toBe(hex);

@@ -45,9 +45,11 @@ describe('spec/commands.json and protocol/commands.ts', () => {
     for (const name of ['STAGE_POSITION_GET', 'STAGE_POSITION_SET', 'STAGE_POSITION_SET_SLIDER', 'LASER_LEVEL_GET', 'LASER_LEVEL_SET'] as const) {
       expect(matcherOf(name), name).toEqual(['int32Data0']);
     }
-    expect(COMMANDS.filter((c) => c.matcher.length > 0).map((c) => c.name).sort()).toEqual(
-      ['LASER_LEVEL_GET', 'LASER_LEVEL_SET', 'STAGE_POSITION_GET', 'STAGE_POSITION_SET', 'STAGE_POSITION_SET_SLIDER'],
-    );
+    expect(
+      COMMANDS.filter((c) => c.matcher.length > 0)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['LASER_LEVEL_GET', 'LASER_LEVEL_SET', 'STAGE_POSITION_GET', 'STAGE_POSITION_SET', 'STAGE_POSITION_SET_SLIDER']);
     expect(commandSpec(Command.LASER_ALL_DISABLE)?.replies).toBe(false);
     // Codes that are both a reply and an unsolicited push: the hard cases of correlation.
     expect(COMMANDS.filter((c) => c.kind === 'both').map((c) => c.name)).toEqual(['LASER_LEVEL_GET', 'CAMERA_STACK_COMPLETE', 'LED_DISABLE']);

@@ -50,18 +50,21 @@ function expectPacket(actual: Packet | undefined, want: VectorPacket, label: str
   expect(actual, label).toBeDefined();
   const p = actual as Packet;
   const { value, valueBits: bits, dataHex, dataText: text, payloadHex, payloadText, ...ints } = want;
-  expect({
-    code: p.code,
-    status: p.status,
-    hardwareId: p.hardwareId,
-    subsystemId: p.subsystemId,
-    clientId: p.clientId,
-    int32Data0: p.int32Data0,
-    int32Data1: p.int32Data1,
-    int32Data2: p.int32Data2,
-    cmdDataBits0: p.cmdDataBits0,
-    addDataBytes: p.addDataBytes,
-  }, label).toEqual(ints);
+  expect(
+    {
+      code: p.code,
+      status: p.status,
+      hardwareId: p.hardwareId,
+      subsystemId: p.subsystemId,
+      clientId: p.clientId,
+      int32Data0: p.int32Data0,
+      int32Data1: p.int32Data1,
+      int32Data2: p.int32Data2,
+      cmdDataBits0: p.cmdDataBits0,
+      addDataBytes: p.addDataBytes,
+    },
+    label,
+  ).toEqual(ints);
   if (isNaNBits(bits)) expect(Number.isNaN(p.value), label).toBe(true);
   else expect(valueBits(p.value), label).toBe(bits);
   if (value !== undefined) expect(p.value, label).toBe(value);
@@ -73,7 +76,10 @@ function expectPacket(actual: Packet | undefined, want: VectorPacket, label: str
 
 /** The ways every vector is cut: whole, byte by byte, and two pieces at every boundary. */
 function cuttings(bytes: Uint8Array): [string, Uint8Array[]][] {
-  const out: [string, Uint8Array[]][] = [['whole', [bytes]], ['byte by byte', bytewise(bytes)]];
+  const out: [string, Uint8Array[]][] = [
+    ['whole', [bytes]],
+    ['byte by byte', bytewise(bytes)],
+  ];
   for (let i = 1; i < bytes.length; i++) out.push([`split at ${i}`, [bytes.subarray(0, i), bytes.subarray(i)]]);
   return out;
 }

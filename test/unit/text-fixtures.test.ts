@@ -22,7 +22,11 @@ import {
 } from '../../src/index.js';
 
 const dir = (sub: string) => new URL(`../fixtures/${sub}/`, import.meta.url);
-const load = (sub: string) => readdirSync(dir(sub)).filter((f) => f.endsWith('.txt')).sort().map((name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(name, dir(sub)))) }));
+const load = (sub: string) =>
+  readdirSync(dir(sub))
+    .filter((f) => f.endsWith('.txt'))
+    .sort()
+    .map((name) => ({ name, bytes: new Uint8Array(readFileSync(new URL(name, dir(sub)))) }));
 const workflows = load('workflows');
 const settings = load('settings');
 const fixture = (list: typeof workflows, prefix: string) => (list.find((f) => f.name.startsWith(prefix)) as { bytes: Uint8Array }).bytes;
@@ -181,7 +185,15 @@ describe('settings readers', () => {
 
   it('an absent key is undefined; only a missing section throws', () => {
     const s = readStageSettings(parseTextFormat(fixture(settings, '02')));
-    expect(s.r).toEqual({ softMin: undefined, softMax: undefined, hardMin: undefined, hardMax: undefined, home: 0, unload: undefined, defaultVelocity: undefined });
+    expect(s.r).toEqual({
+      softMin: undefined,
+      softMax: undefined,
+      hardMin: undefined,
+      hardMax: undefined,
+      home: 0,
+      unload: undefined,
+      defaultVelocity: undefined,
+    });
     expect([s.z.softMin, s.z.softMax, s.z.hardMin]).toEqual([11, undefined, 8]);
     expect(() => readStageSettings(parseTextFormat(fixture(settings, '03')))).toThrow(/line 1: no <Stage limits> section/);
   });
@@ -203,7 +215,15 @@ describe('settings readers', () => {
     const wheel = readFilterWheel(doc);
     expect(wheel.positions.length).toBe(8);
     expect(wheel.positions[1]).toEqual({ position: 2, encoder: 3590, index: 6, description: '525/45' });
-    expect([...wheel.laserSlots]).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4], [6, 4], [7, 4]]);
+    expect([...wheel.laserSlots]).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+      [6, 4],
+      [7, 4],
+    ]);
     expect(wheel.ledSlot).toBe(4);
   });
 

@@ -195,13 +195,23 @@ describe('workflow text', () => {
   });
 
   it('derives the plane count from the Z range when it is absent', () => {
-    const w = parseWorkflow('<Workflow Settings>\n<Experiment Settings>\nPlane spacing (um) = 10\n</Experiment Settings>\n<Start Position>\nZ (mm) = 10\n</Start Position>\n<End Position>\nZ (mm) = 10.5\n</End Position>\n</Workflow Settings>\n');
+    const w = parseWorkflow(
+      '<Workflow Settings>\n<Experiment Settings>\nPlane spacing (um) = 10\n</Experiment Settings>\n<Start Position>\nZ (mm) = 10\n</Start Position>\n<End Position>\nZ (mm) = 10.5\n</End Position>\n</Workflow Settings>\n',
+    );
     expect(w.numberOfPlanes).toBe(51);
   });
 
   it('tells workflow texts from other texts', () => {
     expect(isWorkflowText(buildWorkflowText({ newline: '\r\n' }))).toBe(true);
-    for (const bad of ['', 'hello', DEFAULT_SETTINGS_TEXT, '<Workflow Settings>\n</Workflow Settings>\n', '<Workflow Settings>\n<Stack Settings>\nNumber of planes = 0\n</Stack Settings>\n</Workflow Settings>\n', '<Workflow Settings>\n<Stack Settings>\nNumber of planes = many\n</Stack Settings>\n</Workflow Settings>\n', '<Workflow Settings>\n<Stack Settings>\n']) {
+    for (const bad of [
+      '',
+      'hello',
+      DEFAULT_SETTINGS_TEXT,
+      '<Workflow Settings>\n</Workflow Settings>\n',
+      '<Workflow Settings>\n<Stack Settings>\nNumber of planes = 0\n</Stack Settings>\n</Workflow Settings>\n',
+      '<Workflow Settings>\n<Stack Settings>\nNumber of planes = many\n</Stack Settings>\n</Workflow Settings>\n',
+      '<Workflow Settings>\n<Stack Settings>\n',
+    ]) {
       expect(isWorkflowText(bad), JSON.stringify(bad)).toBe(false);
     }
     expect(() => parseWorkflow('hello')).toThrow(WorkflowFormatError);

@@ -84,7 +84,8 @@ const ackAll = (p: Packet): Uint8Array => encodePacket({ code: p.code, status: 1
 describe('vocabulary field layouts on the wire', () => {
   it('the never-acknowledged set comes from the behaviour profile and holds the three laser commands', () => {
     for (const code of [Command.LASER_LEVEL_SET, Command.LASER_PREVIEW_ENABLE, Command.LASER_ALL_DISABLE]) expect(NEVER_ACKNOWLEDGED.has(code)).toBe(true);
-    for (const code of [Command.LED_SET, Command.ILLUMINATION_LEFT_ENABLE, Command.CAMERA_ROI_LEFT_SET, Command.STORAGE_PATH_GET]) expect(NEVER_ACKNOWLEDGED.has(code)).toBe(false);
+    for (const code of [Command.LED_SET, Command.ILLUMINATION_LEFT_ENABLE, Command.CAMERA_ROI_LEFT_SET, Command.STORAGE_PATH_GET])
+      expect(NEVER_ACKNOWLEDGED.has(code)).toBe(false);
   });
 
   it('led.set: colour in int32Data0 (bytes 24-27), the DAC value in int32Data1 (28-31), callback flag (36-39)', async () => {

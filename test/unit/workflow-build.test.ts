@@ -83,7 +83,12 @@ describe('buildWorkflowText', () => {
       { stackOption: 'ZStack', overlapPercent: [10, 10] },
       { lasers: [{ index: 8, name: 'x', power: 1, on: true }] },
       { lasers: [{ index: 0, name: 'x', power: 1, on: true }] },
-      { lasers: [{ index: 2, name: 'a', power: 1, on: true }, { index: 2, name: 'b', power: 1, on: true }] },
+      {
+        lasers: [
+          { index: 2, name: 'a', power: 1, on: true },
+          { index: 2, name: 'b', power: 1, on: true },
+        ],
+      },
       { lasers: [{ index: 2, name: 'a', power: 100.5, on: true }] },
       { saveDirectory: 'a/b' },
       { saveDirectory: 'run\\2' },

@@ -176,8 +176,13 @@ export class MqttBridge extends SafeEmitter<MqttBridgeEvents> {
       this.emit('answered', { name, ok: body.ok === true, ...(typeof body.error === 'string' ? { error: body.error } : {}) });
       if (responseTopic === undefined || this.closed) return;
       const correlationData = properties?.correlationData;
-      const message = JSON.stringify(inBody.correlationData !== undefined && correlationData === undefined ? { ...body, correlationData: inBody.correlationData } : body);
-      this.mqtt.publish(responseTopic, message, { qos: 1, ...(correlationData !== undefined && this.protocolVersion === 5 ? { properties: { correlationData } } : {}) });
+      const message = JSON.stringify(
+        inBody.correlationData !== undefined && correlationData === undefined ? { ...body, correlationData: inBody.correlationData } : body,
+      );
+      this.mqtt.publish(responseTopic, message, {
+        qos: 1,
+        ...(correlationData !== undefined && this.protocolVersion === 5 ? { properties: { correlationData } } : {}),
+      });
     };
     const parsed = parseBridgeRequest(name, payload, this.policy);
     if (!parsed.ok) {
@@ -186,7 +191,9 @@ export class MqttBridge extends SafeEmitter<MqttBridgeEvents> {
     }
     const r = parsed.request;
     const done = r.replies
-      ? this.client.request(r.code, r.fields, r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}).then((p) => ({ ok: true, command: name, reply: packetMessage(p) }))
+      ? this.client
+          .request(r.code, r.fields, r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {})
+          .then((p) => ({ ok: true, command: name, reply: packetMessage(p) }))
       : this.client.send(r.code, r.fields).then(() => ({ ok: true, command: name, sent: true }));
     done.then(reply, (error: Error) => reply({ ok: false, command: name, error: error.message }));
   }

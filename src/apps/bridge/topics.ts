@@ -86,11 +86,18 @@ const KNOWN = new Set<string>([...INT_FIELDS, 'value', 'data', 'timeoutMs', 'res
  * bytes), timeoutMs (1..60000). Returns the error in words instead of throwing; nothing
  * is sent for an error.
  */
-export function parseBridgeRequest(name: string, payload: Uint8Array, policy: BridgePolicy): { ok: true; request: BridgeRequest } | { ok: false; error: string } {
+export function parseBridgeRequest(
+  name: string,
+  payload: Uint8Array,
+  policy: BridgePolicy,
+): { ok: true; request: BridgeRequest } | { ok: false; error: string } {
   const code = /^[A-Z0-9_]+$/.test(name) ? parseCommand(name) : undefined;
   if (code === undefined || !Object.hasOwn(Command, name)) return { ok: false, error: `unknown command ${JSON.stringify(name)}` };
   if (!(policy.allow.has(code) || (policy.allowRead && readOnlyAllows(code)))) {
-    return { ok: false, error: `${name} is not allowed on this bridge${readOnlyAllows(code) ? ' (start it with --allow-read)' : ` (start it with --allow ${name})`}` };
+    return {
+      ok: false,
+      error: `${name} is not allowed on this bridge${readOnlyAllows(code) ? ' (start it with --allow-read)' : ` (start it with --allow ${name})`}`,
+    };
   }
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8').trim();
   let body: unknown = {};
@@ -109,7 +116,8 @@ export function parseBridgeRequest(name: string, payload: Uint8Array, policy: Br
   for (const f of INT_FIELDS) {
     const v = b[f];
     if (v === undefined) continue;
-    if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff) return { ok: false, error: `${f} must be an integer from -2147483648 to 2147483647` };
+    if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff)
+      return { ok: false, error: `${f} must be an integer from -2147483648 to 2147483647` };
     fields[f] = v as number;
   }
   if (b.value !== undefined) {
@@ -117,12 +125,14 @@ export function parseBridgeRequest(name: string, payload: Uint8Array, policy: Br
     fields.value = b.value;
   }
   if (b.data !== undefined) {
-    if (typeof b.data !== 'string' || Buffer.byteLength(b.data) > DATA_SIZE) return { ok: false, error: `data must be text of at most ${DATA_SIZE} UTF-8 bytes` };
+    if (typeof b.data !== 'string' || Buffer.byteLength(b.data) > DATA_SIZE)
+      return { ok: false, error: `data must be text of at most ${DATA_SIZE} UTF-8 bytes` };
     fields.data = b.data;
   }
   let timeoutMs: number | undefined;
   if (b.timeoutMs !== undefined) {
-    if (!Number.isInteger(b.timeoutMs) || (b.timeoutMs as number) < 1 || (b.timeoutMs as number) > 60_000) return { ok: false, error: 'timeoutMs must be an integer from 1 to 60000' };
+    if (!Number.isInteger(b.timeoutMs) || (b.timeoutMs as number) < 1 || (b.timeoutMs as number) > 60_000)
+      return { ok: false, error: 'timeoutMs must be an integer from 1 to 60000' };
     timeoutMs = b.timeoutMs as number;
   }
   return { ok: true, request: { code, name, fields, replies: commandSpec(code)?.replies ?? true, timeoutMs } };
@@ -131,7 +141,10 @@ export function parseBridgeRequest(name: string, payload: Uint8Array, policy: Br
 /** Parse `--allow CODE,…` (names or numbers). */
 export function parseAllowList(text: string): Set<number> {
   const out = new Set<number>();
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const code = parseCommand(part);
     if (code === undefined) throw new RangeError(`unknown command ${JSON.stringify(part)}`);
     out.add(code);

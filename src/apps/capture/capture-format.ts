@@ -81,7 +81,15 @@ export class CaptureFormatError extends Error {
 
 /** A header for a capture starting now (or at `nowMs`). */
 export function captureHeader(source: string, upstream: string, nowMs = Date.now()): CaptureHeader {
-  return { type: 'header', format: CAPTURE_FORMAT, version: CAPTURE_VERSION, startedAt: new Date(nowMs).toISOString(), startedAtUs: Math.round(nowMs * 1000), source, upstream };
+  return {
+    type: 'header',
+    format: CAPTURE_FORMAT,
+    version: CAPTURE_VERSION,
+    startedAt: new Date(nowMs).toISOString(),
+    startedAtUs: Math.round(nowMs * 1000),
+    source,
+    upstream,
+  };
 }
 
 export function toHex(bytes: Uint8Array): string {
@@ -92,7 +100,20 @@ export function toHex(bytes: Uint8Array): string {
 export function packetRecord(t: number, conn: number, dir: Direction, packet: Packet, bytes: Uint8Array): CaptureRecord {
   const value = Number.isFinite(packet.value) ? packet.value : String(packet.value);
   const { code, status, hardwareId, subsystemId, clientId, int32Data0, int32Data1, int32Data2, cmdDataBits0, addDataBytes } = packet;
-  const fields: PacketFields = { code, status, hardwareId, subsystemId, clientId, int32Data0, int32Data1, int32Data2, cmdDataBits0, value, addDataBytes, data: dataText(packet) };
+  const fields: PacketFields = {
+    code,
+    status,
+    hardwareId,
+    subsystemId,
+    clientId,
+    int32Data0,
+    int32Data1,
+    int32Data2,
+    cmdDataBits0,
+    value,
+    addDataBytes,
+    data: dataText(packet),
+  };
   return { type: 'packet', t, conn, dir, name: commandName(code), hex: toHex(bytes), fields };
 }
 
@@ -117,9 +138,14 @@ export function parseHeaderLine(line: string, source = 'capture'): CaptureHeader
     throw new CaptureFormatError(1, `not a ${CAPTURE_FORMAT} header`, source);
   }
   if (value.version !== CAPTURE_VERSION) {
-    throw new CaptureFormatError(1, `capture format version ${JSON.stringify(value.version)} is not supported; this flamingo reads version ${CAPTURE_VERSION} only`, source);
+    throw new CaptureFormatError(
+      1,
+      `capture format version ${JSON.stringify(value.version)} is not supported; this flamingo reads version ${CAPTURE_VERSION} only`,
+      source,
+    );
   }
-  if (typeof value.startedAtUs !== 'number' || typeof value.startedAt !== 'string') throw new CaptureFormatError(1, 'header lacks startedAt/startedAtUs', source);
+  if (typeof value.startedAtUs !== 'number' || typeof value.startedAt !== 'string')
+    throw new CaptureFormatError(1, 'header lacks startedAt/startedAtUs', source);
   return value as unknown as CaptureHeader;
 }
 
@@ -170,7 +196,8 @@ function readPacket(value: Record<string, unknown>, dirOk: boolean, fail: (reaso
   } catch (error) {
     return fail(`packet bytes do not decode: ${(error as Error).message}`);
   }
-  if (bytes.length !== PACKET_SIZE + packet.addDataBytes) fail(`packet has ${bytes.length} bytes but its header announces ${PACKET_SIZE} + ${packet.addDataBytes}`);
+  if (bytes.length !== PACKET_SIZE + packet.addDataBytes)
+    fail(`packet has ${bytes.length} bytes but its header announces ${PACKET_SIZE} + ${packet.addDataBytes}`);
   if (packet.addDataBytes > 0) packet.payload = bytes.slice(PACKET_SIZE);
   if (isObject(value.fields) && value.fields.code !== packet.code) fail(`"fields.code" ${String(value.fields.code)} disagrees with the bytes (${packet.code})`);
   return { ...(value as unknown as Extract<CaptureRecord, { type: 'packet' }>), bytes, packet };

@@ -104,7 +104,10 @@ export class CaptureProxy extends SafeEmitter<CaptureProxyEvents> {
     this.sockets.add(upstream);
     client.setNoDelay(true);
     const clientAddress = { host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 };
-    const timer = setTimeout(() => upstream.destroy(new Error(`no answer from ${o.upstreamHost}:${o.upstreamPort} within ${o.connectTimeoutMs ?? 2000} ms`)), o.connectTimeoutMs ?? 2000);
+    const timer = setTimeout(
+      () => upstream.destroy(new Error(`no answer from ${o.upstreamHost}:${o.upstreamPort} within ${o.connectTimeoutMs ?? 2000} ms`)),
+      o.connectTimeoutMs ?? 2000,
+    );
     let opened = false;
     let closedBy: 'client' | 'server' | null = null;
     let error: Error | undefined;
@@ -134,7 +137,10 @@ export class CaptureProxy extends SafeEmitter<CaptureProxyEvents> {
       if (--open > 0) return;
       clearTimeout(timer);
       if (opened) this.writer.close(conn, closedBy, error);
-      this.emit('log', opened ? `#${conn} closed by the ${closedBy}${error ? `: ${error.message}` : ''}` : `#${conn} upstream unreachable: ${error?.message ?? 'closed'}`);
+      this.emit(
+        'log',
+        opened ? `#${conn} closed by the ${closedBy}${error ? `: ${error.message}` : ''}` : `#${conn} upstream unreachable: ${error?.message ?? 'closed'}`,
+      );
       this.emit('closed', conn);
     };
     client.once('close', onClose(client, upstream, 'client'));

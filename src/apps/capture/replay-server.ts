@@ -84,10 +84,13 @@ export class ReplayServer extends SafeEmitter<ReplayServerEvents> {
   }
 
   private later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.timers.add(timer);
   }
 
@@ -114,7 +117,10 @@ export class ReplayServer extends SafeEmitter<ReplayServerEvents> {
       const strict = this.options.strict === true || this.options.model === undefined;
       this.emit('miss', { conn, name, packet, strict });
       if (strict) {
-        this.emit('log', `#${conn} ${name}: not in the recording${this.options.strict === true ? ' (--strict)' : ', and no model to ask'}: closing the connection`);
+        this.emit(
+          'log',
+          `#${conn} ${name}: not in the recording${this.options.strict === true ? ' (--strict)' : ', and no model to ask'}: closing the connection`,
+        );
         socket.destroy();
         return;
       }

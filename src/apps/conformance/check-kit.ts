@@ -36,7 +36,6 @@ export interface ConformanceCheck {
 export const pass = (reason: string): CheckOutcome => ({ status: 'pass', reason });
 export const hex = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 
-
 export function u32At(bytes: Uint8Array, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset + offset, 4).getUint32(0, true);
 }
@@ -44,7 +43,6 @@ export function u32At(bytes: Uint8Array, offset: number): number {
 export const systemState: PacketInit = { code: Command.SYSTEM_STATE_GET };
 export const stagePosition = (axis: number): PacketInit => ({ code: Command.STAGE_POSITION_GET, int32Data0: axis });
 export const laserLevel = (laser: number): PacketInit => ({ code: Command.LASER_LEVEL_GET, int32Data0: laser });
-
 
 export const mm = (n: number) => n.toFixed(4).replace(/0+$/, '').replace(/\.$/, '');
 

@@ -156,11 +156,22 @@ export const workflowEvents: ConformanceCheck = {
     const payload = new TextEncoder().encode(await ctx.workflowText(conn, planes));
     const from = conn.mark;
     await conn.write(encodeWithCallback({ code: Command.CAMERA_WORKFLOW_START, payload }));
-    const gauge = await conn.waitFor((p) => p.code === Command.UI_SET_GAUGE_VALUE, { from, timeoutMs: ctx.timings.workflowTimeoutMs, what: `a gauge value after a ${planes}-plane workflow started` });
-    const idle = await conn.waitFor((p) => p.code === Command.SYSTEM_STATE_IDLE, { from: gauge.index + 1, timeoutMs: ctx.timings.workflowTimeoutMs, what: 'SYSTEM_STATE_IDLE after the run' });
+    const gauge = await conn.waitFor((p) => p.code === Command.UI_SET_GAUGE_VALUE, {
+      from,
+      timeoutMs: ctx.timings.workflowTimeoutMs,
+      what: `a gauge value after a ${planes}-plane workflow started`,
+    });
+    const idle = await conn.waitFor((p) => p.code === Command.SYSTEM_STATE_IDLE, {
+      from: gauge.index + 1,
+      timeoutMs: ctx.timings.workflowTimeoutMs,
+      what: 'SYSTEM_STATE_IDLE after the run',
+    });
     const log = conn.log.slice(from, idle.index + 1).map((r) => r.packet);
     const values = log.filter((p) => p.code === Command.UI_SET_GAUGE_VALUE).map((p) => p.int32Data0);
-    expect(values.every((x, i) => i === 0 || x >= (values[i - 1] as number)), `gauge values go backwards: ${values.join(', ')}`);
+    expect(
+      values.every((x, i) => i === 0 || x >= (values[i - 1] as number)),
+      `gauge values go backwards: ${values.join(', ')}`,
+    );
     expect(!log.some((p) => p.code === Command.CAMERA_WORKFLOW_START), 'WORKFLOW_START was answered; the instrument sends no answer to it');
     const state = readSystemState((await ctx.requestOk(conn, systemState)).int32Data0);
     expect(state.state === 'idle', `SYSTEM_STATE_GET after SYSTEM_STATE_IDLE reads ${hex(state.code)}, expected idle (0xA002)`);

@@ -96,7 +96,9 @@ const callbackFlag: ConformanceCheck = {
     await conn.listen(ctx.timings.quietMs);
     const answered = new Set(conn.since(from, () => true).map((p) => p.code));
     expect(answered.has(Command.SYSTEM_STATE_GET), 'SYSTEM_STATE_GET sent without the flag got no answer; the instrument answers it');
-    const others = [Command.STAGE_POSITION_GET, Command.CAMERA_IMAGE_SIZE_GET].map((c) => `${c === Command.STAGE_POSITION_GET ? 'STAGE_POSITION_GET' : 'CAMERA_IMAGE_SIZE_GET'} ${answered.has(c) ? 'answered' : 'no answer (as observed)'}`);
+    const others = [Command.STAGE_POSITION_GET, Command.CAMERA_IMAGE_SIZE_GET].map(
+      (c) => `${c === Command.STAGE_POSITION_GET ? 'STAGE_POSITION_GET' : 'CAMERA_IMAGE_SIZE_GET'} ${answered.has(c) ? 'answered' : 'no answer (as observed)'}`,
+    );
     return pass(`without the flag: SYSTEM_STATE_GET answered; ${others.join(', ')}`);
   },
 };
@@ -126,7 +128,9 @@ const fragmentedInput: ConformanceCheck = {
     const conn = await ctx.connect();
     const requests = [systemState, stagePosition(2), laserLevel(2)];
     await ctx.exchange(conn, requests, 'bytewise');
-    return pass(`${requests.length} requests, ${requests.length * PACKET_SIZE} single-byte writes: ${requests.map(describePacket).join(', ')} answered in order`);
+    return pass(
+      `${requests.length} requests, ${requests.length * PACKET_SIZE} single-byte writes: ${requests.map(describePacket).join(', ')} answered in order`,
+    );
   },
 };
 
@@ -185,9 +189,14 @@ const settingsPayload: ConformanceCheck = {
     const conn = await ctx.connect();
     const [settings] = await ctx.exchange(conn, [{ code: Command.COMMON_SCOPE_SETTINGS_LOAD }, systemState], 'coalesced');
     const reply = settings as Packet;
-    expect(reply.payload !== undefined && reply.payload.length > 0, 'the 0x1007 answer carried no settings text (neither counted in addDataBytes nor bare after it)');
-    const framing = reply.addDataBytes > 0 ? `counted (addDataBytes ${reply.addDataBytes})` : `bare (${reply.payload.length} bytes after a packet with addDataBytes 0)`;
-    if (reply.addDataBytes > 0) expect(reply.payload.length === reply.addDataBytes, `payload is ${reply.payload.length} bytes, addDataBytes says ${reply.addDataBytes}`);
+    expect(
+      reply.payload !== undefined && reply.payload.length > 0,
+      'the 0x1007 answer carried no settings text (neither counted in addDataBytes nor bare after it)',
+    );
+    const framing =
+      reply.addDataBytes > 0 ? `counted (addDataBytes ${reply.addDataBytes})` : `bare (${reply.payload.length} bytes after a packet with addDataBytes 0)`;
+    if (reply.addDataBytes > 0)
+      expect(reply.payload.length === reply.addDataBytes, `payload is ${reply.payload.length} bytes, addDataBytes says ${reply.addDataBytes}`);
     const doc = parseTextFormat(decodeTextPayload(reply.payload));
     const sections = doc.root.items.filter((i) => i.kind === 'section').length;
     expect(sections > 0, 'the settings text holds no <Section>');
@@ -217,7 +226,11 @@ const workflowPayload: ConformanceCheck = {
     await conn.write(encodeWithCallback({ code: Command.CAMERA_WORKFLOW_START, payload }));
     const state = await ctx.requestOk(conn, systemState);
     // The run shows itself by its gauge (RIG): a payload the server lost starts nothing.
-    await conn.waitFor((p) => p.code === Command.UI_SET_GAUGE_VALUE, { from, timeoutMs: ctx.timings.workflowTimeoutMs, what: 'gauge value (the uploaded workflow did not run)' });
+    await conn.waitFor((p) => p.code === Command.UI_SET_GAUGE_VALUE, {
+      from,
+      timeoutMs: ctx.timings.workflowTimeoutMs,
+      what: 'gauge value (the uploaded workflow did not run)',
+    });
     await ctx.ensureIdle(conn);
     return pass(`${payload.length}-byte workflow payload consumed and run; SYSTEM_STATE_GET behind it answered (state ${hex(state.int32Data0)}); idle again`);
   },
@@ -253,8 +266,16 @@ const twoClients: ConformanceCheck = {
     await b.write(encodeWithCallback(stagePosition(1)));
     await a.write(encodeWithCallback(laserLevel(1)));
     await b.write(encodeWithCallback({ code: Command.CAMERA_IMAGE_SIZE_GET }));
-    await a.waitFor((p) => p.code === Command.LASER_LEVEL_GET, { from: fromA, timeoutMs: ctx.timings.replyTimeoutMs * 2, what: 'the first connection’s replies' });
-    await b.waitFor((p) => p.code === Command.CAMERA_IMAGE_SIZE_GET, { from: fromB, timeoutMs: ctx.timings.replyTimeoutMs * 2, what: 'the second connection’s replies' });
+    await a.waitFor((p) => p.code === Command.LASER_LEVEL_GET, {
+      from: fromA,
+      timeoutMs: ctx.timings.replyTimeoutMs * 2,
+      what: 'the first connection’s replies',
+    });
+    await b.waitFor((p) => p.code === Command.CAMERA_IMAGE_SIZE_GET, {
+      from: fromB,
+      timeoutMs: ctx.timings.replyTimeoutMs * 2,
+      what: 'the second connection’s replies',
+    });
     await a.listen(ctx.timings.quietMs);
     const wantA = [Command.SYSTEM_STATE_GET, Command.LASER_LEVEL_GET];
     const wantB = [Command.STAGE_POSITION_GET, Command.CAMERA_IMAGE_SIZE_GET];

@@ -173,7 +173,10 @@ export class DownstreamSession {
   /** Become the transport's reader. */
   start(): void {
     if (!this.authenticated) {
-      this.helloTimer = setTimeout(() => this.end({ kind: 'token', detail: `no GATEWAY_HELLO within ${this.host.helloTimeoutMs} ms` }), this.host.helloTimeoutMs);
+      this.helloTimer = setTimeout(
+        () => this.end({ kind: 'token', detail: `no GATEWAY_HELLO within ${this.host.helloTimeoutMs} ms` }),
+        this.host.helloTimeoutMs,
+      );
     }
     this.transport.attach({
       data: (chunk) => this.receive(chunk),
@@ -232,7 +235,10 @@ export class DownstreamSession {
     const token = this.host.token as Uint8Array;
     if (!helloCarriesToken(packet, token)) {
       if (packet.code === GatewayCommand.GATEWAY_HELLO) this.fail(packet, 'gateway: wrong token');
-      this.end({ kind: 'token', detail: packet.code === GatewayCommand.GATEWAY_HELLO ? 'wrong token' : `first packet was ${commandName(packet.code)}, not GATEWAY_HELLO` });
+      this.end({
+        kind: 'token',
+        detail: packet.code === GatewayCommand.GATEWAY_HELLO ? 'wrong token' : `first packet was ${commandName(packet.code)}, not GATEWAY_HELLO`,
+      });
       return;
     }
     this.authenticated = true;

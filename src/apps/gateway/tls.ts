@@ -22,7 +22,11 @@ export interface GatewayTlsOptions {
 }
 
 /** Listen on plain TCP, or TLS when `options` are given; each client becomes a TcpTransport. */
-export function listenGatewayPort(address: { host?: string; port?: number }, options: GatewayTlsOptions | undefined, onConnection: (transport: TcpTransport) => void): Promise<TcpListener> {
+export function listenGatewayPort(
+  address: { host?: string; port?: number },
+  options: GatewayTlsOptions | undefined,
+  onConnection: (transport: TcpTransport) => void,
+): Promise<TcpListener> {
   if (options === undefined) return listenTcp(address, onConnection);
   const host = address.host ?? '127.0.0.1';
   const sockets = new Set<net.Socket>();

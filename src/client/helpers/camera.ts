@@ -42,7 +42,8 @@ export function roiEdge(sensor: number, size: number, what: 'width' | 'height'):
   const command = what === 'width' ? 'CAMERA_ROI_LEFT_SET' : 'CAMERA_ROI_TOP_SET';
   if (!Number.isInteger(sensor) || sensor < 1) throw new ArgumentError(`sensor ${what} must be a positive integer, got ${String(sensor)}`, command);
   if (!Number.isInteger(size) || size < 1 || size > sensor) throw new ArgumentError(`${what} must be an integer 1..${sensor}, got ${String(size)}`, command);
-  if ((sensor - size) % 2 !== 0) throw new ArgumentError(`${what} ${size} cannot be centred on a ${sensor}-pixel sensor (sensor − ${what} must be even)`, command);
+  if ((sensor - size) % 2 !== 0)
+    throw new ArgumentError(`${what} ${size} cannot be centred on a ${sensor}-pixel sensor (sensor − ${what} must be even)`, command);
   return (sensor - size) / 2 + 1;
 }
 

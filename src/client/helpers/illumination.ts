@@ -32,7 +32,8 @@ function checkPercent(percent: number, command: string): void {
 }
 
 function checkColour(colour: number): asserts colour is LedColourIndex {
-  if (!Number.isInteger(colour) || colour < 0 || colour > 3) throw new ArgumentError(`LED colour must be 0 red, 1 green, 2 blue or 3 white, got ${String(colour)}`, 'LED_SET');
+  if (!Number.isInteger(colour) || colour < 0 || colour > 3)
+    throw new ArgumentError(`LED colour must be 0 red, 1 green, 2 blue or 3 white, got ${String(colour)}`, 'LED_SET');
 }
 
 function checkPath(path: unknown): asserts path is IlluminationPath {
@@ -128,7 +129,11 @@ export class IlluminationHelper {
   }
 
   private async path(path: IlluminationPath, on: boolean): Promise<void> {
-    if (typeof on !== 'boolean') throw new ArgumentError(`on must be true or false, got ${String(on)}`, PATH_CODES[path][0] === Command.ILLUMINATION_LEFT_ENABLE ? 'ILLUMINATION_LEFT_ENABLE' : 'ILLUMINATION_RIGHT_ENABLE');
+    if (typeof on !== 'boolean')
+      throw new ArgumentError(
+        `on must be true or false, got ${String(on)}`,
+        PATH_CODES[path][0] === Command.ILLUMINATION_LEFT_ENABLE ? 'ILLUMINATION_LEFT_ENABLE' : 'ILLUMINATION_RIGHT_ENABLE',
+      );
     await issue(this.client, PATH_CODES[path][on ? 0 : 1]);
   }
 }

@@ -69,7 +69,9 @@ export class LaserHelper {
         const reply = await this.client.request(Command.LASER_LEVEL_GET, { int32Data0: laser });
         if (lost === lostBefore) return reply;
         if (attempt === LASER_SET_ATTEMPTS) {
-          throw new ConnectionClosedError(`laser ${laser}: the link dropped after each of ${LASER_SET_ATTEMPTS} sets before its read-back`, true, { command: 'LASER_LEVEL_SET' });
+          throw new ConnectionClosedError(`laser ${laser}: the link dropped after each of ${LASER_SET_ATTEMPTS} sets before its read-back`, true, {
+            command: 'LASER_LEVEL_SET',
+          });
         }
       }
     } finally {

@@ -68,8 +68,13 @@ export class StageMoves {
       try {
         for (const key of axes) {
           const axis = AXIS_KEYS.indexOf(key) + 1;
-          const ack = await tx.request(Command.STAGE_POSITION_SET, { int32Data0: axis, value: targets[key] as number }, options.signal ? { signal: options.signal } : {});
-          if (ack.status !== STATUS_OK) throw new ProtocolError(`move of ${key} to ${targets[key]} refused (status ${ack.status})`, ack, { command: 'STAGE_POSITION_SET' });
+          const ack = await tx.request(
+            Command.STAGE_POSITION_SET,
+            { int32Data0: axis, value: targets[key] as number },
+            options.signal ? { signal: options.signal } : {},
+          );
+          if (ack.status !== STATUS_OK)
+            throw new ProtocolError(`move of ${key} to ${targets[key]} refused (status ${ack.status})`, ack, { command: 'STAGE_POSITION_SET' });
         }
         for (const wait of stops) stopped.push(await wait);
       } finally {

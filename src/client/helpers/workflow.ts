@@ -109,9 +109,17 @@ export class WorkflowHelper {
     this.running.add(run);
     const onEvent = (packet: Packet): void => run.event(packet);
     const onReconnected = (): void => {
-      client.system.state().then((state) => {
-        if (state === 'idle') run.fail(new ConnectionClosedError(`${name}: the link was lost while the workflow ran and it ended before the reconnect; its counts are unknown`, true, { command: name }));
-      }, () => undefined);
+      client.system.state().then(
+        (state) => {
+          if (state === 'idle')
+            run.fail(
+              new ConnectionClosedError(`${name}: the link was lost while the workflow ran and it ended before the reconnect; its counts are unknown`, true, {
+                command: name,
+              }),
+            );
+        },
+        () => undefined,
+      );
     };
     const timers: NodeJS.Timeout[] = [];
     let polling = true;
@@ -120,12 +128,15 @@ export class WorkflowHelper {
     const poll = (): void => {
       pollTimer = setTimeout(() => {
         if (!polling) return;
-        client.system.state().then(
-          (state) => run.polled(state),
-          () => undefined,
-        ).finally(() => {
-          if (polling) poll();
-        });
+        client.system
+          .state()
+          .then(
+            (state) => run.polled(state),
+            () => undefined,
+          )
+          .finally(() => {
+            if (polling) poll();
+          });
       }, pollMs);
     };
     const onAbort = (): void => run.fail(options.signal?.reason as Error);
@@ -135,10 +146,14 @@ export class WorkflowHelper {
     client.runGate.begin();
     try {
       // Listeners are armed first: a short run's pushes can follow the upload at once.
-      await client.send(Command.CAMERA_WORKFLOW_START, { cmdDataBits0: Flags.TRIGGER_CALL_BACK }, {
-        payload: bytes,
-        ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
-      });
+      await client.send(
+        Command.CAMERA_WORKFLOW_START,
+        { cmdDataBits0: Flags.TRIGGER_CALL_BACK },
+        {
+          payload: bytes,
+          ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
+        },
+      );
       run.sentAt = performance.now();
       timers.push(
         setTimeout(() => {

@@ -32,8 +32,7 @@ const exposureReply: Reducer = (s, packet) => (packet.status === STATUS_OK ? pat
 const exposureSetAck: Reducer = (s, packet, request) =>
   request !== undefined && packet.status === STATUS_OK ? patchCamera(s, { exposureUs: request.int32Data0 ?? 0 }) : s;
 
-const imageSizeReply: Reducer = (s, packet) =>
-  packet.status === STATUS_OK ? patchCamera(s, { width: packet.int32Data0, height: packet.int32Data1 }) : s;
+const imageSizeReply: Reducer = (s, packet) => (packet.status === STATUS_OK ? patchCamera(s, { width: packet.int32Data0, height: packet.int32Data1 }) : s);
 
 const pixelSizeReply: Reducer = (s, packet) => {
   const pixelSizeMm = finite(packet.value);

@@ -68,9 +68,7 @@ const stackComplete: Reducer = (s, packet, request) => {
     current.errors === packet.int32Data2 &&
     current.durationUs === durationUs;
   // Reuse the frozen object when the counts repeat so an identical report is a no-op.
-  const next = same
-    ? current
-    : Object.freeze({ acquired: packet.int32Data0, expected: packet.int32Data1, errors: packet.int32Data2, durationUs });
+  const next = same ? current : Object.freeze({ acquired: packet.int32Data0, expected: packet.int32Data1, errors: packet.int32Data2, durationUs });
   return inRun(s, { stackComplete: next });
 };
 

@@ -172,7 +172,8 @@ export class ModelApp {
     this.replies++;
     const where = `app ${this.id}, reply 0x${reply.code.toString(16)}`;
     if (reply.code !== expected.code) this.violations.push(`${where}: expected code 0x${expected.code.toString(16)}`);
-    if (expected.echo0 !== undefined && reply.int32Data0 !== expected.echo0) this.violations.push(`${where}: int32Data0 ${reply.int32Data0}, expected ${expected.echo0}`);
+    if (expected.echo0 !== undefined && reply.int32Data0 !== expected.echo0)
+      this.violations.push(`${where}: int32Data0 ${reply.int32Data0}, expected ${expected.echo0}`);
     const okStatus = expected.lease === true ? reply.status === 1 || reply.status === 0 : reply.status === expected.status;
     if (!okStatus) this.violations.push(`${where}: status ${reply.status} "${dataText(reply)}", expected ${expected.status}`);
     if (expected.byGateway === true && !dataText(reply).startsWith('gateway:')) this.violations.push(`${where}: not the gateway's own failure reply`);

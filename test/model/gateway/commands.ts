@@ -26,18 +26,40 @@ const moveArb: fc.Arbitrary<Op> = fc.integer({ min: 1, max: 4 }).chain((axis) =>
   fc.record({
     kind: fc.constant('move' as const),
     axis: fc.constant(axis),
-    target: fc.integer({ min: (LIMITS[axis] as readonly [number, number])[0] * 10, max: (LIMITS[axis] as readonly [number, number])[1] * 10 }).map((n) => n / 10),
+    target: fc
+      .integer({ min: (LIMITS[axis] as readonly [number, number])[0] * 10, max: (LIMITS[axis] as readonly [number, number])[1] * 10 })
+      .map((n) => n / 10),
     callback: fc.boolean(),
   }),
 );
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), code: fc.constantFrom(Command.STAGE_POSITION_GET, Command.LASER_LEVEL_GET, Command.SYSTEM_STATE_GET), index: fc.integer({ min: 1, max: 4 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('get' as const),
+      code: fc.constantFrom(Command.STAGE_POSITION_GET, Command.LASER_LEVEL_GET, Command.SYSTEM_STATE_GET),
+      index: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('legacy' as const), code: fc.constantFrom(Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET) }) },
   { weight: 2, arbitrary: moveArb },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fire' as const), code: fc.constantFrom(Command.STAGE_HALT, Command.LASER_ALL_DISABLE, Command.LED_SET), index: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('unasked' as const), code: fc.constantFrom(Command.SYSTEM_STATE_GET, Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pushedCode' as const), code: fc.constantFrom(Command.SYSTEM_STATE_IDLE, Command.STAGE_MOTION_STOPPED) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('fire' as const),
+      code: fc.constantFrom(Command.STAGE_HALT, Command.LASER_ALL_DISABLE, Command.LED_SET),
+      index: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('unasked' as const), code: fc.constantFrom(Command.SYSTEM_STATE_GET, Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('pushedCode' as const), code: fc.constantFrom(Command.SYSTEM_STATE_IDLE, Command.STAGE_MOTION_STOPPED) }),
+  },
 );
 
 /** The bytes of one op, registered with the app's expectations. */
@@ -147,11 +169,17 @@ class LeaseSection extends GatewayCommandBase {
   }
   apply(rig: GatewayRig): void {
     const app = appIn(rig, this.slot);
-    const packets = [app.packet({ code: GatewayCommand.LEASE_ACQUIRE }, { forward: false, expect: { code: GatewayCommand.LEASE_ACQUIRE, status: 1, lease: this.drop || this.ops.length === 0 } })];
+    const packets = [
+      app.packet(
+        { code: GatewayCommand.LEASE_ACQUIRE },
+        { forward: false, expect: { code: GatewayCommand.LEASE_ACQUIRE, status: 1, lease: this.drop || this.ops.length === 0 } },
+      ),
+    ];
     for (const op of this.ops) packets.push(encodeOp(app, op));
     // Written together: with commands in between, the release ends the section; right behind
     // the acquire it may withdraw it instead (status 0), which is the same for an empty section.
-    if (!this.drop) packets.push(app.packet({ code: GatewayCommand.LEASE_RELEASE }, { forward: false, expect: { code: GatewayCommand.LEASE_RELEASE, status: 1 } }));
+    if (!this.drop)
+      packets.push(app.packet({ code: GatewayCommand.LEASE_RELEASE }, { forward: false, expect: { code: GatewayCommand.LEASE_RELEASE, status: 1 } }));
     app.write(packets);
     if (this.drop) {
       // Hang up once the burst is on its way: the gateway drops the lease (held or awaited).

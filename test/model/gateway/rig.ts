@@ -111,7 +111,9 @@ export class GatewayRig {
       const seen = this.arrived.get(appId) ?? 0;
       const expected = app.forwarded[seen];
       if (tag !== expected) {
-        fail(`app ${appId}: the instrument got packet ${tag % TAG_BASE} where the app's next is ${expected === undefined ? 'none' : expected % TAG_BASE} (order ${app.forwarded.map((t) => t % TAG_BASE).join(',')})`);
+        fail(
+          `app ${appId}: the instrument got packet ${tag % TAG_BASE} where the app's next is ${expected === undefined ? 'none' : expected % TAG_BASE} (order ${app.forwarded.map((t) => t % TAG_BASE).join(',')})`,
+        );
       }
       this.arrived.set(appId, seen + 1);
     }

@@ -109,7 +109,14 @@ export class DashboardFeed {
       const index = (this.ringNext - i + this.ring.length) % this.ring.length;
       const p = this.ring[index];
       if (p === undefined) continue;
-      out.push({ at: this.ringAt[index] as number, name: commandName(p.code), status: p.status, int32Data0: p.int32Data0, int32Data1: p.int32Data1, value: p.value });
+      out.push({
+        at: this.ringAt[index] as number,
+        name: commandName(p.code),
+        status: p.status,
+        int32Data0: p.int32Data0,
+        int32Data1: p.int32Data1,
+        value: p.value,
+      });
     }
     return out;
   }

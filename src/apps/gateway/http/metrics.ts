@@ -59,7 +59,12 @@ export class GatewayMetrics {
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
-    const requests = new Counter({ name: 'flamingo_upstream_requests_total', help: 'Requests written to the instrument, per command', labelNames: ['command'], registers });
+    const requests = new Counter({
+      name: 'flamingo_upstream_requests_total',
+      help: 'Requests written to the instrument, per command',
+      labelNames: ['command'],
+      registers,
+    });
     this.requests = new ChildPerCode((command) => requests.labels(command));
     const roundTrip = new Histogram({
       name: 'flamingo_upstream_round_trip_seconds',
@@ -75,7 +80,12 @@ export class GatewayMetrics {
       buckets: ROUND_TRIP_BUCKETS,
       registers,
     });
-    const events = new Counter({ name: 'flamingo_events_total', help: 'Unsolicited events from the instrument, per command', labelNames: ['command'], registers });
+    const events = new Counter({
+      name: 'flamingo_events_total',
+      help: 'Unsolicited events from the instrument, per command',
+      labelNames: ['command'],
+      registers,
+    });
     this.events = new ChildPerCode((command) => events.labels(command));
     new Gauge({
       name: 'flamingo_gateway_sessions',

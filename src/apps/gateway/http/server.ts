@@ -75,7 +75,10 @@ export class GatewayHttpServer {
     this.server =
       tls === undefined
         ? createServer(handler)
-        : createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler);
+        : createSecureServer(
+            { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+            handler,
+          );
     this.server.requestTimeout = 10_000;
     this.server.headersTimeout = 10_000;
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
@@ -196,6 +199,11 @@ export class GatewayHttpServer {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...COMMON_HEADERS, ...headers, 'content-type': type, 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) });
+  res.writeHead(status, {
+    ...COMMON_HEADERS,
+    ...headers,
+    'content-type': type,
+    'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length),
+  });
   res.end(body);
 }
