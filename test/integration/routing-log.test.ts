@@ -115,12 +115,25 @@ describe('routing log (DEBUG=flamingo:*)', () => {
           if (!call.test(line) || line.includes('createDebug(')) return;
           calls++;
           const guard = new RegExp(`${logger}\\.enabled`);
-          // The guard is on the same line or on the `if` that opens the block around it.
-          const previous = source
-            .split('\n')
-            .slice(Math.max(0, i - 3), i + 1)
-            .join('\n');
-          if (!guard.test(line) && !guard.test(previous)) unguarded.push(`${file}:${i + 1}: ${line.trim()}`);
+          // The guard is on the same line, on a brace-less `if` just before, or on the `if` that opens the block around it: walk
+          // back to the line holding that block's opening brace, however the formatter wrapped
+          // the lines in between.
+          const lines = source.split('\n');
+          let opener = '';
+          let depth = 0;
+          for (let j = i - 1; j >= 0 && opener === ''; j--) {
+            const text = lines[j] as string;
+            for (let k = text.length - 1; k >= 0; k--) {
+              if (text[k] === '}') depth++;
+              else if (text[k] === '{' && depth-- === 0) {
+                opener = text;
+                break;
+              }
+            }
+          }
+          // A brace-less `if (log.enabled)` sits on one of the lines just before the call.
+          const before = lines.slice(Math.max(0, i - 3), i).join('\n');
+          if (!guard.test(line) && !guard.test(before) && !guard.test(opener)) unguarded.push(`${file}:${i + 1}: ${line.trim()}`);
         });
       }
     }
