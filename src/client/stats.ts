@@ -66,7 +66,7 @@ const OTHER = -1;
 /**
  * A client's counters and latency histograms. Every record is a counter increment or a
  * histogram bucket increment: no allocation per request (a command's histogram is made
- * the first time that command is measured, at most {@link MAX_COMMAND_HISTOGRAMS} of them).
+ * the first time that command is measured, at most 128 of them, `OTHER` after that).
  * `reset()` zeroes everything in place.
  */
 export class ClientStats {
