@@ -2,7 +2,6 @@ import { replyRule } from '../../../protocol/command-profile.js';
 import { commandName, commandSpec } from '../../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../../protocol/constants.js';
 import { Deframer } from '../../../protocol/deframer.js';
-import { FlamingoError } from '../../../protocol/errors.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import type { Transport } from '../../../transports/transport.js';
@@ -15,6 +14,9 @@ import { GatewayCommand } from './extension.js';
 import type { LeaseBroker } from './lease-broker.js';
 import { Outbox } from './outbox.js';
 import { ReplySlab } from './reply-slab.js';
+import { failureText, type SessionEnd } from './session-end.js';
+
+export { describeEnd, type SessionEnd } from './session-end.js';
 
 /** What a session needs from its gateway. */
 export interface SessionHost {
@@ -32,30 +34,6 @@ export interface SessionHost {
   closed(session: DownstreamSession, reason: SessionEnd): void;
   /** A request was refused on a read-only connection. */
   refusedReadOnly(session: DownstreamSession, code: number): void;
-}
-
-/** Why a session ended. */
-export type SessionEnd =
-  | { kind: 'peer'; error: Error | undefined }
-  | { kind: 'token'; detail: string }
-  | { kind: 'slow'; backlogBytes: number }
-  | { kind: 'frame'; detail: string }
-  | { kind: 'gateway' };
-
-/** Why a session ended, in words (the gateway's log line and `closed` event). */
-export function describeEnd(end: SessionEnd): string {
-  switch (end.kind) {
-    case 'peer':
-      return end.error === undefined ? 'disconnected' : `disconnected: ${end.error.message}`;
-    case 'token':
-      return `refused: ${end.detail}`;
-    case 'slow':
-      return `cut off: slow reader, ${end.backlogBytes} bytes unsent`;
-    case 'frame':
-      return `closed: ${end.detail}`;
-    case 'gateway':
-      return 'closed by the gateway';
-  }
 }
 
 const NO_OPTIONS = {};
@@ -83,25 +61,6 @@ class WriteTurn {
   }
 }
 const HEADER_IDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
-
-/** The text a failure reply carries in its data field (at most 72 bytes). */
-function failureText(error: unknown): string {
-  if (error instanceof FlamingoError) {
-    switch (error.code) {
-      case 'TIMEOUT':
-        return 'gateway: no reply from the instrument';
-      case 'CLOSED':
-        return 'gateway: instrument connection lost';
-      case 'QUEUE':
-        return 'gateway: waited too long for the instrument';
-      case 'ARGUMENT':
-        return 'gateway: invalid request';
-      default:
-        return `gateway: ${error.code.toLowerCase()}`;
-    }
-  }
-  return 'gateway: request failed';
-}
 
 /**
  * One downstream client of the gateway: its own deframer (one reader per connection), its
