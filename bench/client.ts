@@ -20,7 +20,7 @@ import { createMemoryPair } from '../transports/memory.js';
 import { writeAndWaitForRoom } from '../transports/transport.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round } from './suite.js';
-import { median } from './processes.js';
+import { ECHO_SERVER_CORE, median } from './processes.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
 const SERIAL = 4000;
@@ -33,25 +33,7 @@ const EVENTS = 1_000_000;
 const SERVER_SOURCE = `
 const net = require('node:net');
 const { parentPort } = require('node:worker_threads');
-const server = net.createServer((socket) => {
-  socket.setNoDelay(true);
-  let tail = Buffer.alloc(0);
-  socket.on('data', (chunk) => {
-    const bytes = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
-    const whole = bytes.length - (bytes.length % 128);
-    if (whole > 0) {
-      const out = Buffer.from(bytes.subarray(0, whole));
-      for (let o = 0; o < whole; o += 128) {
-        out.writeUInt32LE(1, o + 8);
-        out.writeUInt32LE(out.readUInt32LE(o + 36) & 0x7fffffff, o + 36);
-      }
-      socket.write(out);
-    }
-    tail = Buffer.from(bytes.subarray(whole));
-  });
-  socket.on('error', () => {});
-});
-server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+${ECHO_SERVER_CORE}server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
 parentPort.on('message', (m) => { if (m === 'stop') server.close(() => process.exit(0)); });
 `;
 

@@ -13,12 +13,8 @@ import { PACKET_SIZE } from '../protocol/constants.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-/**
- * The floor of any server of this protocol: answers every whole 128-byte packet with a copy
- * (status 1, callback flag cleared, every other field echoed), one write per chunk read.
- */
-export const ECHO_SERVER = `const net = require('node:net');
-const server = net.createServer((socket) => {
+/** The echo server's listening socket, shared by the child-process floor here and the worker floor of bench/client.ts. */
+export const ECHO_SERVER_CORE = `const server = net.createServer((socket) => {
   socket.setNoDelay(true);
   let tail = Buffer.alloc(0);
   socket.on('data', (chunk) => {
@@ -36,7 +32,14 @@ const server = net.createServer((socket) => {
   });
   socket.on('error', () => {});
 });
-server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
+`;
+
+/**
+ * The floor of any server of this protocol: answers every whole 128-byte packet with a copy
+ * (status 1, callback flag cleared, every other field echoed), one write per chunk read.
+ */
+export const ECHO_SERVER = `const net = require('node:net');
+${ECHO_SERVER_CORE}server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
 process.on('SIGTERM', () => process.exit(0));`;
 
 /**
