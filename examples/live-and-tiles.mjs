@@ -29,7 +29,13 @@ const { values: args } = parseArgs({
     overlap: { type: 'string', default: '10' },
   },
 });
-const [cropWidth, cropHeight] = args.crop.split('x').map(Number);
+const crop = /^(\d+)x(\d+)$/.exec(args.crop);
+if (crop === null) {
+  console.error(`--crop takes WIDTHxHEIGHT, e.g. 1024x1024 (got ${args.crop})`);
+  process.exit(2);
+}
+const cropWidth = Number(crop[1]);
+const cropHeight = Number(crop[2]);
 
 let client;
 try {

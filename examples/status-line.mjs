@@ -23,17 +23,25 @@ const { values: args } = parseArgs({
   },
 });
 
+/** @typedef {import('flamingo-protocol').AxisSnapshot} AxisSnapshot */
+/** @typedef {import('flamingo-protocol').InstrumentSnapshot} InstrumentSnapshot */
+
+/** @param {number | undefined} v  @param {number} [digits] */
 const fixed = (v, digits = 3) => (v === undefined ? '?' : v.toFixed(digits));
 
+/** @param {string} name  @param {AxisSnapshot} axis  @param {string} unit */
 function axisText(name, axis, unit) {
   const where = `${name} ${fixed(axis.position)}${unit}`;
   return axis.moving ? `${where}→${fixed(axis.target)}` : where;
 }
 
-/** One line from one snapshot: a pure function of the state, as a GUI's render would be. */
+/**
+ * One line from one snapshot: a pure function of the state, as a GUI's render would be.
+ * @param {InstrumentSnapshot} s
+ */
 function render(s) {
   const { x, y, z, r } = s.stage;
-  const lasers = [1, 2, 3, 4].map((i) => `L${i} ${fixed(s.lasers[i].level, 2)}%${s.lasers[i].enabled ? '*' : ''}`).join(' ');
+  const lasers = /** @type {const} */ ([1, 2, 3, 4]).map((i) => `L${i} ${fixed(s.lasers[i].level, 2)}%${s.lasers[i].enabled ? '*' : ''}`).join(' ');
   const wf = s.workflow;
   const run = wf.running
     ? `run ${wf.gaugeValue ?? 0}/${wf.gaugeSize ?? '?'}`
@@ -51,6 +59,7 @@ function render(s) {
 const tty = process.stdout.isTTY === true;
 let drawScheduled = false;
 let lastLine = '';
+/** @param {FlamingoClient} client */
 function draw(client) {
   if (drawScheduled) return;
   drawScheduled = true;
@@ -64,6 +73,7 @@ function draw(client) {
   });
 }
 
+/** @type {SimulatedMicroscope | null} */
 let sim = null;
 let port = Number(args.port);
 if (args.demo) {

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Command, encodePacket, Flags } from '../../protocol/index.js';
 import { CaptureProxy } from '../../src/apps/capture/capture-proxy.js';
 import { parseCapture, type ReadRecord } from '../../src/apps/capture/capture-format.js';
-import { connectRaw, once, RawPeer, tempDir, toolAvailable } from '../support/capture-helpers.js';
+import { connectRaw, RawPeer, tempDir, toolAvailable } from '../support/capture-helpers.js';
+import { nextEvent } from '../support/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -96,20 +97,27 @@ describe('flamingo capture proxy', () => {
     expect(ub.bytes.equals(Buffer.from(request(3)))).toBe(true);
     expect(b.bytes.equals(Buffer.from(settingsReply))).toBe(true);
     expect(a.bytes.equals(Buffer.from(aReply))).toBe(true);
+    // Both connections' 'closed', counted: two `once` listeners would both fire on the first.
+    const bothClosed = nextEvent<number[]>((deliver) => {
+      const conns: number[] = [];
+      proxy.on('closed', (conn) => {
+        conns.push(conn);
+        if (conns.length === 2) deliver(conns);
+      });
+    }, 'both connections closed');
     a.socket.end();
     b.socket.end();
-    await Promise.all([once(proxy, 'closed'), once(proxy, 'closed')]);
+    expect((await bothClosed).sort()).toEqual([1, 2]);
     await proxy.close('test done');
 
     const { header, records } = parseCapture(fs.readFileSync(out, 'utf8'));
     expect(header.version).toBe(1);
-    const opens = records.filter((r) => r.type === 'open');
-    expect(opens.map((r) => r.conn)).toEqual([1, 2]);
+    expect(records.flatMap((r) => (r.type === 'open' ? [r.conn] : []))).toEqual([1, 2]);
     expect(rebuilt(records, 1, 'c2s').equals(aBytes)).toBe(true);
     expect(rebuilt(records, 1, 's2c').equals(Buffer.from(aReply))).toBe(true);
     expect(rebuilt(records, 2, 'c2s').equals(Buffer.from(request(3)))).toBe(true);
     expect(rebuilt(records, 2, 's2c').equals(Buffer.from(settingsReply))).toBe(true);
-    const a2s = records.filter((r) => r.conn === 1 && 'dir' in r && r.dir === 'c2s');
+    const a2s = records.filter((r) => 'dir' in r && r.conn === 1 && r.dir === 'c2s');
     expect(a2s.map((r) => r.type)).toEqual(['packet', 'garbage', 'resync', 'packet']);
     expect(a2s[2]).toMatchObject({ type: 'resync', skippedBytes: 7 });
     const settings = records.find((r) => r.type === 'packet' && r.conn === 2 && r.dir === 's2c');
@@ -140,10 +148,12 @@ describe('flamingo capture proxy', () => {
     const proxy = await CaptureProxy.start({ upstreamHost: '127.0.0.1', upstreamPort: up.port, out: '/dev/full' });
     cleanups.push(() => proxy.close());
     const a = await connectRaw(proxy.address.port);
-    cleanups.push(() => a.socket.destroy());
+    cleanups.push(() => {
+      a.socket.destroy();
+    });
     const ua = await up.next();
     // The header write may already have failed while the proxy started.
-    const message = proxy.writer.stopped[0] ?? (await once<string>(proxy, 'captureStopped'));
+    const message = proxy.writer.stopped[0] ?? (await nextEvent<string>((deliver) => proxy.once('captureStopped', deliver), 'captureStopped'));
     expect(message).toMatch(/cannot write \/dev\/full: .*ENOSPC/);
     expect(proxy.writer.stopped).toEqual([message]);
     a.socket.write(request(1));

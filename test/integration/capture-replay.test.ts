@@ -8,7 +8,8 @@ import { loadCapture } from '../../src/apps/capture/capture-file.js';
 import { buildReplayScript } from '../../src/apps/capture/replay-script.js';
 import { ReplayServer } from '../../src/apps/capture/replay-server.js';
 import { replayAgainst } from '../../src/apps/capture/replay-client.js';
-import { once, tempDir } from '../support/capture-helpers.js';
+import { tempDir } from '../support/capture-helpers.js';
+import { nextEvent } from '../support/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,7 +25,7 @@ async function recordSession(file: string): Promise<void> {
   await client.request(Command.STAGE_POSITION_GET, { int32Data0: 1 });
   await client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 });
   await client.request(Command.SYSTEM_STATE_GET);
-  const closed = once(proxy, 'closed');
+  const closed = nextEvent<number>((deliver) => proxy.once('closed', deliver), 'closed');
   await client.close();
   await closed;
   await proxy.close('recorded');
@@ -69,7 +70,7 @@ describe('replay of a capture', () => {
     cleanups.push(() => server.close());
     const client = await FlamingoClient.connect({ port, mode: 'lease', requestTimeoutMs: 5000 });
     cleanups.push(() => client.close());
-    const miss = once<{ name: string; strict: boolean }>(server, 'miss');
+    const miss = nextEvent<{ name: string; strict: boolean }>((deliver) => server.once('miss', deliver), 'miss');
     await expect(client.request(Command.STAGE_POSITION_GET, { int32Data0: 3 })).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await miss).toMatchObject({ name: 'STAGE_POSITION_GET', strict: true });
   });

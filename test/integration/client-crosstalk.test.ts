@@ -41,6 +41,24 @@ const scenarioArb = fc.record({
   cuts: fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 8 }),
 });
 
+/** Commands whose lease matcher also compares int32Data0, the axis or laser (spec/correlation.md). */
+const MATCHED_WITH_INDEX: ReadonlySet<number> = new Set([
+  Command.STAGE_POSITION_GET,
+  Command.STAGE_POSITION_SET,
+  Command.STAGE_POSITION_SET_SLIDER,
+  Command.LASER_LEVEL_GET,
+  Command.LASER_LEVEL_SET,
+]);
+
+/**
+ * Whether the lease matcher would take `event` as the reply to `request` (spec/correlation.md):
+ * the same code and, for the commands that name an axis or laser, the same int32Data0.
+ * Typed with plain numbers: the rule holds for any code, whichever codes the arbitraries generate.
+ */
+function matcherWouldClaim(request: { code: number; int32Data0: number }, event: { code: number; int32Data0: number }): boolean {
+  return event.code === request.code && (!MATCHED_WITH_INDEX.has(request.code) || event.int32Data0 === request.int32Data0);
+}
+
 /** Reply and event tags live in `value`: request i is answered with i + 0.5, event k carries 10000 + k. */
 function replyValue(request: Packet): number {
   return request.value + 0.5;
@@ -105,8 +123,7 @@ async function runScenario(kind: TransportKind, mode: Mode, scenario: Scenario):
         const parts: Uint8Array[] = [];
         const slot = index++;
         for (const e of events.filter((ev) => ev.slot === slot)) {
-          const claimable = e.code === p.code && (p.code === Command.SYSTEM_STATE_GET || e.int32Data0 === p.int32Data0);
-          if (claimable) continue;
+          if (matcherWouldClaim(p, e)) continue;
           const bytes = eventBytes(e);
           noteEvent(bytes);
           parts.push(bytes);

@@ -1,3 +1,6 @@
+// The callbacks handed to page.waitForFunction and page.$eval run in the browser: they are
+// type-checked against the DOM's types (Node's globals have no `document`).
+/// <reference lib="dom" />
 /**
  * The dashboard as a person uses it: Debian's chromium (headless, through puppeteer-core)
  * opens the gateway's page; another client moves the stage; the page shows the new

@@ -26,7 +26,7 @@ describe.each([
     const first = upstreamConnection(sim);
     // Every reply on the gateway's link is swallowed: the requests stay in flight.
     sim.setFaults(first, 'drop=1');
-    const swallowed = once<{ dropped: boolean }>(sim, 'command', (info) => info.dropped);
+    const swallowed = once(sim, 'command', (info) => info.dropped);
     const inFlight = [
       ...[1, 2, 3].map((axis) => sequenced.request(Command.STAGE_POSITION_GET, { int32Data0: axis })),
       lease.request(Command.STAGE_POSITION_GET, { int32Data0: 2 }),

@@ -16,6 +16,7 @@ import {
   type LiveViewerStats,
 } from 'flamingo-protocol';
 import { LiveImageServer, PATTERN_BACKGROUND, PATTERN_GRADIENT, PATTERN_NOISE, renderPattern, spotGeometry } from 'flamingo-protocol/sim';
+import { nextEvent } from '../support/wait.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -27,16 +28,11 @@ function track<T extends { close(): Promise<unknown> }>(thing: T): T {
   return thing;
 }
 
-/** Resolves with the arguments of the next `name` event (eventemitter3 and node emitters). */
-function nextEvent<T>(emitter: { once(name: string, fn: (value: T) => void): unknown }, name: string): Promise<T> {
-  return new Promise((resolve) => emitter.once(name, resolve));
-}
-
 /** A server plus a connected stream, with the server's side of the viewer known to exist. */
 async function serverAndStream(server: LiveImageServer, maxBuffered = 4): Promise<{ stream: LiveStream; viewer: LiveViewerStats }> {
   track(server);
   const { port } = await server.listen({ port: 0 });
-  const joined = nextEvent<LiveViewerStats>(server, 'viewer');
+  const joined = nextEvent<LiveViewerStats>((deliver) => server.once('viewer', deliver), 'viewer');
   const stream = track(await openLiveStream({ port, maxBuffered }));
   return { stream, viewer: await joined };
 }
@@ -124,7 +120,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const detach = server.attachTo(sim);
     const { stream } = await serverAndStream(server);
     expect(server.live).toBe(false);
-    const switchedOn = nextEvent<boolean>(server, 'live');
+    const switchedOn = nextEvent<boolean>((deliver) => server.once('live', deliver), 'live');
     sim.emit('liveView', true);
     expect(await switchedOn).toBe(true);
     const numbers: number[] = [];
@@ -186,10 +182,10 @@ describe('LiveImageServer → openLiveStream', () => {
   it('drops frames for a viewer that stops reading, without holding up the others', async () => {
     const server = track(new LiveImageServer({ width: 256, height: 256, maxQueuedFrames: 2 }));
     const { port } = await server.listen();
-    const fastJoined = nextEvent<LiveViewerStats>(server, 'viewer');
+    const fastJoined = nextEvent<LiveViewerStats>((deliver) => server.once('viewer', deliver), 'viewer');
     const fast = track(await openLiveStream({ port, maxBuffered: 4 }));
     await fastJoined;
-    const slowJoined = nextEvent<LiveViewerStats>(server, 'viewer');
+    const slowJoined = nextEvent<LiveViewerStats>((deliver) => server.once('viewer', deliver), 'viewer');
     const slow = await connectTcp({ port });
     cleanups.push(() => slow.close());
     const slowDeframer = new FrameDeframer();
@@ -332,7 +328,7 @@ describe('LiveImageServer → openLiveStream', () => {
     const server = new LiveImageServer({ width: 4, height: 4 });
     const { stream, viewer } = await serverAndStream(server);
     const pending = stream.next();
-    const gone = nextEvent<LiveViewerStats>(server, 'viewerClosed');
+    const gone = nextEvent<LiveViewerStats>((deliver) => server.once('viewerClosed', deliver), 'viewerClosed');
     await stream.close();
     expect(await pending).toEqual({ value: undefined, done: true });
     expect(await gone).toBe(viewer);

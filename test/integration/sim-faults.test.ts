@@ -114,7 +114,7 @@ describe('dropped replies', () => {
     });
     for (let i = 1; i <= 20; i++) client.send({ code: Command.SYSTEM_STATE_GET, clientId: i, cmdDataBits0: 0x80000000 });
     // A final fault-free probe: its 'command' event means all 20 were handled.
-    await once<CommandInfo>(sim, 'command', (c) => c.index === 19);
+    await once(sim, 'command', (c) => c.index === 19);
     expect(sim.recordsFor(id)).toHaveLength(20);
     const lastAnswered = Array.from({ length: 20 }, (_, i) => i)
       .filter((i) => !dropped.includes(i))
@@ -245,7 +245,7 @@ describe('slow reader and per-connection faults', () => {
     const a = memoryClient(sim);
     const b = memoryClient(sim);
     sim.setFaults(a.id, { drop: 1 });
-    const handledA = once<CommandInfo>(sim, 'command', (c) => c.connectionId === a.id);
+    const handledA = once(sim, 'command', (c) => c.connectionId === a.id);
     a.client.send({ code: Command.SYSTEM_STATE_GET, cmdDataBits0: 0x80000000 });
     expect((await b.client.request({ code: Command.SYSTEM_STATE_GET })).status).toBe(STATUS_OK);
     expect((await handledA).dropped).toBe(true);
@@ -259,7 +259,7 @@ describe('hostile input', () => {
     const sim = makeSim({ maxPayloadBytes: 4096 });
     const bad = memoryClient(sim);
     const good = memoryClient(sim);
-    const frameError = once<{ connectionId: number }>(sim, 'frameError');
+    const frameError = once(sim, 'frameError');
     const header = encodePacket({ code: Command.CAMERA_WORKFLOW_START, addDataBytes: 0xffffffff });
     bad.client.writeRaw(header);
     expect((await frameError).connectionId).toBe(bad.id);
@@ -271,7 +271,7 @@ describe('hostile input', () => {
   it('resyncs past garbage from a client and answers the next good packet', async () => {
     const sim = makeSim();
     const { client, id } = memoryClient(sim);
-    const resync = once<{ skippedBytes: number }>(sim, 'resync');
+    const resync = once(sim, 'resync');
     client.writeRaw(Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0x3f));
     const reply = await client.request({ code: Command.SYSTEM_STATE_GET });
     expect(reply.status).toBe(STATUS_OK);

@@ -17,9 +17,16 @@ import {
   type Packet,
   type PacketInit,
   type UploadProgress,
+  type WriteResult,
 } from 'flamingo-protocol';
 import { MATRIX, SimClients } from '../support/sim-clients.js';
 import { until } from '../support/wait.js';
+
+/** A write made while an upload runs: it must wait (a promise), not go straight out (`true`). */
+function waitingWrite(result: WriteResult): Promise<void> {
+  if (result === true) throw new Error('the write went out at once instead of waiting behind the upload');
+  return result;
+}
 
 let env: SimClients | null = null;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -87,16 +94,16 @@ describe('PacketWriter', () => {
     );
     expect(writer.isUploading).toBe(true);
     // Written while the upload runs: they wait, in order, and go out after its last byte.
-    const small1 = writer.write(header({ code: Command.SYSTEM_STATE_GET }, 0), { code: Command.SYSTEM_STATE_GET }).then(() => {
+    const small1 = waitingWrite(writer.write(header({ code: Command.SYSTEM_STATE_GET }, 0), { code: Command.SYSTEM_STATE_GET })).then(() => {
       // Resolved only once the upload's last byte was accepted.
       expect(progress.some((p) => p.sent === payload.length)).toBe(true);
       order.push('small1');
     });
-    const small2 = writer
-      .write(header({ code: Command.COMMON_SCOPE_SETTINGS_SAVE }, 3), { code: Command.COMMON_SCOPE_SETTINGS_SAVE }, new Uint8Array([1, 2, 3]), (p) =>
+    const small2 = waitingWrite(
+      writer.write(header({ code: Command.COMMON_SCOPE_SETTINGS_SAVE }, 3), { code: Command.COMMON_SCOPE_SETTINGS_SAVE }, new Uint8Array([1, 2, 3]), (p) =>
         progress.push(p),
-      )
-      .then(() => order.push('small2'));
+      ),
+    ).then(() => order.push('small2'));
     expect(writer.queuedCount).toBe(2);
     expect(noted).toEqual([Command.CAMERA_WORKFLOW_START]);
     await Promise.all([upload, small1, small2]);

@@ -24,9 +24,13 @@ const eol = fc.constantFrom('\n', '\r\n');
 const spaces = fc.constantFrom('', ' ', '  ', '\t');
 
 const entryLine = fc.record({ key: word, value, degree: fc.boolean(), sep: fc.constantFrom(' = ', ' =', '=', ' =  '), trail: spaces });
-const sectionArb = fc.letrec<{
-  section: { name: string; body: ({ kind: 'e'; e: fc.RecordValue<typeof entryLine> } | { kind: 's'; s: unknown } | { kind: 'blank' } | { kind: 'stray' })[] };
-}>((tie) => ({
+type EntryLine = typeof entryLine extends fc.Arbitrary<infer T> ? T : never;
+/** A generated section: entries, nested sections, blank lines and stray closing tags. */
+interface Gen {
+  name: string;
+  body: ({ kind: 'e'; e: EntryLine } | { kind: 's'; s: Gen } | { kind: 'blank' } | { kind: 'stray' })[];
+}
+const sectionArb = fc.letrec<{ section: Gen }>((tie) => ({
   section: fc.record({
     name: word,
     body: fc.array(
@@ -42,8 +46,6 @@ const sectionArb = fc.letrec<{
   }),
 }));
 
-type Gen = fc.RecordValue<{ section: typeof sectionArb.section }>['section'];
-
 function render(sections: Gen[], tagUnit: string, keyUnit: string, eols: string[], final: boolean, degree: string): string {
   const lines: string[] = [];
   const walk = (s: Gen, depth: number) => {
@@ -57,7 +59,7 @@ function render(sections: Gen[], tagUnit: string, keyUnit: string, eols: string[
         lines.push(
           `${tagPad}${keyUnit}${e.key}${e.degree ? ` (${degree}/s)` : ''}${e.value === '' ? e.sep.trimEnd() + (e.trail === '' ? '' : ' ') : e.sep + e.value + e.trail}`,
         );
-      } else walk(item.s as Gen, depth + 1);
+      } else walk(item.s, depth + 1);
     }
     lines.push(`${tagPad}</${s.name}>`);
   };
@@ -67,7 +69,7 @@ function render(sections: Gen[], tagUnit: string, keyUnit: string, eols: string[
 
 const doc = fc.record({
   sections: fc.array(sectionArb.section, { minLength: 1, maxLength: 3 }),
-  style: fc.constantFrom(['  ', '  '], ['    ', ''], ['', '  '], ['  ', '    ']),
+  style: fc.constantFrom<[tagUnit: string, keyUnit: string]>(['  ', '  '], ['    ', ''], ['', '  '], ['  ', '    ']),
   eols: fc.array(eol, { minLength: 1, maxLength: 3 }),
   final: fc.boolean(),
   latin1: fc.boolean(),
@@ -81,7 +83,7 @@ describe('text format round trip (property)', () => {
   it('random documents in the instrument forms come back byte for byte, as text and as bytes', () => {
     fc.assert(
       fc.property(doc, (d) => {
-        const text = render(d.sections as Gen[], d.style[0] as string, d.style[1] as string, d.eols, d.final, '°');
+        const text = render(d.sections, d.style[0], d.style[1], d.eols, d.final, '°');
         expect(formatTextFormat(parseTextFormat(text).root)).toBe(text);
         const bytes = encodeTextBytes(text, d.latin1 ? 'latin1' : 'utf-8');
         const parsed = parseTextFormat(bytes);
@@ -94,7 +96,7 @@ describe('text format round trip (property)', () => {
   it('editing one random entry changes exactly its line', () => {
     fc.assert(
       fc.property(doc, fc.nat(), (d, pick) => {
-        const text = render(d.sections as Gen[], d.style[0] as string, d.style[1] as string, d.eols, d.final, '°');
+        const text = render(d.sections, d.style[0], d.style[1], d.eols, d.final, '°');
         const parsed = parseTextFormat(text);
         const all = entries(parsed.root);
         fc.pre(all.length > 0);

@@ -9,17 +9,6 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Resolve when `emitter` emits `event` (first arguments), reject after `ms`. */
-export function once<T = unknown>(emitter: { once(event: string, fn: (...a: never[]) => void): unknown }, event: string, ms = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    emitter.once(event, ((value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    }) as never);
-  });
-}
-
 /** A raw TCP peer that collects what it receives and can wait for a byte count. */
 export class RawPeer {
   readonly received: Buffer[] = [];

@@ -15,7 +15,8 @@ import {
   type Transport,
   writeAndWaitForRoom,
 } from 'flamingo-protocol';
-import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
+import type { EventEmitter } from 'eventemitter3';
+import { SimulatedMicroscope, type SimulatorEvents, type SimulatorOptions } from 'flamingo-protocol/sim';
 
 // A safety net against hangs, not a synchronisation delay: generous because the machine is
 // shared with other test runs.
@@ -158,25 +159,30 @@ export function tcpClient(port: number): Promise<{ client: WireClient; socket: n
   });
 }
 
+/** The value a simulator event of this name carries. */
+type SimEventValue<K extends keyof SimulatorEvents> = Parameters<SimulatorEvents[K]>[0];
+
 /** Resolve on the simulator's next event of this name that passes the filter. */
-export function once<T>(
+export function once<K extends Exclude<keyof SimulatorEvents, 'error'>>(
   sim: SimulatedMicroscope,
-  event: 'command' | 'connection' | 'disconnect' | 'liveView' | 'frameError' | 'resync',
-  match: (arg: T) => boolean = () => true,
+  event: K,
+  match: (arg: SimEventValue<K>) => boolean = () => true,
   timeoutMs = DEFAULT_TIMEOUT_MS,
-): Promise<T> {
+): Promise<SimEventValue<K>> {
   return new Promise((resolve, reject) => {
-    const listener = (arg: T) => {
+    // Typed for the one event K; eventemitter3's listener type for a generic K is a conditional
+    // type TypeScript cannot match against it, hence the conversion.
+    const listener = ((arg: SimEventValue<K>) => {
       if (!match(arg)) return;
       clearTimeout(timer);
-      sim.off(event, listener as never);
+      sim.off(event, listener);
       resolve(arg);
-    };
+    }) as unknown as EventEmitter.EventListener<SimulatorEvents, K>;
     const timer = setTimeout(() => {
-      sim.off(event, listener as never);
+      sim.off(event, listener);
       reject(new Error(`no '${event}' event within ${timeoutMs} ms`));
     }, timeoutMs);
-    sim.on(event, listener as never);
+    sim.on(event, listener);
   });
 }
 

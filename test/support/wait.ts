@@ -30,3 +30,21 @@ export function until(predicate: () => boolean, timeoutMs = 5000, what = 'condit
 export async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Resolves with the value of the next event `subscribe` listens for; rejects after `timeoutMs`
+ * (`what` names the event in that error). `subscribe` registers the listener it is given on the
+ * emitter, e.g. `nextEvent<string>((deliver) => proxy.once('captureStopped', deliver), 'captureStopped')`,
+ * so the emitter's own event map checks that the event carries a `T`. (A helper taking the
+ * emitter and the event's name could not: TypeScript cannot infer an eventemitter3 emitter's
+ * event map through its generic `once`.)
+ */
+export function nextEvent<T>(subscribe: (deliver: (value: T) => void) => void, what: string, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    subscribe((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
