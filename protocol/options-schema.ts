@@ -11,12 +11,23 @@ export function timerDelay(ms: number): number {
   return Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(ms)));
 }
 
-/** One option's rule: what values it takes. Every check and every documented range derives from it. */
-export type OptionRule =
+/**
+ * One option's rule: what values it takes, and whether the option must be given
+ * (`required`; otherwise leaving it out, or `undefined`, means its default). Every check
+ * and every documented range derives from it. The one mechanism for every public entry
+ * point: the client, the simulator and the gateway each declare a schema of these.
+ */
+export type OptionRule = OptionValueRule & { required?: boolean };
+
+/** What values an option takes (the part of {@link OptionRule} that {@link describeRule} states). */
+export type OptionValueRule =
   /** Milliseconds for a timer: a number from `min` (default 1) to {@link MAX_TIMER_MS}. */
   | { kind: 'timer'; min?: number }
-  /** A whole number within [min, max]; `infinite` also allows Infinity (e.g. "retry for ever"). */
-  | { kind: 'integer'; min: number; max: number; infinite?: boolean; unit?: string }
+  /**
+   * A whole number within [min, max]; `infinite` also allows Infinity (e.g. "retry for
+   * ever"), `orFalse` also allows `false` (e.g. "no such port").
+   */
+  | { kind: 'integer'; min: number; max: number; infinite?: boolean; orFalse?: boolean; unit?: string }
   /** A finite number within [min, max]; `exclusiveMin` makes min itself invalid. */
   | { kind: 'number'; min: number; max: number; exclusiveMin?: boolean; unit?: string }
   | { kind: 'enum'; values: readonly string[] }
@@ -26,8 +37,10 @@ export type OptionRule =
   | { kind: 'typeof'; types: readonly string[]; what: string }
   /** `true`/`false`, or an object checked against `schema` (e.g. `reconnect`). */
   | { kind: 'flagOrObject'; schema: OptionsSchema }
-  /** Checked by a function of its owner (e.g. a fault spec); throws ArgumentError itself. */
-  | { kind: 'custom'; what: string; check: (value: unknown, name: string) => void };
+  /** An object checked against `schema` (e.g. the gateway's `tls`). */
+  | { kind: 'object'; schema: OptionsSchema }
+  /** Values `accepts` takes, described as `what` (e.g. a token's byte rules). */
+  | { kind: 'custom'; what: string; accepts: (value: unknown) => boolean };
 
 /** Every option of one public entry point, by name. */
 export type OptionsSchema = Readonly<Record<string, OptionRule>>;
@@ -51,7 +64,7 @@ export function describeRule(rule: OptionRule): string {
     case 'timer':
       return `${rule.min ?? 1} … ${MAX_TIMER_MS} ms`;
     case 'integer':
-      return `integer ${rule.min} … ${rule.max}${rule.infinite === true ? ' or Infinity' : ''}${rule.unit !== undefined ? ` ${rule.unit}` : ''}`;
+      return `integer ${rule.min} … ${rule.max}${rule.infinite === true ? ' or Infinity' : ''}${rule.unit !== undefined ? ` ${rule.unit}` : ''}${rule.orFalse === true ? ' or false' : ''}`;
     case 'number':
       return `${rule.exclusiveMin === true ? '>' : ''}${rule.min} … ${rule.max}${rule.unit !== undefined ? ` ${rule.unit}` : ''}`;
     case 'enum':
@@ -64,6 +77,8 @@ export function describeRule(rule: OptionRule): string {
       return rule.what;
     case 'flagOrObject':
       return 'true | false | object';
+    case 'object':
+      return 'object';
     case 'custom':
       return rule.what;
   }
@@ -78,7 +93,7 @@ export function ruleViolation(rule: OptionRule, value: unknown): string | null {
       return ok ? null : `must be ${range}`;
     }
     case 'integer': {
-      if (rule.infinite === true && value === Infinity) return null;
+      if ((rule.infinite === true && value === Infinity) || (rule.orFalse === true && value === false)) return null;
       const ok = typeof value === 'number' && Number.isInteger(value) && value >= rule.min && value <= rule.max;
       return ok ? null : `must be an ${range}`;
     }
@@ -96,10 +111,16 @@ export function ruleViolation(rule: OptionRule, value: unknown): string | null {
     case 'typeof':
       return rule.types.includes(value === null ? 'null' : typeof value) ? null : `must be ${rule.what}`;
     case 'flagOrObject':
-      return typeof value === 'boolean' || (typeof value === 'object' && value !== null) ? null : `must be ${range}`;
+      return typeof value === 'boolean' || isPlainObject(value) ? null : `must be ${range}`;
+    case 'object':
+      return isPlainObject(value) ? null : 'must be an object';
     case 'custom':
-      return null;
+      return rule.accepts(value) ? null : `must be ${rule.what}`;
   }
+}
+
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function show(value: unknown): string {
@@ -110,15 +131,15 @@ function show(value: unknown): string {
 
 /**
  * Check `options` against `schema` at the door of a public entry point, before anything is
- * opened: unknown names (a typo would otherwise be ignored silently) and every value out
- * of its rule's range throw ArgumentError naming `where` and the option. `undefined` means
- * "use the default" and is always accepted.
+ * opened: unknown names (a typo would otherwise be ignored silently), a missing required
+ * option and every value out of its rule's range throw ArgumentError naming `where` and
+ * the option. `undefined` means "use the default" and is accepted for every option that is
+ * not required (and for the whole object when none is).
  */
 export function validateOptions(schema: OptionsSchema, options: unknown, where: string, prefix = ''): void {
-  if (options === undefined) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
-  for (const [name, value] of Object.entries(options)) {
+  if (options !== undefined && !isPlainObject(options)) throw new ArgumentError(`${where}: options must be an object, got ${show(options)}`);
+  const given: Readonly<Record<string, unknown>> = options ?? {};
+  for (const [name, value] of Object.entries(given)) {
     const rule = schema[name];
     const full = `${prefix}${name}`;
     if (rule === undefined) {
@@ -127,8 +148,10 @@ export function validateOptions(schema: OptionsSchema, options: unknown, where: 
     if (value === undefined) continue;
     const problem = ruleViolation(rule, value);
     if (problem !== null) throw new ArgumentError(`${where}: ${full} ${problem}, got ${show(value)}`);
-    if (rule.kind === 'flagOrObject' && typeof value === 'object') validateOptions(rule.schema, value, where, `${full}.`);
-    if (rule.kind === 'custom') rule.check(value, full);
+    if ((rule.kind === 'flagOrObject' || rule.kind === 'object') && typeof value === 'object') validateOptions(rule.schema, value, where, `${full}.`);
+  }
+  for (const [name, rule] of Object.entries(schema)) {
+    if (rule.required === true && given[name] === undefined) throw new ArgumentError(`${where}: option '${prefix}${name}' is required`);
   }
 }
 

@@ -51,7 +51,6 @@ export function serverAddressOptions(command: CliProgram): CliProgram {
   return command.option('--host <host>', 'server address', '127.0.0.1').option('--port <port>', 'command port', integerOption(1, 65535), DEFAULT_PORT);
 }
 
-/** Commander parser for an integer option within [min, max]. */
 /**
  * Commander parser for a number option checked by a library option's rule (protocol/options-schema.ts),
  * so the command line and the library accept exactly the same values (spec/options.md).
@@ -62,6 +61,7 @@ export function ruleOption(rule: OptionRule): (text: string) => number {
   });
 }
 
+/** Commander parser for an integer option within [min, max]. */
 export function integerOption(min: number, max: number) {
   return (text: string): number => {
     const n = Number(text);

@@ -1,5 +1,7 @@
 import { LISTEN_PORT_RULE, PORT_RULE, SIZE_RULE, TIMER_RULE, validateOptions } from '../../protocol/options-schema.js';
 import type { OptionsSchema } from '../../protocol/options-schema.js';
+import { ArgumentError } from '../errors.js';
+import { RECONNECT_DEFAULTS } from './reconnect.js';
 
 /** Options of `reconnect: { ... }` (ReconnectOptions). */
 export const RECONNECT_OPTIONS_SCHEMA = {
@@ -53,11 +55,24 @@ export const LISTEN_OPTIONS_SCHEMA = {
 /** Check `FlamingoClient.connect`'s options; throws ArgumentError before anything is opened. */
 export function validateClientOptions(options: unknown): void {
   validateOptions(CLIENT_OPTIONS_SCHEMA, options, 'FlamingoClient.connect');
+  checkReconnectDelays(options, 'FlamingoClient.connect');
+}
+
+/**
+ * The one rule between two options of `reconnect` (of a client, and of the gateway, whose
+ * instrument link is a client): the first delay must not exceed the ceiling, each taking
+ * its default (RECONNECT_DEFAULTS) when left out. Call after validateOptions has checked
+ * each delay on its own. Throws ArgumentError naming `where`.
+ */
+export function checkReconnectDelays(options: unknown, where: string): void {
   const reconnect = (options as { reconnect?: unknown } | undefined)?.reconnect;
-  if (typeof reconnect === 'object' && reconnect !== null) {
-    const r = reconnect as { initialDelayMs?: number; maxDelayMs?: number };
-    if (r.initialDelayMs !== undefined && r.maxDelayMs !== undefined && r.maxDelayMs < r.initialDelayMs) {
-      validateOptions({ maxDelayMs: { kind: 'timer', min: r.initialDelayMs } }, { maxDelayMs: r.maxDelayMs }, 'FlamingoClient.connect', 'reconnect.');
-    }
-  }
+  if (typeof reconnect !== 'object' || reconnect === null) return;
+  const given = reconnect as { initialDelayMs?: number; maxDelayMs?: number };
+  const initial = given.initialDelayMs ?? RECONNECT_DEFAULTS.initialDelayMs;
+  const max = given.maxDelayMs ?? RECONNECT_DEFAULTS.maxDelayMs;
+  if (initial <= max) return;
+  const shown = (value: number, isGiven: boolean) => (isGiven ? `${value}` : `${value} (the default)`);
+  throw new ArgumentError(
+    `${where}: reconnect.initialDelayMs must not exceed reconnect.maxDelayMs, got ${shown(initial, given.initialDelayMs !== undefined)} > ${shown(max, given.maxDelayMs !== undefined)}`,
+  );
 }

@@ -18,13 +18,16 @@ export interface ReconnectOptions {
 /** Reconnect options with every default applied. */
 export type ReconnectPolicy = Required<ReconnectOptions>;
 
+/** The defaults of {@link ReconnectOptions}. */
+export const RECONNECT_DEFAULTS: Readonly<ReconnectPolicy> = { initialDelayMs: 100, maxDelayMs: 5000, maxAttempts: Infinity, whileDown: 'queue' };
+
 /** Apply defaults; validates the numbers (RangeError). */
 export function reconnectPolicy(options: ReconnectOptions): ReconnectPolicy {
   const policy: ReconnectPolicy = {
-    initialDelayMs: options.initialDelayMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 5000,
-    maxAttempts: options.maxAttempts ?? Infinity,
-    whileDown: options.whileDown ?? 'queue',
+    initialDelayMs: options.initialDelayMs ?? RECONNECT_DEFAULTS.initialDelayMs,
+    maxDelayMs: options.maxDelayMs ?? RECONNECT_DEFAULTS.maxDelayMs,
+    maxAttempts: options.maxAttempts ?? RECONNECT_DEFAULTS.maxAttempts,
+    whileDown: options.whileDown ?? RECONNECT_DEFAULTS.whileDown,
   };
   if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= policy.initialDelayMs)) {
     throw new RangeError('reconnect delays must satisfy 0 <= initialDelayMs <= maxDelayMs');

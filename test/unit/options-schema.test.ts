@@ -9,16 +9,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
+  checkGatewayOptions,
   CLIENT_OPTIONS_SCHEMA,
   cliNumberParser,
   describeRule,
   EVENT_STREAM_OPTIONS_SCHEMA,
+  GATEWAY_OPTIONS_SCHEMA,
   LIVE_OPTIONS_SCHEMA,
   MAX_TIMER_MS,
   RECONNECT_OPTIONS_SCHEMA,
   ruleViolation,
   timerDelay,
   TIMER_RULE,
+  validateClientOptions,
   validateOptions,
   type OptionRule,
   type OptionsSchema,
@@ -49,7 +52,7 @@ function documentedRanges(name: string): Record<string, string | undefined> {
   const start = text.indexOf(`export interface ${name} {`);
   const body = text.slice(start, text.indexOf('\n}\n', start));
   const ranges: Record<string, string | undefined> = {};
-  const member = /(\/\*\*(?:(?!\*\/)[\s\S])*?\*\/)?\s*\n {2}(\w+)\?:/g;
+  const member = /(\/\*\*(?:(?!\*\/)[\s\S])*?\*\/)?\s*\n {2}(\w+)\??:/g;
   for (const m of body.matchAll(member)) {
     const doc = m[1] ?? '';
     const range = /Range: `([^`]*)`/.exec(doc.replace(/\n\s*\* /g, ' '));
@@ -64,6 +67,7 @@ const DOCUMENTED: [string, OptionsSchema][] = [
   ['EventStreamOptions', EVENT_STREAM_OPTIONS_SCHEMA],
   ['LiveOptions', LIVE_OPTIONS_SCHEMA],
   ['SimulatorOptions', SIMULATOR_OPTIONS_SCHEMA],
+  ['GatewayOptions', GATEWAY_OPTIONS_SCHEMA],
 ];
 
 describe('option schemas', () => {
@@ -129,6 +133,33 @@ describe('option schemas', () => {
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { reconnect: { whileDown: 'wait' } }, 'X')).toThrow(/reconnect.whileDown must be 'queue' \| 'fail'/);
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, 5, 'X')).toThrow(ArgumentError);
     expect(() => validateOptions(CLIENT_OPTIONS_SCHEMA, { port: undefined, reconnect: true }, 'X')).not.toThrow();
+  });
+
+  it('the gateway schema: required options, false for a port, nested objects, its token rule, the reconnect delays with their defaults', () => {
+    expect(() => checkGatewayOptions(undefined)).toThrow("FlamingoGateway.start: option 'upstreamPort' is required");
+    expect(() => checkGatewayOptions({ upstreamPort: 1, livePort: false, reconnect: { maxAttempts: Infinity } })).not.toThrow();
+    expect(() => checkGatewayOptions({ upstreamPort: 1, livePort: 1.5 })).toThrow(
+      'FlamingoGateway.start: livePort must be an integer 0 … 65535 or false, got 1.5',
+    );
+    expect(() => checkGatewayOptions({ upstreamPort: 1, token: '' })).toThrow(
+      'FlamingoGateway.start: token must be text of 1 to 72 UTF-8 bytes without NUL, got ""',
+    );
+    expect(() => checkGatewayOptions({ upstreamPort: 1, token: 'a\0b' })).toThrow(/token must be text of 1 to 72 UTF-8 bytes without NUL/);
+    expect(() => checkGatewayOptions({ upstreamPort: 1, http: { host: '127.0.0.1' } })).toThrow("FlamingoGateway.start: option 'http.port' is required");
+    expect(() => checkGatewayOptions({ upstreamPort: 1, tls: { cert: 'x', key: '' } })).toThrow(
+      'FlamingoGateway.start: tls.key must be PEM text or bytes, not empty, got ""',
+    );
+    expect(() => checkGatewayOptions({ upstreamPort: 1, tls: [] })).toThrow('FlamingoGateway.start: tls must be an object, got object');
+    expect(() => checkGatewayOptions({ upstreamPort: 1, reconnect: { whileDown: 'fail' } })).toThrow(/unknown option 'reconnect.whileDown'/);
+    expect(() => checkGatewayOptions({ upstreamPort: 1, reconnect: { initialDelayMs: 6000 } })).toThrow(
+      'FlamingoGateway.start: reconnect.initialDelayMs must not exceed reconnect.maxDelayMs, got 6000 > 5000 (the default)',
+    );
+    expect(() => validateClientOptions({ reconnect: { initialDelayMs: 50, maxDelayMs: 10 } })).toThrow(
+      'FlamingoClient.connect: reconnect.initialDelayMs must not exceed reconnect.maxDelayMs, got 50 > 10',
+    );
+    expect(() => checkGatewayOptions({ upstreamPort: 1, http: { host: '0.0.0.0', port: 0 } })).toThrow(
+      'serving HTTP on 0.0.0.0 (not loopback) requires a token',
+    );
   });
 
   it.each([{ timeScale: 0 }, { maxPayloadBytes: -1 }, { seed: 1.5 }, { imageWidth: 0 }, { workflowDurationMs: 2 ** 31 }, { echoSequence: 'yes' }])(

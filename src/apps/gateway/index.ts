@@ -11,5 +11,4 @@ export { LiveRelay } from './live-relay.js';
 export type { LiveRelayOptions, LiveRelayEvents } from './live-relay.js';
 export { listenGatewayPort, connectTls, plaintextWarning } from './tls.js';
 export type { GatewayTlsOptions, ClientTlsOptions } from './tls.js';
-export { GATEWAY_OPTION_RULES, checkGatewayOptions } from './gateway-options.js';
-export type { OptionRule as GatewayOptionRule, OptionRules as GatewayOptionRules } from './gateway-options.js';
+export { GATEWAY_OPTIONS_SCHEMA, checkGatewayOptions } from './gateway-options.js';
