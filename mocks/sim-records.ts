@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dataText } from '../protocol/codec.js';
 import { commandName } from '../protocol/commands.js';
-import type { Packet } from '../protocol/packet.js';
+import { headerFields, type Packet } from '../protocol/packet.js';
 import { RingQueue } from './ring-queue.js';
 import type { SimRecord } from './sim-types.js';
 
@@ -42,18 +42,8 @@ export class SimRecorder {
       connectionId,
       index,
       sequence: this.sequence++,
-      code: p.code,
       name: commandName(p.code),
-      status: p.status,
-      hardwareId: p.hardwareId,
-      subsystemId: p.subsystemId,
-      clientId: p.clientId,
-      int32Data0: p.int32Data0,
-      int32Data1: p.int32Data1,
-      int32Data2: p.int32Data2,
-      cmdDataBits0: p.cmdDataBits0,
-      value: p.value,
-      addDataBytes: p.addDataBytes,
+      ...headerFields(p),
       data: dataText(p),
       // Hashed now rather than lazily: keeping the payload (up to maxPayloadBytes) alive in
       // every record until someone asks would unbound the record's memory.

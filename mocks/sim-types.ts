@@ -1,6 +1,6 @@
 /** The simulator's options, records and events (the shapes; SimulatedMicroscope is the behaviour). */
 import type { FrameError } from '../protocol/errors.js';
-import type { Packet, PacketInit } from '../protocol/packet.js';
+import type { Packet, PacketHeaderFields, PacketInit } from '../protocol/packet.js';
 import type { FaultSpec } from './fault-spec.js';
 
 /** Options of {@link SimulatedMicroscope}. */
@@ -64,7 +64,7 @@ export interface SimulatorOptions {
 }
 
 /** One packet the simulator received: its header fields, data as text, a payload hash. */
-export interface SimRecord extends Omit<Packet, 'data' | 'payload'> {
+export interface SimRecord extends PacketHeaderFields {
   connectionId: number;
   /** 0-based position among this connection's packets. */
   index: number;

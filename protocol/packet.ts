@@ -19,6 +19,30 @@ export interface Packet {
   payload?: Uint8Array;
 }
 
+/** A packet's fixed header fields, all numbers: everything but the data field and the payload. */
+export type PacketHeaderFields = Omit<Packet, 'data' | 'payload'>;
+
+/**
+ * A copy of `packet`'s header fields, in header order, for the plain views of a packet
+ * (capture records, simulator records, JSON output): the one list of them outside the
+ * codec's layout, so that a view cannot leave one out.
+ */
+export function headerFields(packet: Packet): PacketHeaderFields {
+  return {
+    code: packet.code,
+    status: packet.status,
+    hardwareId: packet.hardwareId,
+    subsystemId: packet.subsystemId,
+    clientId: packet.clientId,
+    int32Data0: packet.int32Data0,
+    int32Data1: packet.int32Data1,
+    int32Data2: packet.int32Data2,
+    cmdDataBits0: packet.cmdDataBits0,
+    value: packet.value,
+    addDataBytes: packet.addDataBytes,
+  };
+}
+
 /** Fields to encode; every one optional (0, empty data, no payload). */
 export interface PacketInit {
   code?: number;

@@ -43,6 +43,23 @@ export function abortOnSignals(): { signal: AbortSignal; dispose: () => void; re
   };
 }
 
+/**
+ * Resolves with the first SIGINT or SIGTERM, for a server command that runs until it is
+ * stopped. Both listeners are gone by then, so a second signal ends the process at once
+ * (Node's default) when the clean close hangs.
+ */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 /** The ConnectError behind `error` (itself, or somewhere in its `cause` chain), if any. */
 export function connectErrorIn(error: unknown): ConnectError | undefined {
   let current: unknown = error;

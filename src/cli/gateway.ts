@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
 import { connectAdvice } from '../format/format.js';
-import { connectErrorIn, stopQuietlyOnBrokenPipe, usageError } from './exit.js';
+import { connectErrorIn, stopQuietlyOnBrokenPipe, untilStopSignal, usageError } from './exit.js';
 import { ExitCode, portOption } from './options.js';
 import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
 import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
@@ -60,20 +60,10 @@ async function runGateway(options: GatewayCliOptions): Promise<void> {
   if (json !== null) logGatewayJson(gateway, json);
   else if (options.quiet !== true) gateway.on('log', out);
   const bridge = await startGatewayBridge(gateway.upstream, options, out);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      out(`${signal}: closing`);
-      void Promise.resolve(bridge?.close())
-        .then(() => gateway.close())
-        .then(resolve);
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
+  const signal = await untilStopSignal();
+  out(`${signal}: closing`);
+  await bridge?.close();
+  await gateway.close();
   out('closed');
 }
 

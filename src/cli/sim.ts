@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_PORT } from '../../protocol/constants.js';
 import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
-import { stopQuietlyOnBrokenPipe } from './exit.js';
+import { stopQuietlyOnBrokenPipe, untilStopSignal } from './exit.js';
 import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
 import { portOption, ruleOption } from './options.js';
 import { addReplayOptions, runReplaySim } from './sim-replay.js';
@@ -58,23 +58,12 @@ async function runSim(options: SimOptions): Promise<void> {
   out(`live images on ${address.host}:${address.livePort}`);
   const log = new BatchedLog((text) => process.stdout.write(text));
   const stopLog = attachSimLog(sim, options.quiet === true ? 'quiet' : options.verbose === true ? 'verbose' : 'summary', log);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      stopLog();
-      out(`${signal}: closing`);
-      void sim.close().then(() => {
-        // Disconnect lines of the close itself.
-        log.flush();
-        resolve();
-      });
-    };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
+  const signal = await untilStopSignal();
+  stopLog();
+  out(`${signal}: closing`);
+  await sim.close();
+  // Disconnect lines of the close itself.
+  log.flush();
   out('closed');
 }
 

@@ -7,7 +7,7 @@ import { dataText } from '../../protocol/codec.js';
 import { commandName, commandSpec } from '../../protocol/commands.js';
 import { STATUS_FAILED, STATUS_OK } from '../../protocol/constants.js';
 import { Flags } from '../../protocol/flags.js';
-import type { Packet } from '../../protocol/packet.js';
+import { headerFields, type Packet } from '../../protocol/packet.js';
 import { decodeTextPayload } from '../../protocol/text-format.js';
 
 /** Levenshtein distance (insert, delete, substitute each cost 1). */
@@ -177,17 +177,7 @@ export function packetLine(packet: Packet, options: PacketLineOptions = {}): str
 export function packetJson(packet: Packet): Record<string, unknown> {
   return {
     name: commandName(packet.code),
-    code: packet.code,
-    status: packet.status,
-    hardwareId: packet.hardwareId,
-    subsystemId: packet.subsystemId,
-    clientId: packet.clientId,
-    int32Data0: packet.int32Data0,
-    int32Data1: packet.int32Data1,
-    int32Data2: packet.int32Data2,
-    cmdDataBits0: packet.cmdDataBits0,
-    value: packet.value,
-    addDataBytes: packet.addDataBytes,
+    ...headerFields(packet),
     data: dataText(packet),
     ...(packet.payload !== undefined && { payloadBytes: packet.payload.length, payloadText: decodeTextPayload(packet.payload) }),
   };

@@ -1,7 +1,7 @@
 import { dataText, decodePacket } from '../../../protocol/codec.js';
 import { commandName } from '../../../protocol/commands.js';
 import { PACKET_SIZE } from '../../../protocol/constants.js';
-import type { Packet } from '../../../protocol/packet.js';
+import { headerFields, type Packet, type PacketHeaderFields } from '../../../protocol/packet.js';
 
 /**
  * The JSONL capture format, version 1 (spec/capture.md): one header line, then one record
@@ -38,19 +38,9 @@ export interface CaptureRecordStamp {
 }
 
 /** The decoded header fields of a packet (informational: `hex` is authoritative). */
-export interface PacketFields {
-  code: number;
-  status: number;
-  hardwareId: number;
-  subsystemId: number;
-  clientId: number;
-  int32Data0: number;
-  int32Data1: number;
-  int32Data2: number;
-  cmdDataBits0: number;
+export interface PacketFields extends Omit<PacketHeaderFields, 'value'> {
   /** A finite number, or `"NaN"`, `"Infinity"`, `"-Infinity"` (JSON has no such numbers). */
   value: number | string;
-  addDataBytes: number;
   /** The data field as text up to its first NUL. */
   data: string;
 }
@@ -98,23 +88,13 @@ export function toHex(bytes: Uint8Array): string {
 
 /** The record of one packet whose wire bytes are `bytes` (header plus payload). */
 export function packetRecord(t: number, conn: number, dir: Direction, packet: Packet, bytes: Uint8Array): CaptureRecord {
-  const value = Number.isFinite(packet.value) ? packet.value : String(packet.value);
-  const { code, status, hardwareId, subsystemId, clientId, int32Data0, int32Data1, int32Data2, cmdDataBits0, addDataBytes } = packet;
+  // `value` keeps its place among the fields (a key set again stays where it was first set).
   const fields: PacketFields = {
-    code,
-    status,
-    hardwareId,
-    subsystemId,
-    clientId,
-    int32Data0,
-    int32Data1,
-    int32Data2,
-    cmdDataBits0,
-    value,
-    addDataBytes,
+    ...headerFields(packet),
+    value: Number.isFinite(packet.value) ? packet.value : String(packet.value),
     data: dataText(packet),
   };
-  return { type: 'packet', t, conn, dir, name: commandName(code), hex: toHex(bytes), fields };
+  return { type: 'packet', t, conn, dir, name: commandName(packet.code), hex: toHex(bytes), fields };
 }
 
 /** One JSONL line (with its newline). */
