@@ -280,6 +280,7 @@ describe.each(MATRIX)('client core over %s, %s mode', (kind, mode) => {
       outcome(client.stage.position(2.5)),
       outcome(client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 ** 40 })),
       outcome(client.request(Command.STAGE_POSITION_GET, { value: Number.NaN })),
+      // Deliberately ill-typed (`as never`, also below): the runtime checks of an untyped caller are under test.
       outcome(client.request(Command.STAGE_POSITION_GET, { axis: 1 } as never)),
       outcome(client.request(Command.LASER_ALL_DISABLE)),
       outcome(client.request(0x1_0000_0000)),

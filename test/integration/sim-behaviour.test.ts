@@ -348,7 +348,7 @@ describe('workflow', () => {
         [Command.UI_IMAGES_SAVED_TO_STORAGE, 5, 0],
         [Command.SYSTEM_STATE_IDLE, 0, 0],
       ]);
-      expect(dataText(events[1] as never)).toBe('10.67');
+      expect(events.map(dataText)[1]).toBe('10.67');
       // Unsolicited: status 1 and all three sequence fields 0, so no client mistakes one for a reply.
       expect(events.map((p) => [p.status, p.hardwareId, p.subsystemId, p.clientId])).toEqual(events.map(() => [STATUS_OK, 0, 0, 0]));
     }

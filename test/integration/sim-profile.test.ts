@@ -41,8 +41,9 @@ describe('simulator follows the behaviour profile', () => {
       // The GET behind it ends a bare text (its start marker) for the test's deframer.
       await client.request({ code: Command.CAMERA_IMAGE_SIZE_GET });
       const answer = client.received.find((p) => p.code === Command.COMMON_SCOPE_SETTINGS);
-      expect(answer?.addDataBytes).toBe(framing === 'counted' ? new TextEncoder().encode(DEFAULT_SETTINGS_TEXT).length : 0);
-      expect(payloadText(answer as never)).toBe(DEFAULT_SETTINGS_TEXT);
+      if (answer === undefined) throw new Error(`no COMMON_SCOPE_SETTINGS answer (${framing})`);
+      expect(answer.addDataBytes).toBe(framing === 'counted' ? new TextEncoder().encode(DEFAULT_SETTINGS_TEXT).length : 0);
+      expect(payloadText(answer)).toBe(DEFAULT_SETTINGS_TEXT);
     }
   });
 

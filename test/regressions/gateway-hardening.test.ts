@@ -163,6 +163,7 @@ describe('FlamingoGateway.start options', () => {
     const sim = new SimulatedMicroscope();
     const { port } = await sim.listen({ port: 0 });
     try {
+      // Deliberately ill-typed: the runtime check of an untyped caller is under test.
       const start = FlamingoGateway.start({ upstreamPort: port, port: 0, livePort: false, [name]: value } as never);
       await expect(start).rejects.toBeInstanceOf(ArgumentError);
       expect(sim.connectionIds).toEqual([]);

@@ -229,6 +229,7 @@ describe('issue 18 defect 7: encodePacket writes invalid packets', () => {
   it.each([5, {}, true, null, 12.5])('data: %o is a typed error, not a zeroed packet', (data) => {
     let thrown: unknown;
     try {
+      // Deliberately ill-typed: the runtime check of an untyped caller is under test.
       encodePacket({ code: Command.SYSTEM_STATE_GET, data: data as never });
     } catch (error) {
       thrown = error;
@@ -238,6 +239,7 @@ describe('issue 18 defect 7: encodePacket writes invalid packets', () => {
   });
 
   it.each(['text', 5, true, {}])('payload: %o is a typed error, not zero bytes', (payload) => {
+    // Deliberately ill-typed: the runtime check of an untyped caller is under test.
     expect(() => encodePacket({ code: Command.CAMERA_WORKFLOW_START, payload: payload as never })).toThrow(RangeError);
   });
 });
@@ -245,6 +247,7 @@ describe('issue 18 defect 7: encodePacket writes invalid packets', () => {
 describe('issue 18 defect 10: loose edges', () => {
   it.each([{}, null, true, Symbol('x'), 1.5])('a selector of %s is an ArgumentError, not a TypeError from trim', async (selector) => {
     const { client } = await fakeClient('sequenced');
+    // Deliberately ill-typed selectors: the runtime checks of an untyped caller are under test.
     const waited = await outcome(client.waitFor(selector as never));
     expect(!waited.ok && waited.error).toBeInstanceOf(ArgumentError);
     expect(() => client.events(selector as never)).toThrow(ArgumentError);

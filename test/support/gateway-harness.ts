@@ -2,6 +2,7 @@
  * A simulator behind a gateway, with helpers to connect downstream clients of every kind
  * and close everything a test opened.
  */
+import type { EventEmitter } from 'eventemitter3';
 import { FlamingoClient, FlamingoGateway, connectGateway, type ClientOptions, type GatewayEvents, type GatewayOptions, type Packet } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { afterEach } from 'vitest';
@@ -90,17 +91,19 @@ export function nextGatewayEvent<E extends keyof GatewayEvents>(
   timeoutMs = TIMEOUT_MS,
 ): Promise<GatewayEvents[E]> {
   return new Promise((resolve, reject) => {
-    const listener = (...args: GatewayEvents[E]) => {
+    // Typed for the one event E; eventemitter3's listener type for a generic E is a conditional
+    // type TypeScript cannot match against it, hence the conversion.
+    const listener = ((...args: GatewayEvents[E]) => {
       if (!match(...args)) return;
       clearTimeout(timer);
-      gateway.off(event, listener as never);
+      gateway.off(event, listener);
       resolve(args);
-    };
+    }) as unknown as EventEmitter.EventListener<GatewayEvents, E>;
     const timer = setTimeout(() => {
-      gateway.off(event, listener as never);
+      gateway.off(event, listener);
       reject(new Error(`no gateway '${String(event)}' event within ${timeoutMs} ms`));
     }, timeoutMs);
-    gateway.on(event, listener as never);
+    gateway.on(event, listener);
   });
 }
 

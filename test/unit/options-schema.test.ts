@@ -165,6 +165,7 @@ describe('option schemas', () => {
   it.each([{ timeScale: 0 }, { maxPayloadBytes: -1 }, { seed: 1.5 }, { imageWidth: 0 }, { workflowDurationMs: 2 ** 31 }, { echoSequence: 'yes' }])(
     'new SimulatedMicroscope(%o) is an ArgumentError',
     (options) => {
+      // Deliberately ill-typed: the constructor's runtime check of an untyped caller is under test.
       expect(() => new SimulatedMicroscope(options as never)).toThrow(ArgumentError);
     },
   );

@@ -204,6 +204,7 @@ describe('bad input: ArgumentError, nothing written', () => {
     ['prepareLive LED colour 7', (c) => c.illumination.prepareLive({ led: { colour: 7, percent: 5 }, path: 'left' })],
     ['path switch not boolean', (c) => c.illumination.left('yes' as unknown as boolean)],
     ['moveToMany with no axis', (c) => c.stage.moveToMany({})],
+    // Deliberately ill-typed (here and above): the runtime checks of an untyped caller are under test.
     ['moveToMany unknown axis', (c) => c.stage.moveToMany({ w: 1 } as never)],
     ['moveToMany NaN', (c) => c.stage.moveToMany({ x: Number.NaN })],
   ];
