@@ -7,81 +7,23 @@ import type { Transport } from '../../../transports/transport.js';
 import { FlamingoClient } from '../../client/client.js';
 import type { CorrelationMode } from '../../client/client.js';
 import { ArgumentError } from '../../errors.js';
-import type { ReconnectOptions } from '../../client/reconnect.js';
 import { SafeEmitter } from '../../../transports/safe-emitter.js';
 import { isLoopbackHost, tokenBytes } from './access.js';
-import { checkGatewayOptions } from './gateway-options.js';
+import { checkGatewayOptions, type GatewayOptions } from './gateway-options.js';
 import { DownstreamSession, describeEnd } from './downstream-session.js';
 import { GatewayMonitor } from './http/monitor.js';
 import { serveHttp } from './http/serve.js';
-import type { GatewayHttpListen } from './http/serve.js';
 import type { GatewayHttpServer } from './http/server.js';
 import type { SessionEnd, SessionHost } from './downstream-session.js';
 import { LeaseBroker } from './lease-broker.js';
 import { LiveRelay } from './live-relay.js';
-import { listenGatewayPort, plaintextWarning, type GatewayTlsOptions } from './tls.js';
+import { listenGatewayPort, plaintextWarning } from './tls.js';
 
 /** The gateway's log lines also go to `DEBUG=flamingo:gateway`. */
 const gatewayLog = createDebug('flamingo:gateway');
 
 /** Default port the gateway listens on (its live relay: this + 1). */
 export const DEFAULT_GATEWAY_PORT = 53800;
-
-/** Options of {@link FlamingoGateway.start}; every range is checked at the door (GATEWAY_OPTIONS_SCHEMA). */
-export interface GatewayOptions {
-  /** The instrument's (or simulator's) address; default 127.0.0.1. Range: `non-empty text`. */
-  upstreamHost?: string;
-  /** The instrument's command port (required). Range: `integer 1 … 65535`. */
-  upstreamPort: number;
-  /** The instrument's live-image port (default: upstreamPort + 1). Range: `integer 1 … 65535`. */
-  upstreamLivePort?: number;
-  /**
-   * A transport factory for the instrument connection instead of TCP (tests: memory pairs).
-   * Called again for every reconnect. Range: `a function returning a Transport`.
-   */
-  upstreamTransport?: () => Transport | Promise<Transport>;
-  /** Upstream correlation (default 'auto': sequenced if the instrument echoes, else lease). Range: `'auto' | 'sequenced' | 'lease'`. */
-  mode?: 'auto' | CorrelationMode;
-  /** Address to listen on (default 127.0.0.1). Any non-loopback address requires `token`. Range: `non-empty text`. */
-  host?: string;
-  /** Port to listen on (default 53800; 0 picks a free one). Range: `integer 0 … 65535`. */
-  port?: number;
-  /** Live-image relay port (default: port + 1, any free port when port is 0); `false`: no relay. Range: `integer 0 … 65535 or false`. */
-  livePort?: number | false;
-  /** A second port whose clients get events and query replies only (see READ_ONLY_COMMANDS). Range: `integer 0 … 65535`. */
-  readOnlyPort?: number;
-  /** Access token every client must send first in GATEWAY_HELLO (spec/protocol.md). Range: `text of 1 to 72 UTF-8 bytes without NUL`. */
-  token?: string;
-  /**
-   * Serve every port over TLS (optionally requiring client certificates). Without it, a
-   * token crosses the network in clear text. Range: `object`.
-   */
-  tls?: GatewayTlsOptions;
-  /** Reply timeout of each forwarded request (default 5000 ms). Range: `1 … 2147483647 ms`. */
-  requestTimeoutMs?: number;
-  /** How long a forwarded request may wait for its turn, e.g. behind a lease (default 30000 ms). Range: `1 … 2147483647 ms`. */
-  queueTimeoutMs?: number;
-  /** Connect timeout to the instrument (default 2000 ms). Range: `1 … 2147483647 ms`. */
-  connectTimeoutMs?: number;
-  /** Reconnect backoff to the instrument (requests made while it is down fail at once). Range: `object`. */
-  reconnect?: Omit<ReconnectOptions, 'whileDown'>;
-  /** Unaccepted bytes one client may accumulate before it is cut off as a slow reader (default 1 MiB). Range: `integer 1 … 9007199254740991 bytes`. */
-  maxOutgoingBytes?: number;
-  /** Requests one client may have waiting or in flight; more get a failure reply (default 256). Range: `integer 1 … 9007199254740991`. */
-  maxPendingPerSession?: number;
-  /** Largest trailing payload a client may send (default 16 MiB; 0 refuses every payload); a larger claim closes it. Range: `integer 0 … 4294967295 bytes`. */
-  maxPayloadBytes?: number;
-  /** How long a client has to send GATEWAY_HELLO when a token is required (default 5000 ms). Range: `1 … 2147483647 ms`. */
-  helloTimeoutMs?: number;
-  /** Live frames one viewer may have waiting before older ones are dropped (default 2). Range: `integer 1 … 9007199254740991`. */
-  maxQueuedFrames?: number;
-  /**
-   * Serve /health, /metrics and the dashboard over HTTP (off by default). The host defaults
-   * to 127.0.0.1; any other host requires `token`, which every HTTP request then carries.
-   * Range: `object`.
-   */
-  http?: GatewayHttpListen;
-}
 
 /** Where the gateway listens. */
 export interface GatewayAddress {

@@ -1,7 +1,8 @@
 export { FlamingoGateway, DEFAULT_GATEWAY_PORT } from './gateway.js';
 export type { GatewayHttpListen } from './http/serve.js';
 export type { GatewayHealth, UpstreamHealth } from './http/health.js';
-export type { GatewayOptions, GatewayAddress, GatewaySessionInfo, GatewayStats, GatewayEvents } from './gateway.js';
+export type { GatewayAddress, GatewaySessionInfo, GatewayStats, GatewayEvents } from './gateway.js';
+export type { GatewayOptions } from './gateway-options.js';
 export type { SessionEnd } from './downstream-session.js';
 export { GatewayCommand, encodeGatewayHello, connectGateway, withGatewayLease } from './extension.js';
 export type { ConnectGatewayOptions } from './extension.js';
