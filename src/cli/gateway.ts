@@ -1,8 +1,9 @@
 import { InvalidArgumentError, type Command as CliProgram } from 'commander';
 import { DEFAULT_GATEWAY_PORT, FlamingoGateway } from '../apps/gateway/gateway.js';
+import { GATEWAY_OPTIONS_SCHEMA } from '../apps/gateway/gateway-options.js';
 import { connectAdvice } from '../format/format.js';
 import { connectErrorIn, stopQuietlyOnBrokenPipe, untilStopSignal, usageError } from './exit.js';
-import { ExitCode, portOption } from './options.js';
+import { ExitCode, ruleOption } from './options.js';
 import { addGatewayTlsOptions, gatewayTlsFromOptions, type GatewayTlsCliOptions } from './gateway-tls.js';
 import { addMqttOptions, startGatewayBridge, type MqttCliOptions } from './mqtt-options.js';
 import { jsonLogger, logGatewayJson } from './gateway-log.js';
@@ -72,10 +73,10 @@ export function registerGateway(program: CliProgram): void {
   addMqttOptions(addGatewayTlsOptions(program.command('gateway')))
     .description('Share one microscope connection among many apps: replies routed back, events to all, leases across apps')
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
-    .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", portOption)
+    .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", ruleOption(GATEWAY_OPTIONS_SCHEMA.upstreamLivePort))
     .option('--listen <host:port>', 'address for the apps; not loopback requires --token', parseHostPort, { host: '127.0.0.1', port: DEFAULT_GATEWAY_PORT })
     .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
-    .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', portOption)
+    .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', ruleOption(GATEWAY_OPTIONS_SCHEMA.readOnlyPort))
     .option('--quiet', 'print only the startup lines')
     .option('--http <host:port>', 'serve /health, /metrics and a live dashboard (loopback unless --token is set)', parseHostPort)
     .option('--log-json', 'write every log line as a JSON object (pino), startup lines included')

@@ -61,20 +61,13 @@ export function ruleOption(rule: OptionRule): (text: string) => number {
   });
 }
 
-/** Commander parser for an integer option within [min, max]. */
+/** Commander parser for an integer option within [min, max] (a command-line option with no library option behind it). */
 export function integerOption(min: number, max: number) {
   return (text: string): number => {
     const n = Number(text);
     if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
-}
-
-/** Commander parser for a TCP port, 0..65535 (0 lets a listening socket pick a free one). */
-export function portOption(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return n;
 }
 
 /** Commander parser for any finite number. */

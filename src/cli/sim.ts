@@ -4,7 +4,8 @@ import { parseFaultSpec, type FaultSpec } from '../../mocks/fault-spec.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import { stopQuietlyOnBrokenPipe, untilStopSignal } from './exit.js';
 import { SIMULATOR_OPTIONS_SCHEMA } from '../../mocks/simulator-options-schema.js';
-import { portOption, ruleOption } from './options.js';
+import { ruleOption } from './options.js';
+import { LISTEN_OPTIONS_SCHEMA } from '../client/options-schema.js';
 import { addReplayOptions, runReplaySim } from './sim-replay.js';
 import { attachSimLog, BatchedLog } from './sim-log.js';
 
@@ -71,7 +72,7 @@ async function runSim(options: SimOptions): Promise<void> {
 export function registerSim(program: CliProgram): void {
   addReplayOptions(program.command('sim'))
     .description('Run a simulated Flamingo microscope (stage, lasers, camera, workflows) on a TCP port')
-    .option('--port <port>', 'TCP port; 0 picks a free one', portOption, DEFAULT_PORT)
+    .option('--port <port>', 'TCP port; 0 picks a free one', ruleOption(LISTEN_OPTIONS_SCHEMA.port), DEFAULT_PORT)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--sequenced', "echo each request's sequence fields in its reply (this project's extension; the instrument does not)")
     .option('--legacy', 'accepted for compatibility: the default already behaves like the instrument (no sequence echo)')
