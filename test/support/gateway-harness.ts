@@ -91,14 +91,12 @@ export function nextGatewayEvent<E extends keyof GatewayEvents>(
   timeoutMs = TIMEOUT_MS,
 ): Promise<GatewayEvents[E]> {
   return new Promise((resolve, reject) => {
-    // Typed for the one event E; eventemitter3's listener type for a generic E is a conditional
-    // type TypeScript cannot match against it, hence the conversion.
-    const listener = ((...args: GatewayEvents[E]) => {
+    const listener = (...args: EventEmitter.ArgumentMap<GatewayEvents>[E]) => {
       if (!match(...args)) return;
       clearTimeout(timer);
       gateway.off(event, listener);
       resolve(args);
-    }) as unknown as EventEmitter.EventListener<GatewayEvents, E>;
+    };
     const timer = setTimeout(() => {
       gateway.off(event, listener);
       reject(new Error(`no gateway '${String(event)}' event within ${timeoutMs} ms`));

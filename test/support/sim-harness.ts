@@ -170,14 +170,13 @@ export function once<K extends Exclude<keyof SimulatorEvents, 'error'>>(
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<SimEventValue<K>> {
   return new Promise((resolve, reject) => {
-    // Typed for the one event K; eventemitter3's listener type for a generic K is a conditional
-    // type TypeScript cannot match against it, hence the conversion.
-    const listener = ((arg: SimEventValue<K>) => {
+    const listener = (...args: EventEmitter.ArgumentMap<SimulatorEvents>[K]) => {
+      const [arg] = args;
       if (!match(arg)) return;
       clearTimeout(timer);
       sim.off(event, listener);
       resolve(arg);
-    }) as unknown as EventEmitter.EventListener<SimulatorEvents, K>;
+    };
     const timer = setTimeout(() => {
       sim.off(event, listener);
       reject(new Error(`no '${event}' event within ${timeoutMs} ms`));
