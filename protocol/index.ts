@@ -15,6 +15,8 @@ export {
   payloadText,
 } from './codec.js';
 export * from './deframer.js';
+export { HeaderSlab, type HeaderStamp } from './header-slab.js';
+export { ByteSlab } from './byte-slab.js';
 export * from './image.js';
 export * from './text-format.js';
 export * from './workflow-text.js';
