@@ -3,6 +3,7 @@ import type { ByteSlab } from './byte-slab.js';
 import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from './constants.js';
 import { FrameError, PacketFieldError } from './errors.js';
 import type { Packet, PacketInit } from './packet.js';
+import { WirePacket } from './wire-packet.js';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
@@ -95,20 +96,20 @@ export function hasMarkersAt(view: DataView, offset: number): boolean {
  */
 export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number, slab?: ByteSlab): Packet {
   const dataStart = offset + Offset.data;
-  return {
-    code: view.getUint32(offset + Offset.code, true),
-    status: view.getUint32(offset + Offset.status, true),
-    hardwareId: view.getUint32(offset + Offset.hardwareId, true),
-    subsystemId: view.getUint32(offset + Offset.subsystemId, true),
-    clientId: view.getUint32(offset + Offset.clientId, true),
-    int32Data0: view.getInt32(offset + Offset.int32Data0, true),
-    int32Data1: view.getInt32(offset + Offset.int32Data1, true),
-    int32Data2: view.getInt32(offset + Offset.int32Data2, true),
-    cmdDataBits0: view.getUint32(offset + Offset.cmdDataBits0, true),
-    value: view.getFloat64(offset + Offset.value, true),
-    addDataBytes: view.getUint32(offset + Offset.addDataBytes, true),
-    data: slab !== undefined ? slab.copy(bytes, dataStart, dataStart + DATA_SIZE) : copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
-  };
+  return new WirePacket(
+    view.getUint32(offset + Offset.code, true),
+    view.getUint32(offset + Offset.status, true),
+    view.getUint32(offset + Offset.hardwareId, true),
+    view.getUint32(offset + Offset.subsystemId, true),
+    view.getUint32(offset + Offset.clientId, true),
+    view.getInt32(offset + Offset.int32Data0, true),
+    view.getInt32(offset + Offset.int32Data1, true),
+    view.getInt32(offset + Offset.int32Data2, true),
+    view.getUint32(offset + Offset.cmdDataBits0, true),
+    view.getFloat64(offset + Offset.value, true),
+    view.getUint32(offset + Offset.addDataBytes, true),
+    slab !== undefined ? slab.copy(bytes, dataStart, dataStart + DATA_SIZE) : copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
+  );
 }
 
 /**
