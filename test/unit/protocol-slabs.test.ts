@@ -53,7 +53,10 @@ describe('HeaderSlab (protocol/header-slab.ts)', () => {
 
   it('sets the stamp in place: flags OR-ed, addDataBytes and the sequence field', () => {
     const slab = new HeaderSlab();
-    const header = slab.encode({ code: 0x1234, cmdDataBits0: 0x2, clientId: 7 }, { flags: 0x80000000, addDataBytes: 99, sequenceOffset: Offset.hardwareId, sequence: 0xfffffffe });
+    const header = slab.encode(
+      { code: 0x1234, cmdDataBits0: 0x2, clientId: 7 },
+      { flags: 0x80000000, addDataBytes: 99, sequenceOffset: Offset.hardwareId, sequence: 0xfffffffe },
+    );
     const view = new DataView(header.buffer, header.byteOffset, PACKET_SIZE);
     expect(view.getUint32(Offset.cmdDataBits0, true)).toBe(0x80000002);
     expect(view.getUint32(Offset.addDataBytes, true)).toBe(99);

@@ -355,7 +355,20 @@ describe('claimPacket (protocol/wire-packet.ts)', () => {
     expect(claimPacket(packet, one)).toBe('again');
     expect(claimPacket(packet, two)).toBe('unmarked');
     expect(claimPacket({ ...packet }, one)).toBe('unmarked');
-    expect(Object.keys(packet)).toEqual(['code', 'status', 'hardwareId', 'subsystemId', 'clientId', 'int32Data0', 'int32Data1', 'int32Data2', 'cmdDataBits0', 'value', 'addDataBytes', 'data']);
+    expect(Object.keys(packet)).toEqual([
+      'code',
+      'status',
+      'hardwareId',
+      'subsystemId',
+      'clientId',
+      'int32Data0',
+      'int32Data1',
+      'int32Data2',
+      'cmdDataBits0',
+      'value',
+      'addDataBytes',
+      'data',
+    ]);
     expect(packet).toEqual({ ...packet });
     expect(JSON.parse(JSON.stringify(packet)).value).toBe(2.5);
   });
