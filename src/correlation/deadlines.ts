@@ -2,15 +2,18 @@ import { timerDelay } from '../../protocol/options-schema.js';
 
 /**
  * Something with a deadline (ms on the `performance.now()` clock) that can be told it passed.
- * The `timer*` fields are the links of the one {@link DeadlineTimer} list it is on; only the
+ * The `timer*` fields are the links of the one deadline-timer list it is on; only the
  * timer writes them (a class that implements this declares them `= null`, so that every
  * instance has the same shape).
  */
 export interface Expiring {
   readonly deadline: number;
   expire(): void;
+  /** @internal */
   timerOwner?: DeadlineTimer | null;
+  /** @internal */
   timerPrev?: Expiring | null;
+  /** @internal */
   timerNext?: Expiring | null;
 }
 

@@ -99,9 +99,11 @@ export class PendingRequest implements Expiring {
   /** When the transport accepted it (performance.now() ms; 0 until written): its round trip starts here. */
   writtenAt = 0;
   private queueTimer: QueueDeadline | null = null;
-  /** Links of the reply deadline list (src/correlation/deadlines.ts); only the timer writes them. */
+  /** @internal Links of the reply deadline list (src/correlation/deadlines.ts); only the timer writes them. */
   timerOwner: DeadlineTimer | null = null;
+  /** @internal */
   timerPrev: Expiring | null = null;
+  /** @internal */
   timerNext: Expiring | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
