@@ -45,7 +45,9 @@ const stamp: HeaderStamp = { flags: Flags.TRIGGER_CALL_BACK, addDataBytes: 0, se
  * TRIGGER_CALL_BACK (a server replies only to that flag), and the sequence in
  * `sequenceField` when one is given (sequenced mode). Encoded by the codec's one header
  * encoder (protocol/codec.ts), so a request is byte for byte what encodePacket gives for
- * the same fields (test/unit/client-encode.test.ts).
+ * the same fields (test/unit/client-encode.test.ts). The result is a 128-byte view into a
+ * shared slab (protocol/header-slab.ts) that is never written again: `slice()` it to keep it
+ * without keeping the slab.
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
   // The caller's fields and code (`request.init`, already built for the state mirror) go
