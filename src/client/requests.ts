@@ -56,6 +56,7 @@ export function newRequest(code: number, name: string, fields: RequestFields | u
     insideExclusive: context.insideExclusive,
     onUploadProgress: options.onUploadProgress,
     onWritten: options.onWritten,
+    header: options.header,
   });
 }
 
