@@ -74,7 +74,8 @@ export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceFi
  */
 function stampHeader(header: Uint8Array, writeAttempt: number, sequenceField?: SequenceField, sequence?: number): Uint8Array {
   if (sequenceField === undefined || sequence === undefined) return header;
-  const out = writeAttempt > 0 ? header.slice() : header;
+  // A copy by construction, not slice(): a Node Buffer's slice() is a view of the same bytes.
+  const out = writeAttempt > 0 ? new Uint8Array(header) : header;
   // Byte by byte (little-endian u32): a DataView per request costs more than the rest.
   const at = Offset[sequenceField];
   out[at] = sequence & 0xff;

@@ -8,6 +8,16 @@ import type { Packet, PacketInit } from '../../../protocol/packet.js';
 const HEADERS_PER_SLAB = 64;
 
 /**
+ * A slab as a Node Buffer (of its own memory, not the shared pool): its views are Buffers,
+ * which a socket writes as they are, where a plain Uint8Array is first wrapped in a new
+ * Buffer on every write (node:stream). Zeroed, though every header written into it is
+ * written whole.
+ */
+function newSlab(): Uint8Array {
+  return Buffer.alloc(HEADERS_PER_SLAB * PACKET_SIZE);
+}
+
+/**
  * Encodes the headers a session sends (replies and failure replies to its app, and the
  * headers of the requests it forwards upstream) into views of one shared slab instead of a
  * fresh 128-byte array each. A typed array over 64 bytes gets its own off-heap backing
@@ -19,8 +29,8 @@ const HEADERS_PER_SLAB = 64;
  * payload gets its own array.
  */
 export class ReplySlab {
-  private slab = new Uint8Array(HEADERS_PER_SLAB * PACKET_SIZE);
-  private view = new DataView(this.slab.buffer);
+  private slab = newSlab();
+  private view = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.length);
   private used = 0;
 
   /** The encoded packet (same bytes as encodePacket(init)); throws as encodePacket does. */
@@ -65,8 +75,8 @@ export class ReplySlab {
   /** Offset of the next free header slot (a fresh slab when this one is full); not yet taken. */
   private slot(): number {
     if (this.used === this.slab.length) {
-      this.slab = new Uint8Array(HEADERS_PER_SLAB * PACKET_SIZE);
-      this.view = new DataView(this.slab.buffer);
+      this.slab = newSlab();
+      this.view = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.length);
       this.used = 0;
     }
     return this.used;
