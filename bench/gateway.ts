@@ -93,7 +93,11 @@ async function runGatewayBench(): Promise<BenchFigures> {
     const viaCpuUs = viaCpu / (BLOCKS * PER_BLOCK);
     const pipeCpuUs = pipeCpu / (BLOCKS * PER_BLOCK);
     const restampCpuUs = restampCpu / (BLOCKS * PER_BLOCK);
-    const [viaMainUs, pipeMainUs, restampMainUs] = [mainCpu.via, mainCpu.pipe, mainCpu.restamp].map((us) => us / (BLOCKS * PER_BLOCK)) as [number, number, number];
+    const [viaMainUs, pipeMainUs, restampMainUs] = [mainCpu.via, mainCpu.pipe, mainCpu.restamp].map((us) => us / (BLOCKS * PER_BLOCK)) as [
+      number,
+      number,
+      number,
+    ];
     const restampLatency = median(restampUs);
     const directLatency = median(directUs);
     const viaLatency = median(viaUs);

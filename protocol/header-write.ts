@@ -18,7 +18,8 @@ import type { Packet } from './packet.js';
 export function writeDecodedHeader(packet: Packet, target: Uint8Array, view: DataView, offset: number): void {
   const data = packet.data;
   if (data.length > DATA_SIZE) throw new RangeError(`data field holds at most ${DATA_SIZE} bytes, got ${data.length}`);
-  if (offset < 0 || target.length - offset < PACKET_SIZE) throw new RangeError(`need ${PACKET_SIZE} bytes at offset ${offset} of a ${target.length}-byte target`);
+  if (offset < 0 || target.length - offset < PACKET_SIZE)
+    throw new RangeError(`need ${PACKET_SIZE} bytes at offset ${offset} of a ${target.length}-byte target`);
   view.setUint32(offset + Offset.startMarker, START_MARKER, true);
   view.setUint32(offset + Offset.code, packet.code, true);
   view.setUint32(offset + Offset.status, packet.status, true);

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   Command,
   Flags,
+  FlamingoClient,
   FlamingoGateway,
   STATUS_OK,
   createMemoryPair,
@@ -33,7 +34,14 @@ afterEach(async () => {
 
 async function start(mode: 'lease' | 'sequenced', requestTimeoutMs = 5000): Promise<{ gateway: FlamingoGateway; server: FakeServer }> {
   const server = new FakeServer({ echoSequence: mode === 'sequenced' });
-  const gateway = await FlamingoGateway.start({ upstreamPort: 1, upstreamTransport: () => server.connectMemory(), mode, port: 0, livePort: false, requestTimeoutMs });
+  const gateway = await FlamingoGateway.start({
+    upstreamPort: 1,
+    upstreamTransport: () => server.connectMemory(),
+    mode,
+    port: 0,
+    livePort: false,
+    requestTimeoutMs,
+  });
   opened.push({ gateway, server });
   return { gateway, server };
 }
@@ -57,7 +65,13 @@ function fields(p: Packet): (number | string)[] {
 
 /** A position reply carrying every field, so that a field lost on the way shows. */
 function positionReply(server: FakeServer, request: Packet): PacketInit {
-  return server.replyInit(request, { int32Data1: 77, int32Data2: -5, cmdDataBits0: 0x40, value: request.int32Data0 * 1.25, data: `axis ${request.int32Data0}` });
+  return server.replyInit(request, {
+    int32Data1: 77,
+    int32Data2: -5,
+    cmdDataBits0: 0x40,
+    value: request.int32Data0 * 1.25,
+    data: `axis ${request.int32Data0}`,
+  });
 }
 
 describe.each(['lease', 'sequenced'] as const)('gateway forwarding, %s upstream', (mode) => {
@@ -144,7 +158,12 @@ describe('gateway forwarding, lease upstream', () => {
       b.request({ code: Command.STAGE_POSITION_GET, int32Data0: axis, clientId: 200 + axis }),
     ]);
     const replies = await Promise.all(asks);
-    expect(replies.map((p) => [p.clientId, p.int32Data0, p.value])).toEqual([1, 2, 3].flatMap((axis) => [[100 + axis, axis, axis * 1.25], [200 + axis, axis, axis * 1.25]]));
+    expect(replies.map((p) => [p.clientId, p.int32Data0, p.value])).toEqual(
+      [1, 2, 3].flatMap((axis) => [
+        [100 + axis, axis, axis * 1.25],
+        [200 + axis, axis, axis * 1.25],
+      ]),
+    );
     expect(server.received).toHaveLength(6);
     expect(most).toBe(1);
   });
@@ -155,7 +174,8 @@ describe('gateway forwarding, lease upstream', () => {
     // comes after it (the lease's fence) is held behind it.
     const held: Packet[] = [];
     let releasing = false;
-    const answer = (packet: Packet): Uint8Array => encodePacket(packet.code === Command.STAGE_POSITION_GET ? positionReply(server, packet) : server.replyInit(packet));
+    const answer = (packet: Packet): Uint8Array =>
+      encodePacket(packet.code === Command.STAGE_POSITION_GET ? positionReply(server, packet) : server.replyInit(packet));
     server.handler = (packet, connection) => {
       if (!releasing) held.push(packet);
       else connection.write(answer(packet));
@@ -183,5 +203,33 @@ describe('gateway forwarding, lease upstream', () => {
     expect(a.received).toHaveLength(1);
     expect(b.received.map((p) => p.value)).toEqual([3.75]);
     expect([gateway.upstream.stats().unmatched, gateway.upstream.stats().timeouts, gateway.upstream.stats().fences]).toEqual([1, 1, 1]);
+  });
+});
+
+describe('RequestOptions.header (a header the caller encoded already)', () => {
+  it('is written with only the sequence stamped, and one that is not a header of the command is refused before anything is sent', async () => {
+    const server = new FakeServer({ echoSequence: true });
+    const client = await FlamingoClient.connect({ transport: server.connectMemory(), mode: 'sequenced' });
+    try {
+      const header = encodePacket({ code: Command.STAGE_POSITION_GET, int32Data0: 2, value: 0.25, data: 'h', cmdDataBits0: CB });
+      const reply = await client.request(Command.STAGE_POSITION_GET, { int32Data0: 2, value: 0.25, data: 'h' }, { header });
+      expect([reply.int32Data0, reply.status]).toEqual([2, STATUS_OK]);
+      const sent = server.received[0] as Packet;
+      expect(sent.clientId).toBe(reply.clientId);
+      expect(Array.from(header.subarray(20, 24))).toEqual([
+        sent.clientId & 0xff,
+        (sent.clientId >>> 8) & 0xff,
+        (sent.clientId >>> 16) & 0xff,
+        sent.clientId >>> 24,
+      ]);
+      expect([sent.code, sent.int32Data0, sent.value, dataText(sent), sent.cmdDataBits0]).toEqual([Command.STAGE_POSITION_GET, 2, 0.25, 'h', CB]);
+      for (const bad of [header.subarray(0, 127), encodePacket({ code: Command.SYSTEM_STATE_GET }), new Uint8Array(128)]) {
+        await expect(client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 }, { header: bad })).rejects.toMatchObject({ code: 'ARGUMENT' });
+      }
+      expect(server.received).toHaveLength(1);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 });
