@@ -7,14 +7,8 @@ import type { Packet, PacketInit } from '../../../protocol/packet.js';
 /** Headers per slab: 64 × 128 bytes = 8 KiB. */
 const HEADERS_PER_SLAB = 64;
 
-/**
- * A slab as a Node Buffer (of its own memory, not the shared pool): its views are Buffers,
- * which a socket writes as they are, where a plain Uint8Array is first wrapped in a new
- * Buffer on every write (node:stream). Zeroed, though every header written into it is
- * written whole.
- */
 function newSlab(): Uint8Array {
-  return Buffer.alloc(HEADERS_PER_SLAB * PACKET_SIZE);
+  return new Uint8Array(HEADERS_PER_SLAB * PACKET_SIZE);
 }
 
 /**
