@@ -405,18 +405,17 @@ export class Rig {
       const { flood: _flood, ...rest } = this.profile.faults;
       this.sim.setFaults(id, rest as FaultSpec);
     }
+    // A round trip first: the simulator runs a connection's commands in order, so after its
+    // reply every command written before it has run. A move (or workflow) written at the end
+    // of the last step, e.g. an aborted moveTo's, is moving by then, not still on its way,
+    // and the wait for rest below cannot pass before it even began.
+    await this.roundTrip('round trip before rest');
     await this.until('the stage and workflows to stop', () => {
       const s = this.sim.snapshot();
       return s.systemState === 0 && s.stage.every((a) => !a.moving);
     });
     // A round trip: the simulator answers in order, so after its reply every event sent before it is in.
-    for (let attempt = 0; ; attempt++) {
-      if (this.client.isClosed) break;
-      const result = await this.settle('final round trip', this.client.request(Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET));
-      if (result.ok) break;
-      this.allowError('final round trip', result.error);
-      if (attempt > 20) throw new InvariantError('final round trip kept failing');
-    }
+    await this.roundTrip('final round trip');
     await this.until('every sent event to arrive', () => this.clientEvents.length >= this.sentEvents().length);
     await this.until('the events() iterator to catch up', () => this.streamEvents.length >= this.clientEvents.length);
     // Nothing lost: on the live connection the simulator recorded every packet the client
@@ -437,6 +436,17 @@ export class Rig {
     const sent = this.sentEvents().length;
     if (this.clientEvents.length !== sent) throw new InvariantError(`client emitted ${this.clientEvents.length} events, simulator sent ${sent}`);
     if (this.streamEvents.length !== sent) throw new InvariantError(`events() yielded ${this.streamEvents.length} events, simulator sent ${sent}`);
+  }
+
+  /** One request answered (retried across lost links), unless the client is closed. */
+  private async roundTrip(label: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.client.isClosed) return;
+      const result = await this.settle(label, this.client.request(Command.CAMERA_PIXEL_FIELD_OF_VIEW_GET));
+      if (result.ok) return;
+      this.allowError(label, result.error);
+      if (attempt > 20) throw new InvariantError(`${label} kept failing`);
+    }
   }
 
   /** Figures for the statistics table. */
