@@ -157,6 +157,8 @@ export class WorkflowHelper {
         {
           payload: bytes,
           ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
+          // Aborted while the start waits for its turn: it is never written (no run nobody tracks).
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
         },
       );
       run.written = true;
