@@ -14,6 +14,9 @@
  *   FC_SEED=123 FC_NUM_RUNS=50 npm run soak -- --profile drop --transport tcp
  *   FC_SEED=358358126 node dist/bench/soak.js --profile reconnect --transport memory --mode sequenced --path "3:1:2"
  *                                      # replay one reported failure: its batch seed and path
+ *                                      # (only a deterministic one: a failure that depends on
+ *                                      # timing shrinks differently, and fast-check rejects the
+ *                                      # path; then replay its counterexample as in test/regressions/)
  *
  * Exit code 1 when any cell failed.
  */
