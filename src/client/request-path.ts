@@ -137,7 +137,7 @@ export class RequestPath {
     const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, addDataBytes: options.payload.length } : { ...fields, code });
     const sent = { ...fields, code };
     const signal = options.signal;
-    while (!inside && correlator.gateClosed && !this.parts.finished() && signal?.aborted !== true) await gateOpenedOrAborted(correlator.gateOpened(), signal);
+    while (!inside && correlator.gateClosed && !this.parts.finished() && signal?.aborted !== true) await correlator.gateOpened(signal);
     if (signal?.aborted === true) throw new AbortError(commandName(code), { cause: signal.reason });
     if (this.parts.finished() || !link.up) {
       const why = this.parts.finished() ? 'closed' : 'down';
@@ -152,17 +152,4 @@ export class RequestPath {
       throw new ConnectionClosedError(`${commandName(code)} could not be written`, false, { command: commandName(code), cause: error });
     }
   }
-}
-
-/** The gate opened, or `signal` fired first (a send given up before its turn). */
-function gateOpenedOrAborted(opened: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return opened;
-  return new Promise<void>((resolve) => {
-    const onAbort = (): void => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-    void opened.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
 }
