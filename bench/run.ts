@@ -5,7 +5,8 @@
  * and returns named figures; the LAST line this runner prints is exactly one JSON object
  * merging the figures of all suites, so scripts can `tail -n 1` it.
  *
- * `node dist/bench/run.js codec` runs only the named suites.
+ * `node dist/bench/run.js codec` runs only the named suites. Before the JSON line, a table
+ * of the targets whose figures were measured (bench/targets.ts), met or missed.
  */
 import { codecSuite } from './codec.js';
 import { liveSuite } from './live.js';
@@ -16,6 +17,7 @@ import { memorySuite } from './memory.js';
 import { simSuite } from './sim.js';
 import { observeSuite } from './observe.js';
 import type { BenchSuite } from './suite.js';
+import { reportTargets } from './targets.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
 const SUITES: readonly BenchSuite[] = [codecSuite, liveSuite, clientSuite, simSuite, gatewaySuite, uploadSuite, memorySuite, observeSuite];
@@ -39,6 +41,9 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   }
+  // Missed targets are reported, not an exit code: figures on a shared machine are noisy,
+  // and a script that wants a verdict reads the JSON line.
+  reportTargets(figures);
   console.log(JSON.stringify(figures));
 }
 

@@ -1,7 +1,9 @@
 import { Parser } from 'binary-parser';
+import type { ByteSlab } from './byte-slab.js';
 import { DATA_SIZE, END_MARKER, Offset, PACKET_SIZE, START_MARKER } from './constants.js';
 import { FrameError, PacketFieldError } from './errors.js';
 import type { Packet, PacketInit } from './packet.js';
+import { WirePacket } from './wire-packet.js';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
@@ -89,24 +91,25 @@ export function hasMarkersAt(view: DataView, offset: number): boolean {
 /**
  * Read the header at `offset` of a buffer through a DataView over that buffer. No marker
  * check (the caller has done it); the data field is copied, so the packet keeps nothing
- * of the source alive. This is the hot path of the deframer.
+ * of the source alive: into its own buffer, or into a range of `slab` when one is given
+ * (the deframer's: protocol/byte-slab.ts). This is the hot path of the deframer.
  */
-export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number): Packet {
+export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number, slab?: ByteSlab): Packet {
   const dataStart = offset + Offset.data;
-  return {
-    code: view.getUint32(offset + Offset.code, true),
-    status: view.getUint32(offset + Offset.status, true),
-    hardwareId: view.getUint32(offset + Offset.hardwareId, true),
-    subsystemId: view.getUint32(offset + Offset.subsystemId, true),
-    clientId: view.getUint32(offset + Offset.clientId, true),
-    int32Data0: view.getInt32(offset + Offset.int32Data0, true),
-    int32Data1: view.getInt32(offset + Offset.int32Data1, true),
-    int32Data2: view.getInt32(offset + Offset.int32Data2, true),
-    cmdDataBits0: view.getUint32(offset + Offset.cmdDataBits0, true),
-    value: view.getFloat64(offset + Offset.value, true),
-    addDataBytes: view.getUint32(offset + Offset.addDataBytes, true),
-    data: copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
-  };
+  return new WirePacket(
+    view.getUint32(offset + Offset.code, true),
+    view.getUint32(offset + Offset.status, true),
+    view.getUint32(offset + Offset.hardwareId, true),
+    view.getUint32(offset + Offset.subsystemId, true),
+    view.getUint32(offset + Offset.clientId, true),
+    view.getInt32(offset + Offset.int32Data0, true),
+    view.getInt32(offset + Offset.int32Data1, true),
+    view.getInt32(offset + Offset.int32Data2, true),
+    view.getUint32(offset + Offset.cmdDataBits0, true),
+    view.getFloat64(offset + Offset.value, true),
+    view.getUint32(offset + Offset.addDataBytes, true),
+    slab !== undefined ? slab.copy(bytes, dataStart, dataStart + DATA_SIZE) : copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
+  );
 }
 
 /**
@@ -168,6 +171,14 @@ function i32(name: string, v: number | undefined): number {
  * BEFORE anything is written, so a bad field never leaves a half-written header behind.
  */
 export function encodeHeaderInto(init: PacketInit, target: Uint8Array, offset = 0): void {
+  encodeHeaderAt(init, target, new DataView(target.buffer, target.byteOffset, target.byteLength), offset);
+}
+
+/**
+ * {@link encodeHeaderInto} through a DataView the caller already holds over all of `target`
+ * (a slab's one view, see protocol/header-slab.ts: no view is made per header).
+ */
+export function encodeHeaderAt(init: PacketInit, target: Uint8Array, view: DataView, offset: number): void {
   if (init.payload !== undefined && !(init.payload instanceof Uint8Array)) {
     throw new PacketFieldError(`payload must be a Uint8Array, got ${describeType(init.payload)}`);
   }
@@ -187,22 +198,21 @@ export function encodeHeaderInto(init: PacketInit, target: Uint8Array, offset = 
   if (!Number.isInteger(offset) || offset < 0 || target.length - offset < PACKET_SIZE) {
     throw new RangeError(`need ${PACKET_SIZE} bytes at offset ${offset} of a ${target.length}-byte target`);
   }
-  const view = new DataView(target.buffer, target.byteOffset + offset, PACKET_SIZE);
-  view.setUint32(Offset.startMarker, START_MARKER, true);
-  view.setUint32(Offset.code, code, true);
-  view.setUint32(Offset.status, status, true);
-  view.setUint32(Offset.hardwareId, hardwareId, true);
-  view.setUint32(Offset.subsystemId, subsystemId, true);
-  view.setUint32(Offset.clientId, clientId, true);
-  view.setInt32(Offset.int32Data0, int32Data0, true);
-  view.setInt32(Offset.int32Data1, int32Data1, true);
-  view.setInt32(Offset.int32Data2, int32Data2, true);
-  view.setUint32(Offset.cmdDataBits0, cmdDataBits0, true);
-  view.setFloat64(Offset.value, value, true);
-  view.setUint32(Offset.addDataBytes, addDataBytes, true);
-  target.set(data, offset + Offset.data);
+  view.setUint32(offset + Offset.startMarker, START_MARKER, true);
+  view.setUint32(offset + Offset.code, code, true);
+  view.setUint32(offset + Offset.status, status, true);
+  view.setUint32(offset + Offset.hardwareId, hardwareId, true);
+  view.setUint32(offset + Offset.subsystemId, subsystemId, true);
+  view.setUint32(offset + Offset.clientId, clientId, true);
+  view.setInt32(offset + Offset.int32Data0, int32Data0, true);
+  view.setInt32(offset + Offset.int32Data1, int32Data1, true);
+  view.setInt32(offset + Offset.int32Data2, int32Data2, true);
+  view.setUint32(offset + Offset.cmdDataBits0, cmdDataBits0, true);
+  view.setFloat64(offset + Offset.value, value, true);
+  view.setUint32(offset + Offset.addDataBytes, addDataBytes, true);
+  if (data.length > 0) target.set(data, offset + Offset.data);
   target.fill(0, offset + Offset.data + data.length, offset + Offset.endMarker);
-  view.setUint32(Offset.endMarker, END_MARKER, true);
+  view.setUint32(offset + Offset.endMarker, END_MARKER, true);
 }
 
 /**

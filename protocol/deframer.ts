@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES, Offset, PACKET_SIZE } from './constants.js';
+import { ByteSlab } from './byte-slab.js';
 import { copyBytes, hasMarkersAt, readPacketAt } from './codec.js';
 import { FrameError } from './errors.js';
 import { indexOfMarker, partialMarkerStart, startsWithMarker } from './marker-scan.js';
@@ -79,6 +80,8 @@ export class Deframer {
   /** Partial header carried over from the previous chunk: carry[0, carryLength). */
   private readonly carry = new Uint8Array(CARRY_CAPACITY);
   private readonly carryView = new DataView(this.carry.buffer);
+  /** Where packets' data fields are copied: ranges of shared slabs, not a buffer each (protocol/byte-slab.ts). */
+  private readonly dataSlab = new ByteSlab();
   private carryLength = 0;
   /** A packet whose payload is still arriving, and how much of it has. */
   private waiting: Packet | null = null;
@@ -190,7 +193,7 @@ export class Deframer {
         pos = this.skip(chunk, pos, end, true);
         continue;
       }
-      const packet = readPacketAt(chunk, view, pos);
+      const packet = readPacketAt(chunk, view, pos, this.dataSlab);
       if (this.run > 0) this.endRun();
       pos = this.accept(packet, claim, chunk, pos + PACKET_SIZE, end);
       if (this.waiting !== null) return end;
@@ -229,7 +232,7 @@ export class Deframer {
         p = this.skip(this.carry, p, joinedEnd, wholeChunk);
         continue;
       }
-      const packet = readPacketAt(this.carry, view, p);
+      const packet = readPacketAt(this.carry, view, p, this.dataSlab);
       if (this.run > 0) this.endRun();
       this.carryLength = 0;
       return this.accept(packet, claim, chunk, p + PACKET_SIZE - held, chunk.length);

@@ -13,7 +13,12 @@ export interface Packet {
   value: number;
   /** Length of the payload that follows the header on the stream. */
   addDataBytes: number;
-  /** The 72-byte data field, NUL-padded. Always a private copy. */
+  /**
+   * The 72-byte data field, NUL-padded. Always a private copy: never written again after
+   * decoding. It may be a view into a slab shared with other packets' data fields
+   * (protocol/byte-slab.ts), so read it through its own byteOffset and length (or `slice()` it)
+   * rather than through `data.buffer` alone.
+   */
   data: Uint8Array;
   /** The trailing payload (`addDataBytes` long), a private copy; absent when addDataBytes is 0. */
   payload?: Uint8Array;

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { TransportBase, TransportClosedError } from './transport.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** Options of {@link connectTcp}. */
 export interface TcpConnectOptions {
@@ -31,8 +32,8 @@ export class ConnectError extends Error {
 export class TcpTransport extends TransportBase {
   readonly description: string;
   readonly socket: net.Socket;
-  private corked = false;
-  private wroteThisTick = false;
+  /** The small writes of a tick, gathered into one socket write (transports/write-coalescer.ts). */
+  private readonly gathered: WriteCoalescer;
   /** Settles when a full socket drains (or closes); shared by the writers waiting on it. */
   private room: Promise<void> | null = null;
 
@@ -41,6 +42,7 @@ export class TcpTransport extends TransportBase {
     this.socket = socket;
     this.description = description ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
+    this.gathered = new WriteCoalescer((bytes) => this.writeToSocket(bytes));
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (error) => this.closed(error));
     socket.on('close', () => this.closed());
@@ -50,6 +52,8 @@ export class TcpTransport extends TransportBase {
     // link stayed up and wrote requests into the dead socket instead of queuing them for
     // the reconnect (test/regressions/tcp-peer-end-window.test.ts).
     socket.on('end', () => {
+      // What this tick wrote goes out before our FIN, as Node's end() does with corked bytes.
+      this.gathered.flush();
       socket.end();
       this.closed();
     });
@@ -58,10 +62,24 @@ export class TcpTransport extends TransportBase {
   write(bytes: Uint8Array): boolean {
     const socket = this.socket;
     if (this.isClosed || socket.destroyed || !socket.writable) throw new TransportClosedError(this.description);
-    this.corkUntilNextTick();
-    // The socket's own answer: false once its buffer is over the high-water mark (the bytes
-    // are queued all the same). A failure after acceptance surfaces as the socket's
-    // 'error'/'close', which closes this transport.
+    const now = this.gathered.write(bytes);
+    // Over the high-water mark counting what is gathered: hand it to the socket now, so that
+    // whenWritable() waits for the socket's own 'drain' (the bytes are queued all the same).
+    if (socket.writableLength + this.gathered.pendingBytes >= socket.writableHighWaterMark) {
+      this.gathered.flush();
+      return !socket.writableNeedDrain;
+    }
+    return now;
+  }
+
+  /**
+   * The socket's own answer: false once its buffer is over the high-water mark. A failure
+   * after acceptance surfaces as the socket's 'error'/'close', which closes this transport;
+   * a socket already destroyed (by the peer, within this tick) drops the bytes as it would.
+   */
+  private writeToSocket(bytes: Uint8Array): boolean {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return false;
     return socket.write(bytes);
   }
 
@@ -96,33 +114,6 @@ export class TcpTransport extends TransportBase {
     });
   }
 
-  /**
-   * A lone write goes straight out (no added latency for a request/reply loop); further
-   * writes in the same tick (a burst of pipelined requests) are corked and leave together
-   * in one writev on the next tick instead of one syscall each.
-   */
-  private corkUntilNextTick(): void {
-    if (!this.wroteThisTick) {
-      this.wroteThisTick = true;
-      process.nextTick(this.endTick);
-      return;
-    }
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-  }
-
-  private readonly endTick = (): void => {
-    this.wroteThisTick = false;
-    this.flushCorked();
-  };
-
-  private flushCorked(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
-  }
-
   pause(): void {
     this.socket.pause();
   }
@@ -133,7 +124,7 @@ export class TcpTransport extends TransportBase {
 
   close(): Promise<void> {
     if (!this.isClosed) {
-      this.flushCorked();
+      this.gathered.flush();
       this.socket.end();
       // Do not wait forever for a peer that never closes its side.
       const timer = setTimeout(() => this.socket.destroy(), 2000);
@@ -148,9 +139,9 @@ export class TcpTransport extends TransportBase {
   }
 
   destroy(error?: Error): void {
-    // Bytes written in this tick are still corked: hand them to the kernel first, so that
+    // Bytes written in this tick are still gathered: hand them to the kernel first, so that
     // "write, then drop" behaves as it does without corking (the peer gets the bytes).
-    this.flushCorked();
+    this.gathered.flush();
     this.socket.destroy(error);
     this.closed(error);
   }

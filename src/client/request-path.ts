@@ -101,19 +101,13 @@ export class RequestPath {
 
   private make(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, entry: Entry): Promise<Packet> {
     const { correlator, link } = this.parts;
-    const context = {
-      mode: correlator.mode,
-      sequenceField: correlator.sequenceField,
-      requestTimeoutMs: this.parts.options.requestTimeoutMs,
-      insideExclusive: entry !== null,
-    };
     let code: number;
-    let name: string;
     try {
-      ({ code, name } = checkRequest(command, fields, options, context));
+      code = checkRequest(command, fields, options, correlator.mode === 'sequenced' ? correlator.sequenceField : null);
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    const name = commandName(code);
     if (this.parts.finished()) return Promise.reject(new ConnectionClosedError(`${name} was not sent: the client is closed`, false, { command: name }));
     if (!link.up && this.parts.options.reconnect?.whileDown !== 'queue') {
       return Promise.reject(new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name }));
@@ -121,7 +115,7 @@ export class RequestPath {
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
     const held = this.parts.runGate.hold(code, options.duringRun ?? 'fail');
     if (held !== undefined) return held.then(() => this.make(command, fields, options, entry));
-    const request = newRequest(code, name, fields, options, context);
+    const request = newRequest(code, name, fields, options, this.parts.options.requestTimeoutMs, entry !== null);
     request.registry = this.open;
     this.open.add(request);
     correlator.submit(request, entry);

@@ -1,7 +1,6 @@
 import { lostWithLink } from '../correlation/wire.js';
 import { replyRule } from '../../protocol/command-profile.js';
 import { commandName } from '../../protocol/commands.js';
-import type { CorrelationMode } from '../../protocol/domain.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
@@ -10,50 +9,46 @@ import { checkFields, checkTimeout, resolveCode } from './fields.js';
 import type { CommandRef } from './fields.js';
 import type { RequestOptions } from './options.js';
 
-/** What {@link newRequest} needs to know of the client. */
-export interface RequestContext {
-  mode: CorrelationMode;
-  sequenceField: SequenceField;
-  requestTimeoutMs: number;
-  insideExclusive: boolean;
-}
-
 /**
- * The name of a request's command, after every check that needs no connection: a known
+ * The code of a request's command, after every check that needs no connection: a known
  * code, fields in range, a sane timeout and payload, a command that is answered at all,
- * and no caller value in the sequence field in sequenced mode.
+ * and no caller value in the sequence field in sequenced mode (`sequenceField` given).
+ * Returns plain values and builds no object: it runs once per request.
  * @throws ArgumentError (nothing is sent).
  */
-export function checkRequest(
-  command: CommandRef,
-  fields: RequestFields | undefined,
-  options: RequestOptions,
-  context: RequestContext,
-): { code: number; name: string } {
+export function checkRequest(command: CommandRef, fields: RequestFields | undefined, options: RequestOptions, sequenceField: SequenceField | null): number {
   const code = resolveCode(command);
-  const name = commandName(code);
   checkFields(code, fields);
-  checkTimeout('timeoutMs', options.timeoutMs, name);
-  if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', name);
-  if (replyRule(code) === 'never') throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
-  const field = context.sequenceField;
-  if (context.mode === 'sequenced' && (fields?.[field] ?? 0) !== 0) {
-    throw new ArgumentError(`${field} carries the sequence number in sequenced mode; leave it unset`, name);
+  if (options.timeoutMs !== undefined) checkTimeout('timeoutMs', options.timeoutMs, commandName(code));
+  if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
+  if (replyRule(code) === 'never') {
+    const name = commandName(code);
+    throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
   }
-  return { code, name };
+  if (sequenceField !== null && (fields?.[sequenceField] ?? 0) !== 0) {
+    throw new ArgumentError(`${sequenceField} carries the sequence number in sequenced mode; leave it unset`, commandName(code));
+  }
+  return code;
 }
 
 /** A pending request for a checked command (see {@link checkRequest}). */
-export function newRequest(code: number, name: string, fields: RequestFields | undefined, options: RequestOptions, context: RequestContext): PendingRequest {
+export function newRequest(
+  code: number,
+  name: string,
+  fields: RequestFields | undefined,
+  options: RequestOptions,
+  defaultTimeoutMs: number,
+  insideExclusive: boolean,
+): PendingRequest {
   return new PendingRequest({
     code,
     name,
     fields,
     payload: options.payload,
-    timeoutMs: options.timeoutMs ?? context.requestTimeoutMs,
+    timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
     expectOk: options.expectOk ?? false,
     signal: options.signal,
-    insideExclusive: context.insideExclusive,
+    insideExclusive,
     onUploadProgress: options.onUploadProgress,
     onWritten: options.onWritten,
   });

@@ -3,7 +3,7 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { onAbort } from '../abort-listeners.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
-import type { Expiring } from './deadlines.js';
+import type { DeadlineTimer, Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
 
 /** Progress of one trailing-payload upload: payload bytes the transport has accepted, of `total`. */
@@ -99,6 +99,12 @@ export class PendingRequest implements Expiring {
   /** When the transport accepted it (performance.now() ms; 0 until written): its round trip starts here. */
   writtenAt = 0;
   private queueTimer: QueueDeadline | null = null;
+  /** @internal Links of the reply deadline list (src/correlation/deadlines.ts); only the timer writes them. */
+  timerOwner: DeadlineTimer | null = null;
+  /** @internal */
+  timerPrev: Expiring | null = null;
+  /** @internal */
+  timerNext: Expiring | null = null;
   private abortListener: (() => void) | null = null;
   private settledWaiter: (() => void) | null = null;
 
@@ -250,6 +256,9 @@ export class PendingRequest implements Expiring {
 
 /** A request's deadline for getting its turn, on the shared {@link queueDeadlines} timer. */
 class QueueDeadline implements Expiring {
+  timerOwner: DeadlineTimer | null = null;
+  timerPrev: Expiring | null = null;
+  timerNext: Expiring | null = null;
   constructor(
     private readonly request: PendingRequest,
     readonly deadline: number,

@@ -1,6 +1,6 @@
 import createDebug from 'debug';
-import { encodeHeaderInto } from '../../protocol/codec.js';
-import { Offset, PACKET_SIZE } from '../../protocol/constants.js';
+import { Offset } from '../../protocol/constants.js';
+import { HeaderSlab, type HeaderStamp } from '../../protocol/header-slab.js';
 import { Flags } from '../../protocol/flags.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { ConnectionClosedError } from '../errors.js';
@@ -35,25 +35,30 @@ export interface Wire {
 /** Routing log of what goes on the wire (`DEBUG=flamingo:wire`). */
 const wireLog = createDebug('flamingo:wire');
 
+/** Request headers are slices of shared slabs (protocol/header-slab.ts): no buffer of their own each. */
+const requestHeaders = new HeaderSlab();
+/** Reused for every request: HeaderSlab.encode reads it at once. */
+const stamp: HeaderStamp = { flags: Flags.TRIGGER_CALL_BACK, addDataBytes: 0, sequenceOffset: -1, sequence: 0 };
+
 /**
  * Header of a request (its payload, if any, follows it through Wire.write): its fields,
  * TRIGGER_CALL_BACK (a server replies only to that flag), and the sequence in
  * `sequenceField` when one is given (sequenced mode). Encoded by the codec's one header
  * encoder (protocol/codec.ts), so a request is byte for byte what encodePacket gives for
- * the same fields (test/unit/client-encode.test.ts).
+ * the same fields (test/unit/client-encode.test.ts). The result is a 128-byte view into a
+ * shared slab (protocol/header-slab.ts) that is never written again: `slice()` it to keep it
+ * without keeping the slab.
  */
 export function encodeRequest(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array {
-  const out = new Uint8Array(PACKET_SIZE);
   // The caller's fields and code (`request.init`, already built for the state mirror) go
   // through the one encoder, which checks every field; the three fields correlation owns are
   // then set in place by the one offset table, without a per-request copy of the fields.
-  encodeHeaderInto(request.init, out);
-  const view = new DataView(out.buffer, out.byteOffset, PACKET_SIZE);
-  view.setUint32(Offset.cmdDataBits0, (view.getUint32(Offset.cmdDataBits0, true) | Flags.TRIGGER_CALL_BACK) >>> 0, true);
   // Header only: the payload is written after it by Wire.write, in chunks, without copying it.
-  view.setUint32(Offset.addDataBytes, request.payload?.length ?? 0, true);
-  if (sequenceField !== undefined && sequence !== undefined) view.setUint32(Offset[sequenceField], sequence, true);
-  return out;
+  stamp.addDataBytes = request.payload?.length ?? 0;
+  const sequenced = sequenceField !== undefined && sequence !== undefined;
+  stamp.sequenceOffset = sequenced ? Offset[sequenceField] : -1;
+  stamp.sequence = sequenced ? sequence : 0;
+  return requestHeaders.encode(request.init, stamp);
 }
 
 /** {@link encodeRequest}, failing the request instead of throwing on a field it cannot encode. */

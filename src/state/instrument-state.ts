@@ -4,6 +4,7 @@ import { Command } from '../../protocol/commands.js';
 import { STATUS_OK } from '../../protocol/constants.js';
 import { FlamingoError } from '../../protocol/errors.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
+import { claimPacket } from '../../protocol/wire-packet.js';
 import { MoveTracker } from './moves.js';
 import { REDUCERS, allLasersDisabled, previewOnly, runConfirmed, type ReduceContext } from './reducers/index.js';
 import { REFRESH_GROUPS, refreshPlan, type RefreshGroup, type RefreshReport, type RefreshRequestFn } from './refresh.js';
@@ -69,8 +70,14 @@ export class InstrumentState extends EventEmitter<InstrumentStateEvents> {
     const reducer = REDUCERS.get(packet.code);
     if (reducer === undefined) return false;
     if (request !== undefined) {
-      if (this.appliedReplies.has(packet)) return false;
-      this.appliedReplies.add(packet);
+      // Decoded packets carry a latch (protocol/wire-packet.ts): free for the usual one
+      // mirror; any other packet, or one another mirror latched first, goes by the WeakSet.
+      const claim = claimPacket(packet, this);
+      if (claim === 'again') return false;
+      if (claim === 'unmarked') {
+        if (this.appliedReplies.has(packet)) return false;
+        this.appliedReplies.add(packet);
+      }
     }
     const prev = this.current;
     return this.publish(prev, reducer(prev, packet, request, this.ctx), packet);

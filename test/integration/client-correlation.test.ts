@@ -228,7 +228,7 @@ describe('sequenced mode', () => {
     expect(sequencer.inFlightCount).toBe(3);
     for (const r of requests) r.resolveWith({ code: r.code } as Packet);
     expect(sequencer.inFlightCount).toBe(0);
-    expect(written.map((b) => new DataView(b.buffer).getUint32(20, true))).toEqual([0xfffffffe, 0xffffffff, 1]);
+    expect(written.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(20, true))).toEqual([0xfffffffe, 0xffffffff, 1]);
   });
 
   it('firstSequence outside 1..0xFFFFFFFF is refused', () => {

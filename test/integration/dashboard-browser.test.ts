@@ -55,7 +55,13 @@ describe('dashboard in a browser', () => {
       await app.stage.moveTo(1, 3.25);
       await app.stage.moveTo(3, 12.5);
 
-      await page.waitForFunction(() => document.getElementById('pos-x')?.textContent === '3.2500', { timeout: 20_000 });
+      // The page may first show a state with x moved and z not yet (the moves are two updates):
+      // wait for both, then check the exact texts.
+      await page.waitForFunction(
+        () => document.getElementById('pos-x')?.textContent === '3.2500' && document.getElementById('pos-z')?.textContent === '12.5000',
+        { timeout: 20_000 },
+      );
+      expect(await page.$eval('#pos-x', (el) => el.textContent)).toBe('3.2500');
       expect(await page.$eval('#pos-z', (el) => el.textContent)).toBe('12.5000');
       expect(await page.$eval('#moving-x', (el) => el.textContent)).toBe('');
       await page.waitForFunction(() => document.getElementById('frame-text')?.textContent?.startsWith('frame ') === true, { timeout: 20_000 });

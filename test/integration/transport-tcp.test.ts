@@ -49,6 +49,36 @@ describe('tcp transport', () => {
     expect(atClient.bytes).toEqual([7, 8, 9]);
   });
 
+  it('gathers the small writes of a tick into one socket write; a large write goes out whole after them, in order', async () => {
+    const { client, server } = await pair();
+    const atServer = collect(server);
+    const socketWrites: number[] = [];
+    const write = client.socket.write.bind(client.socket) as (bytes: Uint8Array) => boolean;
+    client.socket.write = ((bytes: Uint8Array) => {
+      socketWrites.push(bytes.length);
+      return write(bytes);
+    }) as typeof client.socket.write;
+    const small = (n: number) => new Uint8Array(128).fill(n);
+    const large = new Uint8Array(10_000).fill(0xee);
+    for (const bytes of [small(1), small(2), small(3), large, small(4), small(5)]) expect(client.write(bytes)).toBe(true);
+    // Nothing has reached the socket yet in this tick but the large write and what preceded it.
+    expect(socketWrites).toEqual([384, 10_000]);
+    await until(() => atServer.bytes.length === 5 * 128 + 10_000);
+    expect(socketWrites).toEqual([384, 10_000, 256]);
+    const expected = [...small(1), ...small(2), ...small(3), ...large, ...small(4), ...small(5)];
+    expect(atServer.bytes).toEqual(expected);
+  });
+
+  it('bytes written in the tick of close() reach the peer before the FIN', async () => {
+    const { client, server } = await pair();
+    const atClient = collect(client);
+    collect(server);
+    server.write(Uint8Array.of(1, 2, 3));
+    await server.close();
+    expect(await atClient.closed).toBeUndefined();
+    expect(atClient.bytes).toEqual([1, 2, 3]);
+  });
+
   it('connect errors name host:port', async () => {
     const l = await listenTcp({ host: '127.0.0.1', port: 0 }, () => undefined);
     const port = l.port;

@@ -171,6 +171,31 @@ describe('issue 18 defect 5: a queued exclusive() hangs forever, even after clos
     expect((await within(client.request(Command.SYSTEM_STATE_GET))).ok).toBe(true);
   });
 
+  it.each(MODES)('%s: sections stay re-entrant after the section store was switched off between them, also overlapping across two clients', async (mode) => {
+    const { client } = await simClient(mode);
+    const other = (await simClient(mode)).client;
+    // One after another: the store is off between them (no section running), on again inside each.
+    for (const axis of [1, 2]) {
+      const result = await within(client.exclusive(async () => client.stage.moveBy(axis, 0.5)));
+      expect(result.ok).toBe(true);
+    }
+    // Overlapping across two clients: the first to end must not switch the store off under the other.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const long = within(
+      other.exclusive(async () => {
+        await gate;
+        return other.request(Command.STAGE_POSITION_GET, { int32Data0: 3 });
+      }),
+    );
+    const short = await within(client.exclusive(async () => client.request(Command.STAGE_POSITION_GET, { int32Data0: 1 })));
+    expect(short.ok).toBe(true);
+    release();
+    const longResult = await long;
+    expect(longResult.ok).toBe(true);
+    if (longResult.ok) expect(longResult.value.int32Data0).toBe(3);
+  });
+
   it.each(MODES)('%s: state.refresh() and client.request() inside a section settle', async (mode) => {
     const { client } = await simClient(mode);
     const result = await within(

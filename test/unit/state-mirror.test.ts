@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   Command,
+  Deframer,
   EMPTY_SNAPSHOT,
+  WirePacket,
+  claimPacket,
+  encodePacket,
   FlamingoError,
   InstrumentState,
   REFRESH_GROUPS,
@@ -319,6 +323,54 @@ describe('InstrumentState: each reply is applied once', () => {
     expect(state.apply(answer, request)).toBe(false);
     expect(state.snapshot().stage.x.position).toBe(6);
     expect(changes).toHaveLength(2);
+  });
+
+  it('holds for packets as the decoder makes them (their latch), for every mirror that sees the same object', () => {
+    const a = mirror();
+    const b = mirror();
+    const request = { code: Command.STAGE_POSITION_GET, int32Data0: 1 };
+    const [answer] = new Deframer().push(encodePacket({ code: Command.STAGE_POSITION_GET, status: 1, int32Data0: 1, value: 4 }));
+    const decoded = answer as Packet;
+    expect(decoded).toBeInstanceOf(WirePacket);
+    // a latches the packet first; b must fall back to its own record and still apply it exactly once.
+    expect(a.state.apply(decoded, request)).toBe(true);
+    expect(b.state.apply(decoded, request)).toBe(true);
+    for (const m of [a, b]) push(m.state, { code: Command.STAGE_MOTION_STOPPED, status: 1, int32Data0: 1, value: 6 });
+    expect(b.state.apply(decoded, request)).toBe(false);
+    expect(a.state.apply(decoded, request)).toBe(false);
+    for (const m of [a, b]) {
+      expect(m.state.snapshot().stage.x.position).toBe(6);
+      expect(m.changes).toHaveLength(2);
+    }
+  });
+});
+
+describe('claimPacket (protocol/wire-packet.ts)', () => {
+  it('first, again, and unmarked for a plain object or another claimant; the latch is invisible', () => {
+    const [decoded] = new Deframer().push(encodePacket({ code: 7, status: 1, value: 2.5 }));
+    const packet = decoded as Packet;
+    const one = {};
+    const two = {};
+    expect(claimPacket(packet, one)).toBe('first');
+    expect(claimPacket(packet, one)).toBe('again');
+    expect(claimPacket(packet, two)).toBe('unmarked');
+    expect(claimPacket({ ...packet }, one)).toBe('unmarked');
+    expect(Object.keys(packet)).toEqual([
+      'code',
+      'status',
+      'hardwareId',
+      'subsystemId',
+      'clientId',
+      'int32Data0',
+      'int32Data1',
+      'int32Data2',
+      'cmdDataBits0',
+      'value',
+      'addDataBytes',
+      'data',
+    ]);
+    expect(packet).toEqual({ ...packet });
+    expect(JSON.parse(JSON.stringify(packet)).value).toBe(2.5);
   });
 });
 
