@@ -1,7 +1,7 @@
 import { Command } from '../protocol/commands.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round, type BenchFigures, type BenchSuite } from './suite.js';
-import { cpuMicros, median, PIPE_PROXY, RESTAMP_RELAY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
+import { cpuMicros, mainThreadCpuMicros, median, PIPE_PROXY, RESTAMP_RELAY, startProcess as startCli, stopProcess as stop, type Started } from './processes.js';
 
 /**
  * Gateway figures. The simulator and the gateway run as their own processes (the built
@@ -10,7 +10,8 @@ import { cpuMicros, median, PIPE_PROXY, RESTAMP_RELAY, startProcess as startCli,
  * - latency of one request at a time, direct to the simulator, through the gateway and
  *   through a bare byte pipe (bench/processes.ts PIPE_PROXY): alternating blocks, medians;
  *   the gateway against the pipe is the figure of issue 14 (target ≤ 1.15), and the
- *   gateway's and the pipe's CPU time per request in those blocks (less noise-sensitive);
+ *   gateway's and the pipe's CPU time per request in those blocks (less noise-sensitive),
+ *   all threads (/proc ticks) and the main thread alone (schedstat, nanoseconds);
  *   and through a relay that only re-stamps sequence fields in the raw bytes
  *   (RESTAMP_RELAY): what a forwarding fast path could reach at best;
  * - aggregate requests/s of 8 clients with 8 requests in flight each, through the gateway
@@ -68,23 +69,35 @@ async function runGatewayBench(): Promise<BenchFigures> {
     let viaCpu = 0;
     let pipeCpu = 0;
     let restampCpu = 0;
+    const mainCpu = { via: 0, pipe: 0, restamp: 0 };
     const BLOCKS = 8;
     const PER_BLOCK = 500;
     for (let block = 0; block < BLOCKS; block++) {
       await sequential(direct, PER_BLOCK, directUs);
       let before = cpuMicros(gateway.child.pid);
+      let mainBefore = mainThreadCpuMicros(gateway.child.pid);
       await sequential(via, PER_BLOCK, viaUs);
       viaCpu += cpuMicros(gateway.child.pid) - before;
+      mainCpu.via += mainThreadCpuMicros(gateway.child.pid) - mainBefore;
       before = cpuMicros(pipe.child.pid);
+      mainBefore = mainThreadCpuMicros(pipe.child.pid);
       await sequential(piped, PER_BLOCK, pipedUs);
       pipeCpu += cpuMicros(pipe.child.pid) - before;
+      mainCpu.pipe += mainThreadCpuMicros(pipe.child.pid) - mainBefore;
       before = cpuMicros(restamp.child.pid);
+      mainBefore = mainThreadCpuMicros(restamp.child.pid);
       await sequential(restamped, PER_BLOCK, restampUs);
       restampCpu += cpuMicros(restamp.child.pid) - before;
+      mainCpu.restamp += mainThreadCpuMicros(restamp.child.pid) - mainBefore;
     }
     const viaCpuUs = viaCpu / (BLOCKS * PER_BLOCK);
     const pipeCpuUs = pipeCpu / (BLOCKS * PER_BLOCK);
     const restampCpuUs = restampCpu / (BLOCKS * PER_BLOCK);
+    const [viaMainUs, pipeMainUs, restampMainUs] = [mainCpu.via, mainCpu.pipe, mainCpu.restamp].map((us) => us / (BLOCKS * PER_BLOCK)) as [
+      number,
+      number,
+      number,
+    ];
     const restampLatency = median(restampUs);
     const directLatency = median(directUs);
     const viaLatency = median(viaUs);
@@ -105,12 +118,15 @@ async function runGatewayBench(): Promise<BenchFigures> {
         ['median latency, 1 request at a time (µs)', directLatency.toFixed(1), viaLatency.toFixed(1), pipedLatency.toFixed(1)],
         ['requests/s, 8 clients x 8 in flight', directRate.toFixed(0), viaRate.toFixed(0), '-'],
         ['relay CPU µs per request (serial)', '-', viaCpuUs.toFixed(1), pipeCpuUs.toFixed(1)],
+        ['relay main thread CPU µs per request (serial)', '-', viaMainUs.toFixed(1), pipeMainUs.toFixed(1)],
       ],
     );
     console.log(
       `gateway vs bare byte pipe: ${(viaLatency / pipedLatency).toFixed(2)} (target <= 1.15), ${(viaLatency - pipedLatency).toFixed(1)} µs more per request`,
     );
-    console.log(`a relay re-stamping raw bytes vs the pipe: ${(restampLatency / pipedLatency).toFixed(2)}, ${restampCpuUs.toFixed(1)} µs CPU per request`);
+    console.log(
+      `a relay re-stamping raw bytes vs the pipe: ${(restampLatency / pipedLatency).toFixed(2)}, ${restampCpuUs.toFixed(1)} µs CPU per request (main thread ${restampMainUs.toFixed(1)})`,
+    );
     console.log(`latency ratio ${(viaLatency / directLatency).toFixed(2)} (target <= 1.5); a bare byte pipe: ${(pipedLatency / directLatency).toFixed(2)}`);
     return {
       gateway_direct_latency_us: round(directLatency, 1),
@@ -124,6 +140,9 @@ async function runGatewayBench(): Promise<BenchFigures> {
       gateway_pipe_cpu_us_per_request: round(pipeCpuUs, 1),
       gateway_restamp_floor_vs_pipe_ratio: round(restampLatency / pipedLatency, 3),
       gateway_restamp_floor_cpu_us_per_request: round(restampCpuUs, 1),
+      gateway_main_thread_cpu_us_per_request: round(viaMainUs, 1),
+      gateway_pipe_main_thread_cpu_us_per_request: round(pipeMainUs, 1),
+      gateway_restamp_floor_main_thread_cpu_us_per_request: round(restampMainUs, 1),
       gateway_req_per_s_8_clients: Math.round(viaRate),
       gateway_direct_req_per_s_8_clients: Math.round(directRate),
     };

@@ -246,5 +246,18 @@ export function cpuMicros(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time (µs) the main thread of a process (its event loop) has run so far, from Linux
+ * /proc/PID/task/PID/schedstat (nanoseconds, unlike the 10 ms ticks of /proc/PID/stat);
+ * NaN elsewhere. The relay's work on a request's path is its main thread's.
+ */
+export function mainThreadCpuMicros(pid: number | undefined): number {
+  try {
+    return Number(readFileSync(`/proc/${String(pid)}/task/${String(pid)}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** USER_HZ on Linux: 100 on every mainstream build. */
 const CLOCK_TICKS_PER_SECOND = 100;

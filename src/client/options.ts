@@ -81,6 +81,14 @@ export interface RequestOptions {
    */
   onWritten?: () => void;
   /**
+   * The request's 128-byte header already encoded: exactly the bytes correlation would
+   * encode for `code` and `fields` (sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes
+   * the payload's length). Correlation then only stamps its sequence into it instead of
+   * encoding the header again. A relay that re-sends decoded packets uses it (the gateway,
+   * issue 14); the bytes must not change until the request settles.
+   */
+  header?: Uint8Array;
+  /**
    * A command the instrument does not answer while a workflow runs (spec/commands.json
    * `duringRun: "no-reply"`), requested while `workflow.start` runs: `fail` at once with
    * WorkflowRunningError (default), or `wait` until the run ends, then send it.

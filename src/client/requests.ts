@@ -1,6 +1,7 @@
 import { lostWithLink } from '../correlation/wire.js';
 import { replyRule } from '../../protocol/command-profile.js';
 import { commandName } from '../../protocol/commands.js';
+import { END_MARKER, Offset, PACKET_SIZE, START_MARKER } from '../../protocol/constants.js';
 import type { SequenceField } from '../../protocol/packet.js';
 import { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
@@ -21,6 +22,9 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   checkFields(code, fields);
   if (options.timeoutMs !== undefined) checkTimeout('timeoutMs', options.timeoutMs, commandName(code));
   if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
+  if (options.header !== undefined && !isHeaderOf(options.header, code)) {
+    throw new ArgumentError(`header must be the 128-byte header of ${commandName(code)}`, commandName(code));
+  }
   if (replyRule(code) === 'never') {
     const name = commandName(code);
     throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
@@ -29,6 +33,15 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
     throw new ArgumentError(`${sequenceField} carries the sequence number in sequenced mode; leave it unset`, commandName(code));
   }
   return code;
+}
+
+/** A 128-byte array with both markers and `code` in its code field (RequestOptions.header). */
+function isHeaderOf(header: unknown, code: number): boolean {
+  if (!(header instanceof Uint8Array) || header.length !== PACKET_SIZE) return false;
+  // Byte reads, not a DataView: this runs for every request the gateway forwards.
+  const u32 = (at: number): number =>
+    ((header[at] as number) | ((header[at + 1] as number) << 8) | ((header[at + 2] as number) << 16) | ((header[at + 3] as number) << 24)) >>> 0;
+  return u32(Offset.startMarker) === START_MARKER && u32(Offset.endMarker) === END_MARKER && u32(Offset.code) === code;
 }
 
 /** A pending request for a checked command (see {@link checkRequest}). */
@@ -51,6 +64,7 @@ export function newRequest(
     insideExclusive,
     onUploadProgress: options.onUploadProgress,
     onWritten: options.onWritten,
+    header: options.header,
   });
 }
 

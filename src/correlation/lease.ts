@@ -88,11 +88,11 @@ export class Lease implements PendingOwner {
       return;
     }
     request.owner = this;
-    request.armQueueDeadline(this.options.queueTimeoutMs);
     if (this.isIdle() && !isAmbiguousReply(request.code) && !this.strayCodes.has(request.replyCode)) {
       this.startDirect(request);
       return;
     }
+    request.armQueueDeadline(this.options.queueTimeoutMs);
     this.queued++;
     this.queue
       .add(async () => {
@@ -135,6 +135,10 @@ export class Lease implements PendingOwner {
     this.direct = request;
     this.current = request;
     this.write(request, bytes);
+    // Written at once (the usual case): it never waited, so no queue deadline is armed (a
+    // timer-set entry and a timer ref and unref per request). Still waiting for the
+    // transport (behind an upload, or a full socket): its wait is bounded as a queued one's.
+    if (!request.written) request.armQueueDeadline(this.options.queueTimeoutMs);
   }
 
   /**

@@ -41,6 +41,8 @@ export interface PendingInit {
   onUploadProgress?: UploadProgressListener | undefined;
   /** Told once when the request has been handed to the transport whole. */
   onWritten?: (() => void) | undefined;
+  /** The header already encoded by the caller (RequestOptions.header); correlation only stamps its sequence into it. */
+  header?: Uint8Array | undefined;
 }
 
 /**
@@ -61,6 +63,8 @@ export class PendingRequest implements Expiring {
   readonly signal: AbortSignal | undefined;
   readonly insideExclusive: boolean;
   readonly onUploadProgress: UploadProgressListener | undefined;
+  /** The header the caller encoded already, if any (see `encodeOrFail`, src/correlation/wire.ts). */
+  readonly header: Uint8Array | undefined;
   private onWritten: (() => void) | undefined;
   /**
    * The request as the state mirror sees it (its fields and code): one object, handed to
@@ -120,6 +124,7 @@ export class PendingRequest implements Expiring {
     this.insideExclusive = init.insideExclusive;
     this.onUploadProgress = init.onUploadProgress;
     this.onWritten = init.onWritten;
+    this.header = init.header;
     this.init = { ...init.fields, code: init.code };
     this.promise = new Promise<Packet>((resolve, reject) => {
       this.resolveFn = resolve;

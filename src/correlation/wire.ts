@@ -63,12 +63,31 @@ export function encodeRequest(request: PendingRequest, sequenceField?: SequenceF
 
 /** {@link encodeRequest}, failing the request instead of throwing on a field it cannot encode. */
 export function encodeOrFail(request: PendingRequest, sequenceField?: SequenceField, sequence?: number): Uint8Array | null {
+  if (request.header !== undefined) return stampHeader(request.header, request.writeAttempt, sequenceField, sequence);
   try {
     return encodeRequest(request, sequenceField, sequence);
   } catch (error) {
     request.fail(error as Error);
     return null;
   }
+}
+
+/**
+ * A header the caller encoded already (RequestOptions.header): only the sequence is stamped
+ * (sequenced mode). Written once already (a request re-queued after a lost link), the bytes
+ * may still sit in the dead transport's queue, so a copy is stamped instead.
+ */
+function stampHeader(header: Uint8Array, writeAttempt: number, sequenceField?: SequenceField, sequence?: number): Uint8Array {
+  if (sequenceField === undefined || sequence === undefined) return header;
+  // A copy by construction, not slice(): a Node Buffer's slice() is a view of the same bytes.
+  const out = writeAttempt > 0 ? new Uint8Array(header) : header;
+  // Byte by byte (little-endian u32): a DataView per request costs more than the rest.
+  const at = Offset[sequenceField];
+  out[at] = sequence & 0xff;
+  out[at + 1] = (sequence >>> 8) & 0xff;
+  out[at + 2] = (sequence >>> 16) & 0xff;
+  out[at + 3] = sequence >>> 24;
+  return out;
 }
 
 /**

@@ -266,7 +266,9 @@ export class DownstreamSession {
     const inLease = tx !== null;
     if (inLease) this.inLease++;
     const turn = new WriteTurn();
-    const options: RequestOptions = { onWritten: turn.written };
+    // The upstream header is written here from the decoded packet, into this session's slab,
+    // so correlation does not encode it again (RequestOptions.header).
+    const options: RequestOptions = { onWritten: turn.written, header: this.replies.forward(packet) };
     if (packet.payload !== undefined) options.payload = packet.payload;
     const done = target.request(code, fieldsOf(packet), options).then(
       (reply) => {
@@ -315,6 +317,10 @@ export class DownstreamSession {
   /** The instrument's reply, with this client's own sequence fields put back. */
   private sendReply(request: Packet, reply: Packet): void {
     if (this.ended) return;
+    if (reply.payload === undefined) {
+      this.outbox.push(this.replies.relay(reply, request.hardwareId, request.subsystemId, request.clientId));
+      return;
+    }
     const init: PacketInit = {
       code: reply.code,
       status: reply.status,
