@@ -12,6 +12,11 @@
  *   npm run soak                       # about 2 minutes over every cell
  *   SOAK_SECONDS=600 npm run soak      # longer (or: node dist/bench/soak.js --seconds 600)
  *   FC_SEED=123 FC_NUM_RUNS=50 npm run soak -- --profile drop --transport tcp
+ *   FC_SEED=358358126 node dist/bench/soak.js --profile reconnect --transport memory --mode sequenced --path "3:1:2"
+ *                                      # replay one reported failure: its batch seed and path
+ *                                      # (only a deterministic one: a failure that depends on
+ *                                      # timing shrinks differently, and fast-check rejects the
+ *                                      # path; then replay its counterexample as in test/regressions/)
  *
  * Exit code 1 when any cell failed.
  */
@@ -40,13 +45,20 @@ async function main(): Promise<void> {
   const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : Date.now() % 0x7fffffff;
   const onlyProfile = argument('profile');
   const onlyTransport = argument('transport') as TransportKind | undefined;
+  const onlyMode = argument('mode');
+  // A failure's report names the seed of its batch and the path of its shrunk counterexample:
+  // with both, the first batch replays exactly that counterexample.
+  const path = argument('path') ?? process.env.FC_PATH;
+  if (onlyMode !== undefined && onlyMode !== 'sequenced' && onlyMode !== 'lease') throw new Error(`unknown mode ${onlyMode}`);
   if (onlyTransport !== undefined && !TRANSPORTS.includes(onlyTransport)) throw new Error(`unknown transport ${onlyTransport}`);
   const gatewayOnly = onlyProfile === 'gateway';
   if (onlyProfile !== undefined && !gatewayOnly && !PROFILES.some((p) => p.name === onlyProfile)) throw new Error(`unknown profile ${onlyProfile}`);
   const cells = gatewayOnly
     ? []
-    : matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter((c) => onlyProfile === undefined || c.profile.name === onlyProfile);
-  const gatewayCells = onlyProfile === undefined || gatewayOnly ? GATEWAY_MODEL_CELLS : [];
+    : matrixCells(onlyTransport === undefined ? TRANSPORTS : [onlyTransport]).filter(
+        (c) => (onlyProfile === undefined || c.profile.name === onlyProfile) && (onlyMode === undefined || c.mode === onlyMode),
+      );
+  const gatewayCells = (onlyProfile === undefined && onlyMode === undefined && path === undefined) || gatewayOnly ? GATEWAY_MODEL_CELLS : [];
 
   const sliceMs = (seconds * 1000) / (cells.length + gatewayCells.length);
   console.log(
@@ -54,7 +66,15 @@ async function main(): Promise<void> {
   );
   const rows: CellStats[] = [];
   for (const cell of cells) {
-    const stats = await runCell(cell, { numRuns, maxCommands, size: 'medium', timeLimitMs: sliceMs, batchRuns: 3, seed });
+    const stats = await runCell(cell, {
+      numRuns,
+      maxCommands,
+      size: 'medium',
+      timeLimitMs: sliceMs,
+      batchRuns: 3,
+      seed,
+      ...(path !== undefined ? { path } : {}),
+    });
     rows.push(stats);
     process.stdout.write(`  ${cellName(cell)}: ${stats.runs} runs${stats.failures > 0 ? ', FAILED' : ''}\n`);
   }

@@ -216,7 +216,8 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
   /**
    * Send a packet without asking for a reply (no TRIGGER_CALL_BACK); resolves once written.
    * It is written at once, not queued behind requests waiting for their turn (so a
-   * STAGE_HALT is not delayed); only an `exclusive()` section holds it back.
+   * STAGE_HALT is not delayed); only an `exclusive()` section holds it back. Rejects with
+   * AbortError (nothing written) when `options.signal` fires before the write begins.
    */
   send(code: CommandRef, fields?: RequestFields, options: SendOptions = {}): Promise<void> {
     return this.path.send(code, fields, options);

@@ -100,9 +100,28 @@ export class Correlator {
     return this.exclusiveQueue.add(() => run(null));
   }
 
-  /** Resolves when no exclusive section holds the gate (at once if none does). */
-  gateOpened(): Promise<void> {
-    return new Promise<void>((resolve) => this.gateWaiters.push(resolve));
+  /**
+   * Resolves when the gate opens (a section ended, or the client closed), or when `signal`
+   * fires first; an aborted wait leaves nothing behind (its waiter is removed).
+   */
+  gateOpened(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal === undefined) {
+        this.gateWaiters.push(resolve);
+        return;
+      }
+      const onAbort = (): void => {
+        const i = this.gateWaiters.indexOf(wake);
+        if (i >= 0) this.gateWaiters.splice(i, 1);
+        resolve();
+      };
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.gateWaiters.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Let everything held at the gate go (a section ended, or the client closed). */

@@ -101,6 +101,12 @@ export interface SendOptions {
   payload?: Uint8Array;
   /** Told `{ sent, total }` (payload bytes) after each chunk of `payload` is accepted by the transport. */
   onUploadProgress?: UploadProgressListener;
+  /**
+   * Aborted before the packet is written (e.g. while it waits for another caller's
+   * exclusive section): it is never written, and send() rejects with AbortError. Once the
+   * writing has begun the packet goes out whole.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link FlamingoClient.events}. */

@@ -130,7 +130,9 @@ export class RequestPath {
     // Header only (announcing the payload's length): the writer sends the payload after it in chunks.
     const bytes = encodePacket(options.payload !== undefined ? { ...fields, code, addDataBytes: options.payload.length } : { ...fields, code });
     const sent = { ...fields, code };
-    while (!inside && correlator.gateClosed && !this.parts.finished()) await correlator.gateOpened();
+    const signal = options.signal;
+    while (!inside && correlator.gateClosed && !this.parts.finished() && signal?.aborted !== true) await correlator.gateOpened(signal);
+    if (signal?.aborted === true) throw new AbortError(commandName(code), { cause: signal.reason });
     if (this.parts.finished() || !link.up) {
       const why = this.parts.finished() ? 'closed' : 'down';
       throw new ConnectionClosedError(`${commandName(code)} was not sent: the connection is ${why}`, false, { command: commandName(code) });

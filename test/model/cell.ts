@@ -124,8 +124,10 @@ export async function runCell(cell: Cell, options: CellRunOptions): Promise<Cell
   const batch = options.batchRuns ?? 10;
   const stopAt = performance.now() + options.timeLimitMs;
   const firstSeed = options.seed ?? 1;
-  for (let done = 0, i = 0; done < options.numRuns && performance.now() < stopAt; done += batch, i++) {
-    await check(Math.min(batch, options.numRuns - done), (firstSeed + i) | 0);
+  // A replayed path belongs to the first batch's seed only: one batch.
+  const numRuns = options.path !== undefined ? Math.min(batch, options.numRuns) : options.numRuns;
+  for (let done = 0, i = 0; done < numRuns && performance.now() < stopAt; done += batch, i++) {
+    await check(Math.min(batch, numRuns - done), (firstSeed + i) | 0);
   }
   stats.misuse = misuseRuns.count - misuseBefore;
   return stats;

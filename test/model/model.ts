@@ -80,6 +80,7 @@ export function axisOf(model: Model, axis: number): AxisModel {
 /** Run one step: time it, then wait for the client to settle and check the step invariants. */
 export async function step(rig: Rig, label: string, body: () => Promise<void>): Promise<void> {
   const started = performance.now();
+  rig.beginStep();
   await body();
   await rig.afterStep(label, started);
 }

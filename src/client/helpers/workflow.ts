@@ -109,6 +109,11 @@ export class WorkflowHelper {
     this.running.add(run);
     const onEvent = (packet: Packet): void => run.event(packet);
     const onReconnected = (): void => {
+      // Only a start already written can have run (and ended) unheard. One still waiting for
+      // its turn (another caller's exclusive section, e.g. the refresh pass after an earlier
+      // reconnect) goes out on the new link: an idle state now would only say it has not
+      // been written yet, and failing the run then would leave that run untracked.
+      if (!run.written) return;
       client.system.state().then(
         (state) => {
           if (state === 'idle')
@@ -152,8 +157,11 @@ export class WorkflowHelper {
         {
           payload: bytes,
           ...(options.onUploadProgress !== undefined ? { onUploadProgress: options.onUploadProgress } : {}),
+          // Aborted while the start waits for its turn: it is never written (no run nobody tracks).
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
         },
       );
+      run.written = true;
       run.sentAt = performance.now();
       timers.push(
         setTimeout(() => {
@@ -198,6 +206,8 @@ class RunWatch {
    * was not confirmed yet (a stop right after the start can beat the first busy poll).
    */
   stopRequested = false;
+  /** CAMERA_WORKFLOW_START has been written whole: from then on the instrument may run it. */
+  written = false;
   sentAt = 0;
   readonly done: Promise<WorkflowResult>;
   private readonly result: WorkflowResult = { acquired: 0, expected: 0, errors: 0, durationUs: 0, stacks: 0, countsFrom: 'none', stopped: false };

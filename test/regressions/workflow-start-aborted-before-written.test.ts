@@ -1,0 +1,93 @@
+/**
+ * Found while tracing the orphan-run soak failures (test/regressions/workflow-start-waiting-at-reconnect.test.ts):
+ * the same orphan came from an AbortSignal. workflow.start aborted while its
+ * CAMERA_WORKFLOW_START waited for its turn (another caller's exclusive section) rejected
+ * with AbortError, and the start was written anyway once the section ended: a run the caller
+ * had cancelled, tracked by nobody. send() now takes a signal; aborted before the write, the
+ * packet is never written.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AbortError, buildWorkflowText, Command, createMemoryPair, FlamingoClient } from 'flamingo-protocol';
+import { SimulatedMicroscope } from 'flamingo-protocol/sim';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setUp(): Promise<{ sim: SimulatedMicroscope; client: FlamingoClient; received: string[] }> {
+  const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
+  const [clientEnd, simEnd] = createMemoryPair();
+  sim.attach(simEnd);
+  const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd });
+  cleanup.push(async () => {
+    await client.close();
+    await sim.close();
+  });
+  const received: string[] = [];
+  sim.on('command', (info) => received.push(info.name));
+  return { sim, client, received };
+}
+
+/** Hold the link in an exclusive section until `release` is called. */
+async function holdTheLink(client: FlamingoClient): Promise<{ release: () => void; section: Promise<void> }> {
+  let release!: () => void;
+  let entered!: () => void;
+  const inSection = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  const section = client.exclusive(async () => {
+    entered();
+    await new Promise<void>((resolve) => {
+      release = resolve;
+    });
+  });
+  await inSection;
+  return { release, section };
+}
+
+describe('regressions: a send aborted while it waits for its turn', () => {
+  it('workflow.start aborted before its start is written never writes it', async () => {
+    const { sim, client, received } = await setUp();
+    const { release, section } = await holdTheLink(client);
+    const controller = new AbortController();
+    const text = buildWorkflowText({ numberOfPlanes: 3, lasers: [{ index: 1, name: '405 nm', power: 1, on: false }] });
+    const start = client.workflow.start(text, { signal: controller.signal }).then(
+      () => 'resolved',
+      (error: Error) => error,
+    );
+    controller.abort();
+    // Settled while the link is still held: nothing of it is left waiting.
+    const outcome = await start;
+    expect(outcome).toBeInstanceOf(AbortError);
+    release();
+    await section;
+    // A round trip: the simulator has run everything written before its answer.
+    await client.request(Command.SYSTEM_STATE_GET);
+    expect(received).toEqual(['SYSTEM_STATE_GET']);
+    expect(sim.snapshot().workflowsRun).toBe(0);
+    expect(sim.snapshot().systemState).toBe(0);
+  });
+
+  it('send() with a signal: aborted at the gate it rejects with AbortError and writes nothing; not aborted it is written', async () => {
+    const { client, received } = await setUp();
+    const { release, section } = await holdTheLink(client);
+    const controller = new AbortController();
+    const aborted = client.send(Command.STAGE_POSITION_SET, { int32Data0: 4, value: 1 }, { signal: controller.signal }).then(
+      () => 'written',
+      (error: Error) => error,
+    );
+    const kept = client.send(Command.STAGE_POSITION_SET, { int32Data0: 4, value: 2 }, { signal: new AbortController().signal });
+    controller.abort();
+    const outcome = await aborted;
+    expect(outcome).toBeInstanceOf(AbortError);
+    expect((outcome as AbortError).command).toBe('STAGE_POSITION_SET');
+    release();
+    await section;
+    await kept;
+    await client.request(Command.SYSTEM_STATE_GET);
+    expect(received).toEqual(['STAGE_POSITION_SET', 'SYSTEM_STATE_GET']);
+    // Already aborted: refused at once.
+    await expect(client.send(Command.STAGE_HALT, undefined, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+  });
+});
