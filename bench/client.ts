@@ -1,7 +1,7 @@
 /**
  * Client bench: what FlamingoClient costs over a raw node:net loop doing the same work.
  *
- * The server is the same for both sides: a raw node:net server in a worker thread that
+ * The server is the same for both sides: a raw node:net server in its own process that
  * answers every 128-byte packet with a copy (status 1, every header field echoed, so the
  * client probes into sequenced mode). Figures, each beside its raw floor from the same run:
  * - serial round trip (µs) of `client.request` in sequenced and in lease mode vs a raw
@@ -14,13 +14,12 @@
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
 import { Command, PACKET_SIZE, encodePacket } from '../protocol/index.js';
 import { createMemoryPair } from '../transports/memory.js';
 import { writeAndWaitForRoom } from '../transports/transport.js';
 import { FlamingoClient } from '../src/client/client.js';
 import { printTable, round } from './suite.js';
-import { ECHO_SERVER_CORE, median } from './processes.js';
+import { ECHO_SERVER, median, startProcess, stopProcess } from './processes.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
 const SERIAL = 4000;
@@ -29,27 +28,13 @@ const WINDOW = 32;
 const ROUNDS = 7;
 const EVENTS = 1_000_000;
 
-/** The echo server, run in a worker so that it does not share the client's event loop. */
-const SERVER_SOURCE = `
-const net = require('node:net');
-const { parentPort } = require('node:worker_threads');
-${ECHO_SERVER_CORE}server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
-parentPort.on('message', (m) => { if (m === 'stop') server.close(() => process.exit(0)); });
-`;
-
+/**
+ * The echo server, in its own process (pinned to the other CPU, bench/pinning.ts) so that it
+ * shares neither the client's event loop nor its core.
+ */
 export async function startServer(): Promise<{ port: number; stop(): Promise<void> }> {
-  const worker = new Worker(SERVER_SOURCE, { eval: true });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    port,
-    stop: async () => {
-      worker.postMessage('stop');
-      await new Promise((resolve) => worker.once('exit', resolve));
-    },
-  };
+  const server = await startProcess(['-e', ECHO_SERVER]);
+  return { port: server.port, stop: () => stopProcess(server.child) };
 }
 
 /** Raw floor: `window` packets outstanding, `count` round trips; returns elapsed ms. */

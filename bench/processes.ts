@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { encodePacket } from '../protocol/codec.js';
 import { Command } from '../protocol/commands.js';
 import { PACKET_SIZE } from '../protocol/constants.js';
+import { pinServerProcess } from './pinning.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
-/** The echo server's listening socket, shared by the child-process floor here and the worker floor of bench/client.ts. */
-export const ECHO_SERVER_CORE = `const server = net.createServer((socket) => {
+/** The echo server's listening socket (the floor's whole request path). */
+const ECHO_SERVER_CORE = `const server = net.createServer((socket) => {
   socket.setNoDelay(true);
   let tail = Buffer.alloc(0);
   socket.on('data', (chunk) => {
@@ -132,6 +133,7 @@ export function startProcess(args: string[], nodeFlags: string[] = []): Promise<
       if (m !== null) {
         listening = true;
         clearTimeout(timer);
+        pinServerProcess(child.pid);
         child.removeAllListeners('exit');
         resolve({ child, port: Number(m[1]) });
       }

@@ -18,6 +18,7 @@ import { simSuite } from './sim.js';
 import { observeSuite } from './observe.js';
 import type { BenchSuite } from './suite.js';
 import { reportTargets } from './targets.js';
+import { pinMeasuringProcess, pinningDescription } from './pinning.js';
 
 /** Registered suites, run in this order. To add one: import it above and list it here. */
 const SUITES: readonly BenchSuite[] = [codecSuite, liveSuite, clientSuite, simSuite, gatewaySuite, uploadSuite, memorySuite, observeSuite];
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
     process.exitCode = 2;
   }
+  pinMeasuringProcess();
+  console.log(`bench: ${pinningDescription()}`);
   const figures: Record<string, number> = {};
   for (const suite of SUITES) {
     if (only.length > 0 && !only.includes(suite.name)) continue;

@@ -32,7 +32,7 @@ export class ConnectError extends Error {
 export class TcpTransport extends TransportBase {
   readonly description: string;
   readonly socket: net.Socket;
-  /** The small writes of a tick, gathered into one socket write (transports/write-coalescer.ts). */
+  /** The first write of a tick goes out at once, the later small ones are gathered into one socket write (transports/write-coalescer.ts). */
   private readonly gathered: WriteCoalescer;
   /** Settles when a full socket drains (or closes); shared by the writers waiting on it. */
   private room: Promise<void> | null = null;
