@@ -41,7 +41,8 @@ export function runInSection<Tx, T>(scope: SectionScope<Tx>, fn: () => Promise<T
   running++;
   let result: Promise<T>;
   try {
-    result = scopes.run(scope as SectionScope<unknown>, fn);
+    // Promise.resolve: a callback that returns a plain value (JavaScript callers) still settles the section.
+    result = Promise.resolve(scopes.run(scope as SectionScope<unknown>, fn));
   } catch (error) {
     sectionSettled();
     throw error;

@@ -85,7 +85,9 @@ export interface RequestOptions {
    * encode for `code` and `fields` (sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes
    * the payload's length). Correlation then only stamps its sequence into it instead of
    * encoding the header again. A relay that re-sends decoded packets uses it (the gateway,
-   * issue 14); the bytes must not change until the request settles.
+   * issue 14); the bytes must not change until the request settles. One buffer per
+   * request: correlation writes the sequence into it in place, so a buffer shared by two
+   * requests would carry the later one's sequence for both.
    */
   header?: Uint8Array;
   /**

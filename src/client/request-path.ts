@@ -10,6 +10,7 @@ import { currentSection, runInSection, SectionRegistry } from './exclusive-secti
 import { checkFields, resolveCode, type CommandRef } from './fields.js';
 import type { RunGate } from './helpers/run-gate.js';
 import type { Link } from './link.js';
+import { WriteCancelledError, type WriteOwner } from './upload.js';
 import type { ExclusiveTx, RequestOptions, ResolvedOptions, SendOptions } from './options.js';
 import { checkRequest, newRequest, rejectAll } from './requests.js';
 
@@ -140,10 +141,25 @@ export class RequestPath {
     if (wireLog.enabled)
       wireLog('send %s (0x%s) without asking for a reply, %d payload bytes', commandName(code), code.toString(16), options.payload?.length ?? 0);
     correlator.noteSent(code);
+    // The writer asks the owner before a packet that waited behind an upload goes out: an
+    // aborted send is then dropped unwritten (a workflow start aborted there must not start a
+    // run nobody tracks), and it says whether a byte left, for maybeExecuted.
+    let started = false;
+    // A function, not the field: the signal may abort while the write waits.
+    const aborted = (): boolean => signal?.aborted === true;
+    const owner: WriteOwner = {
+      get settled() {
+        return aborted();
+      },
+      markStarted() {
+        started = true;
+      },
+    };
     try {
-      await link.write(bytes, sent, options.payload, options.onUploadProgress);
+      await link.write(bytes, sent, options.payload, options.onUploadProgress, owner);
     } catch (error) {
-      throw new ConnectionClosedError(`${commandName(code)} could not be written`, false, { command: commandName(code), cause: error });
+      if (error instanceof WriteCancelledError && aborted()) throw new AbortError(commandName(code), { cause: signal?.reason });
+      throw new ConnectionClosedError(`${commandName(code)} could not be written`, started, { command: commandName(code), cause: error });
     }
   }
 }

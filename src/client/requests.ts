@@ -22,8 +22,8 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   checkFields(code, fields);
   if (options.timeoutMs !== undefined) checkTimeout('timeoutMs', options.timeoutMs, commandName(code));
   if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
-  if (options.header !== undefined && !isHeaderOf(options.header, code)) {
-    throw new ArgumentError(`header must be the 128-byte header of ${commandName(code)}`, commandName(code));
+  if (options.header !== undefined && !isHeaderOf(options.header, code, options.payload?.length ?? 0)) {
+    throw new ArgumentError(`header must be the 128-byte header of ${commandName(code)} announcing the payload's length`, commandName(code));
   }
   if (replyRule(code) === 'never') {
     const name = commandName(code);
@@ -35,13 +35,18 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   return code;
 }
 
-/** A 128-byte array with both markers and `code` in its code field (RequestOptions.header). */
-function isHeaderOf(header: unknown, code: number): boolean {
+/**
+ * A 128-byte array with both markers, `code` in its code field and the payload's length in
+ * addDataBytes (RequestOptions.header): a wrong length would desynchronise the stream.
+ */
+function isHeaderOf(header: unknown, code: number, payloadLength: number): boolean {
   if (!(header instanceof Uint8Array) || header.length !== PACKET_SIZE) return false;
   // Byte reads, not a DataView: this runs for every request the gateway forwards.
   const u32 = (at: number): number =>
     ((header[at] as number) | ((header[at + 1] as number) << 8) | ((header[at + 2] as number) << 16) | ((header[at + 3] as number) << 24)) >>> 0;
-  return u32(Offset.startMarker) === START_MARKER && u32(Offset.endMarker) === END_MARKER && u32(Offset.code) === code;
+  return (
+    u32(Offset.startMarker) === START_MARKER && u32(Offset.endMarker) === END_MARKER && u32(Offset.code) === code && u32(Offset.addDataBytes) === payloadLength
+  );
 }
 
 /** A pending request for a checked command (see {@link checkRequest}). */

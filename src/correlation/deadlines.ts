@@ -17,6 +17,9 @@ export interface Expiring {
   timerNext?: Expiring | null;
 }
 
+/** Marks an entry whose deadline passed while fire() tells the passed entries in turn. */
+const FIRING: DeadlineTimer = Object.create(null) as DeadlineTimer;
+
 /**
  * One timer for many reply deadlines. A setTimeout per request costs a timer-list insert
  * and removal on the request path; here a request only joins and leaves a list. The timer
@@ -42,6 +45,8 @@ export class DeadlineTimer {
 
   add(entry: Expiring): void {
     if (entry.timerOwner === this) return;
+    if (entry.timerOwner !== null && entry.timerOwner !== undefined && entry.timerOwner !== FIRING)
+      throw new Error('an entry can wait on one deadline timer only');
     entry.timerOwner = this;
     entry.timerNext = null;
     entry.timerPrev = this.tail;
@@ -54,6 +59,11 @@ export class DeadlineTimer {
   }
 
   delete(entry: Expiring): void {
+    // Passed, its expiry not yet told (fire() runs the passed ones in turn): it is not told.
+    if (entry.timerOwner === FIRING) {
+      entry.timerOwner = null;
+      return;
+    }
     if (entry.timerOwner !== this) return;
     this.unlink(entry);
     if (this.count === 0) this.timer?.unref();
@@ -92,14 +102,28 @@ export class DeadlineTimer {
       const following: Expiring | null = entry.timerNext ?? null;
       if (entry.deadline <= now) {
         this.unlink(entry);
+        entry.timerOwner = FIRING;
         passed.push(entry);
       } else if (entry.deadline < next) next = entry.deadline;
       entry = following;
     }
-    for (const entry of passed) entry.expire();
+    let failure: { error: unknown } | null = null;
+    for (const entry of passed) {
+      // Deleted by an earlier expiry of this pass (its request settled meanwhile): not told.
+      if (entry.timerOwner !== FIRING) continue;
+      entry.timerOwner = null;
+      // One expiry that throws must not cost the others theirs, nor the re-arm below.
+      try {
+        entry.expire();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
     // An entry added while expiring (an expiry that starts another request) may have armed
     // the timer for a later deadline than one still waiting: re-arm for the earliest.
     if (next < this.firesAt) this.arm(next);
+    // Thrown as before (an uncaught exception of a timer callback), once every entry is told.
+    if (failure !== null) throw failure.error;
   };
 }
 

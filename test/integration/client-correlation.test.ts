@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   Command,
   FlamingoClient,
@@ -310,5 +310,46 @@ describe('DeadlineTimer', () => {
     await done;
     expect(order).toEqual(['early', 'late']);
     expect(timer.size).toBe(0);
+  });
+
+  it('an expiry that deletes another passed entry spares it; one that throws costs the others nothing, and the error still surfaces', async () => {
+    const { DeadlineTimer } = await import('../../src/correlation/deadlines.js');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const timer = new DeadlineTimer();
+      const told: string[] = [];
+      const at = performance.now() + 10;
+      const second = { deadline: at, expire: () => told.push('second') };
+      const first = {
+        deadline: at,
+        expire: () => {
+          told.push('first');
+          timer.delete(second);
+        },
+      };
+      const boom = {
+        deadline: at,
+        expire: () => {
+          told.push('boom');
+          throw new Error('expiry failed');
+        },
+      };
+      const last = { deadline: at, expire: () => told.push('last') };
+      const later = { deadline: at + 50, expire: () => told.push('later') };
+      for (const entry of [first, second, boom, last, later]) timer.add(entry);
+      expect(() => vi.advanceTimersByTime(10)).toThrow('expiry failed');
+      expect(told).toEqual(['first', 'boom', 'last']);
+      expect(timer.size).toBe(1);
+      // Re-armed for the one still waiting, despite the throw.
+      vi.advanceTimersByTime(50);
+      expect(told).toEqual(['first', 'boom', 'last', 'later']);
+      expect(timer.size).toBe(0);
+      const held = { deadline: at + 1e6, expire: () => undefined };
+      timer.add(held);
+      expect(() => new DeadlineTimer().add(held)).toThrow('one deadline timer only');
+      timer.delete(held);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -223,7 +223,9 @@ describe('RequestOptions.header (a header the caller encoded already)', () => {
         sent.clientId >>> 24,
       ]);
       expect([sent.code, sent.int32Data0, sent.value, dataText(sent), sent.cmdDataBits0]).toEqual([Command.STAGE_POSITION_GET, 2, 0.25, 'h', CB]);
-      for (const bad of [header.subarray(0, 127), encodePacket({ code: Command.SYSTEM_STATE_GET }), new Uint8Array(128)]) {
+      // A header whose addDataBytes is not the payload's length would desynchronise the stream.
+      const wrongLength = encodePacket({ code: Command.STAGE_POSITION_GET, int32Data0: 2, addDataBytes: 16, cmdDataBits0: CB });
+      for (const bad of [header.subarray(0, 127), encodePacket({ code: Command.SYSTEM_STATE_GET }), new Uint8Array(128), wrongLength]) {
         await expect(client.request(Command.STAGE_POSITION_GET, { int32Data0: 2 }, { header: bad })).rejects.toMatchObject({ code: 'ARGUMENT' });
       }
       expect(server.received).toHaveLength(1);

@@ -196,6 +196,15 @@ describe('issue 18 defect 5: a queued exclusive() hangs forever, even after clos
     if (longResult.ok) expect(longResult.value.int32Data0).toBe(3);
   });
 
+  it.each(MODES)('%s: a section whose callback returns a plain value (a JavaScript caller) resolves with it', async (mode) => {
+    const { client } = await simClient(mode);
+    // Deliberately not a promise: the typed signature asks for one, a JavaScript caller may not give one.
+    const plain = (() => 7) as unknown as () => Promise<number>;
+    const result = await within(client.exclusive(plain));
+    expect(result.ok && result.value).toBe(7);
+    expect((await within(client.exclusive(async () => client.stage.moveBy(1, 0.5)))).ok).toBe(true);
+  });
+
   it.each(MODES)('%s: state.refresh() and client.request() inside a section settle', async (mode) => {
     const { client } = await simClient(mode);
     const result = await within(

@@ -69,6 +69,79 @@ describe('regressions: a send aborted while it waits for its turn', () => {
     expect(sim.snapshot().systemState).toBe(0);
   });
 
+  it("workflow.start aborted while its start waits behind another caller's upload never writes it", async () => {
+    const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
+    const [clientEnd, simEnd] = createMemoryPair({ highWaterBytes: 4096 });
+    sim.attach(simEnd);
+    const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd, uploadChunkBytes: 1024 });
+    cleanup.push(async () => {
+      await client.close();
+      await sim.close();
+    });
+    const received: string[] = [];
+    sim.on('command', (info) => received.push(info.name));
+    // The simulator stops reading: the upload (64 chunks) stalls on backpressure after its first few.
+    simEnd.pause();
+    const upload = client.send(Command.STAGE_POSITION_SET_SLIDER, undefined, { payload: new Uint8Array(64 * 1024) });
+    const controller = new AbortController();
+    const text = buildWorkflowText({ numberOfPlanes: 3, lasers: [{ index: 1, name: '405 nm', power: 1, on: false }] });
+    const start = client.workflow.start(text, { signal: controller.signal }).then(
+      () => 'resolved',
+      (error: Error) => error,
+    );
+    controller.abort();
+    simEnd.resume();
+    await upload;
+    expect(await start).toBeInstanceOf(Error);
+    await client.request(Command.SYSTEM_STATE_GET);
+    expect(received).toEqual(['STAGE_POSITION_SET_SLIDER', 'SYSTEM_STATE_GET']);
+    expect(sim.snapshot().workflowsRun).toBe(0);
+  });
+
+  it('workflow.start aborted after its start was written tells the run to stop', async () => {
+    const { sim, client, received } = await setUp();
+    const controller = new AbortController();
+    const text = buildWorkflowText({ numberOfPlanes: 3, lasers: [{ index: 1, name: '405 nm', power: 1, on: false }] });
+    const start = client.workflow.start(text, { signal: controller.signal }).then(
+      () => 'resolved',
+      (error: Error) => error,
+    );
+    await client.waitFor(Command.UI_SET_GAUGE_SIZE, { timeoutMs: 5000 });
+    controller.abort();
+    expect(await start).toBeInstanceOf(AbortError);
+    await client.waitFor(Command.SYSTEM_STATE_IDLE, { timeoutMs: 5000 });
+    expect(received.slice(0, 2)).toEqual(['CAMERA_WORKFLOW_START', 'CAMERA_WORKFLOW_STOP']);
+    expect(sim.snapshot().systemState).toBe(0);
+  });
+
+  it('send() aborted while it waits behind an upload rejects with AbortError and is never written', async () => {
+    const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
+    const [clientEnd, simEnd] = createMemoryPair({ highWaterBytes: 4096 });
+    sim.attach(simEnd);
+    const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd, uploadChunkBytes: 1024 });
+    cleanup.push(async () => {
+      await client.close();
+      await sim.close();
+    });
+    const received: string[] = [];
+    sim.on('command', (info) => received.push(info.name));
+    simEnd.pause();
+    const upload = client.send(Command.STAGE_POSITION_SET_SLIDER, undefined, { payload: new Uint8Array(64 * 1024) });
+    const controller = new AbortController();
+    const behind = client.send(Command.STAGE_POSITION_SET, { int32Data0: 4, value: 1 }, { signal: controller.signal }).then(
+      () => 'written',
+      (error: Error) => error,
+    );
+    controller.abort();
+    simEnd.resume();
+    await upload;
+    const outcome = await behind;
+    expect(outcome).toBeInstanceOf(AbortError);
+    expect((outcome as AbortError).command).toBe('STAGE_POSITION_SET');
+    await client.request(Command.SYSTEM_STATE_GET);
+    expect(received).toEqual(['STAGE_POSITION_SET_SLIDER', 'SYSTEM_STATE_GET']);
+  });
+
   it('send() with a signal: aborted at the gate it rejects with AbortError and writes nothing; not aborted it is written', async () => {
     const { client, received } = await setUp();
     const { release, section } = await holdTheLink(client);

@@ -2,7 +2,7 @@ import { Command } from '../../../protocol/commands.js';
 import { Flags } from '../../../protocol/flags.js';
 import type { Packet } from '../../../protocol/packet.js';
 import type { FlamingoClient } from '../client.js';
-import { ArgumentError, ConnectionClosedError, TimeoutError } from '../../errors.js';
+import { AbortError, ArgumentError, ConnectionClosedError, TimeoutError } from '../../errors.js';
 import { checkTimeout } from '../fields.js';
 import type { UploadProgressListener } from '../upload.js';
 
@@ -101,7 +101,7 @@ export class WorkflowHelper {
     checkTimeout('startTimeoutMs', startTimeoutMs, name);
     checkTimeout('pollIntervalMs', pollMs, name);
     checkTimeout('timeoutMs', options.timeoutMs, name);
-    if (options.signal?.aborted) throw options.signal.reason;
+    if (options.signal?.aborted) throw new AbortError(name, { cause: options.signal.reason });
     const client = this.client;
     // A confirmed start tells the mirror, so a gauge-less (Tile) run still gets its named events.
     const run = new RunWatch(options, () => void client.state.noteRunConfirmed());
@@ -144,7 +144,14 @@ export class WorkflowHelper {
           });
       }, pollMs);
     };
-    const onAbort = (): void => run.fail(options.signal?.reason as Error);
+    // Aborted once the start is written: the run the caller gave up on is told to stop, so
+    // that no acquisition runs that nobody tracks (our choice, spec/vocabulary.md). Before
+    // that, send() drops the start unwritten.
+    const stopAbandonedRun = (): void => void this.stop().catch(() => undefined);
+    const onAbort = (): void => {
+      if (run.written) stopAbandonedRun();
+      run.fail(new AbortError(name, { cause: options.signal?.reason }));
+    };
     client.on('event', onEvent);
     client.on('reconnected', onReconnected);
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -163,6 +170,8 @@ export class WorkflowHelper {
       );
       run.written = true;
       run.sentAt = performance.now();
+      // Aborted while the transport was still taking the start (it cannot be called back then).
+      if (options.signal?.aborted === true) stopAbandonedRun();
       timers.push(
         setTimeout(() => {
           if (!run.started) run.fail(notStarted(startTimeoutMs));
