@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AbortError, buildWorkflowText, Command, createMemoryPair, FlamingoClient } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
+import { holdTheLink } from '../support/hold-link.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,21 +30,25 @@ async function setUp(): Promise<{ sim: SimulatedMicroscope; client: FlamingoClie
   return { sim, client, received };
 }
 
-/** Hold the link in an exclusive section until `release` is called. */
-async function holdTheLink(client: FlamingoClient): Promise<{ release: () => void; section: Promise<void> }> {
-  let release!: () => void;
-  let entered!: () => void;
-  const inSection = new Promise<void>((resolve) => {
-    entered = resolve;
+/**
+ * A client in sequenced mode whose simulator has stopped reading while another caller's
+ * 64 KiB upload (64 chunks) is under way: it stalls on backpressure after its first chunks,
+ * and whatever the client writes next waits behind it until `resumeReading()`.
+ */
+async function behindAStalledUpload() {
+  const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
+  const [clientEnd, simEnd] = createMemoryPair({ highWaterBytes: 4096 });
+  sim.attach(simEnd);
+  const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd, uploadChunkBytes: 1024 });
+  cleanup.push(async () => {
+    await client.close();
+    await sim.close();
   });
-  const section = client.exclusive(async () => {
-    entered();
-    await new Promise<void>((resolve) => {
-      release = resolve;
-    });
-  });
-  await inSection;
-  return { release, section };
+  const received: string[] = [];
+  sim.on('command', (info) => received.push(info.name));
+  simEnd.pause();
+  const upload = client.send(Command.STAGE_POSITION_SET_SLIDER, undefined, { payload: new Uint8Array(64 * 1024) });
+  return { sim, client, received, upload, resumeReading: () => simEnd.resume() };
 }
 
 describe('regressions: a send aborted while it waits for its turn', () => {
@@ -70,19 +75,7 @@ describe('regressions: a send aborted while it waits for its turn', () => {
   });
 
   it("workflow.start aborted while its start waits behind another caller's upload never writes it", async () => {
-    const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
-    const [clientEnd, simEnd] = createMemoryPair({ highWaterBytes: 4096 });
-    sim.attach(simEnd);
-    const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd, uploadChunkBytes: 1024 });
-    cleanup.push(async () => {
-      await client.close();
-      await sim.close();
-    });
-    const received: string[] = [];
-    sim.on('command', (info) => received.push(info.name));
-    // The simulator stops reading: the upload (64 chunks) stalls on backpressure after its first few.
-    simEnd.pause();
-    const upload = client.send(Command.STAGE_POSITION_SET_SLIDER, undefined, { payload: new Uint8Array(64 * 1024) });
+    const { sim, client, received, upload, resumeReading } = await behindAStalledUpload();
     const controller = new AbortController();
     const text = buildWorkflowText({ numberOfPlanes: 3, lasers: [{ index: 1, name: '405 nm', power: 1, on: false }] });
     const start = client.workflow.start(text, { signal: controller.signal }).then(
@@ -90,7 +83,7 @@ describe('regressions: a send aborted while it waits for its turn', () => {
       (error: Error) => error,
     );
     controller.abort();
-    simEnd.resume();
+    resumeReading();
     await upload;
     expect(await start).toBeInstanceOf(Error);
     await client.request(Command.SYSTEM_STATE_GET);
@@ -115,25 +108,14 @@ describe('regressions: a send aborted while it waits for its turn', () => {
   });
 
   it('send() aborted while it waits behind an upload rejects with AbortError and is never written', async () => {
-    const sim = new SimulatedMicroscope({ echoSequence: true, seed: 1, timeScale: 2000 });
-    const [clientEnd, simEnd] = createMemoryPair({ highWaterBytes: 4096 });
-    sim.attach(simEnd);
-    const client = await FlamingoClient.connect({ mode: 'sequenced', transport: clientEnd, uploadChunkBytes: 1024 });
-    cleanup.push(async () => {
-      await client.close();
-      await sim.close();
-    });
-    const received: string[] = [];
-    sim.on('command', (info) => received.push(info.name));
-    simEnd.pause();
-    const upload = client.send(Command.STAGE_POSITION_SET_SLIDER, undefined, { payload: new Uint8Array(64 * 1024) });
+    const { client, received, upload, resumeReading } = await behindAStalledUpload();
     const controller = new AbortController();
     const behind = client.send(Command.STAGE_POSITION_SET, { int32Data0: 4, value: 1 }, { signal: controller.signal }).then(
       () => 'written',
       (error: Error) => error,
     );
     controller.abort();
-    simEnd.resume();
+    resumeReading();
     await upload;
     const outcome = await behind;
     expect(outcome).toBeInstanceOf(AbortError);

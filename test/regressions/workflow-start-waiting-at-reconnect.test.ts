@@ -20,6 +20,7 @@ import { buildWorkflowText, Command, createMemoryPair, FlamingoClient, type Pack
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ConcurrentReads, LaserSetGet, MoveTo, RunWorkflow, WaitForMotion } from '../model/model.js';
 import { profile, replay } from '../model/replay.js';
+import { holdTheLink } from '../support/hold-link.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -64,18 +65,7 @@ async function setUp(): Promise<Setup> {
 
 /** Start a 3-plane workflow while another section holds the link, and let the link drop and come back before that section ends. */
 async function startWhileTheLinkComesBack({ sim, client, connections }: Setup): Promise<ReturnType<FlamingoClient['workflow']['start']>> {
-  let release!: () => void;
-  let entered!: () => void;
-  const inSection = new Promise<void>((resolve) => {
-    entered = resolve;
-  });
-  const section = client.exclusive(async () => {
-    entered();
-    await new Promise<void>((resolve) => {
-      release = resolve;
-    });
-  });
-  await inSection;
+  const { release, section } = await holdTheLink(client);
   const start = client.workflow.start(text(3), { startTimeoutMs: 5000, timeoutMs: 5000 });
   start.catch(() => undefined);
   const reconnected = new Promise((resolve) => client.once('reconnected', resolve));
