@@ -36,10 +36,7 @@ export const DEFAULT_MAX_BARE_TEXT_BYTES = 1 << 20;
 /** Returned by push() when a chunk completes nothing; frozen so a caller cannot append to it. */
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
 
-/**
- * Longest carry-over: a header that begins in the carried bytes ends at most
- * PACKET_SIZE - 1 bytes into the next chunk, so 2 × PACKET_SIZE - 2 bytes always suffice.
- */
+/** Longest carry-over: a header begun in the carried bytes ends at most PACKET_SIZE - 1 bytes into the next chunk. */
 const CARRY_CAPACITY = 2 * PACKET_SIZE;
 
 /**
