@@ -83,31 +83,52 @@ export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8A
   return out;
 }
 
-/** True when both markers of the header at `offset` are right. `view` must cover the buffer. */
-export function hasMarkersAt(view: DataView, offset: number): boolean {
-  return view.getUint32(offset + Offset.startMarker, true) === START_MARKER && view.getUint32(offset + Offset.endMarker, true) === END_MARKER;
+/** Little-endian u32 at `at`, from single bytes: no DataView per chunk (a native call each, and an object). */
+function u32At(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0;
+}
+
+/** Eight bytes copied here are read as a little-endian float64 on any platform. */
+const valueBytes = new Uint8Array(8);
+const valueView = new DataView(valueBytes.buffer);
+
+function f64At(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) valueBytes[i] = bytes[at + i] as number;
+  return valueView.getFloat64(0, true);
+}
+
+/** True when both markers of the header at `offset` of `bytes` are right (at least 128 bytes from `offset`). */
+export function hasMarkersAt(bytes: Uint8Array, offset: number): boolean {
+  return u32At(bytes, offset + Offset.startMarker) === START_MARKER && u32At(bytes, offset + Offset.endMarker) === END_MARKER;
+}
+
+/** The addDataBytes field of the header at `offset` of `bytes`. */
+export function payloadLengthAt(bytes: Uint8Array, offset: number): number {
+  return u32At(bytes, offset + Offset.addDataBytes);
 }
 
 /**
- * Read the header at `offset` of a buffer through a DataView over that buffer. No marker
- * check (the caller has done it); the data field is copied, so the packet keeps nothing
- * of the source alive: into its own buffer, or into a range of `slab` when one is given
- * (the deframer's: protocol/byte-slab.ts). This is the hot path of the deframer.
+ * Read the header at `offset` of `bytes`. No marker check (the caller has done it); the
+ * data field is copied, so the packet keeps nothing of the source alive: into its own
+ * buffer, or into a range of `slab` when one is given (the deframer's:
+ * protocol/byte-slab.ts). This is the hot path of the deframer: the fields are read byte by
+ * byte, because a DataView over each chunk (a new buffer per socket read) cost more than the
+ * reads themselves (issue 14).
  */
-export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number, slab?: ByteSlab): Packet {
+export function readPacketAt(bytes: Uint8Array, offset: number, slab?: ByteSlab): Packet {
   const dataStart = offset + Offset.data;
   return new WirePacket(
-    view.getUint32(offset + Offset.code, true),
-    view.getUint32(offset + Offset.status, true),
-    view.getUint32(offset + Offset.hardwareId, true),
-    view.getUint32(offset + Offset.subsystemId, true),
-    view.getUint32(offset + Offset.clientId, true),
-    view.getInt32(offset + Offset.int32Data0, true),
-    view.getInt32(offset + Offset.int32Data1, true),
-    view.getInt32(offset + Offset.int32Data2, true),
-    view.getUint32(offset + Offset.cmdDataBits0, true),
-    view.getFloat64(offset + Offset.value, true),
-    view.getUint32(offset + Offset.addDataBytes, true),
+    u32At(bytes, offset + Offset.code),
+    u32At(bytes, offset + Offset.status),
+    u32At(bytes, offset + Offset.hardwareId),
+    u32At(bytes, offset + Offset.subsystemId),
+    u32At(bytes, offset + Offset.clientId),
+    u32At(bytes, offset + Offset.int32Data0) | 0,
+    u32At(bytes, offset + Offset.int32Data1) | 0,
+    u32At(bytes, offset + Offset.int32Data2) | 0,
+    u32At(bytes, offset + Offset.cmdDataBits0),
+    f64At(bytes, offset + Offset.value),
+    u32At(bytes, offset + Offset.addDataBytes),
     slab !== undefined ? slab.copy(bytes, dataStart, dataStart + DATA_SIZE) : copyBytes(bytes, dataStart, dataStart + DATA_SIZE),
   );
 }
@@ -119,11 +140,8 @@ export function readPacketAt(bytes: Uint8Array, view: DataView, offset: number, 
  */
 export function decodePacket(bytes: Uint8Array): Packet {
   checkLength(bytes, 0);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, PACKET_SIZE);
-  if (!hasMarkersAt(view, 0)) {
-    throw markerError(view.getUint32(Offset.startMarker, true), view.getUint32(Offset.endMarker, true), 0);
-  }
-  return readPacketAt(bytes, view, 0);
+  if (!hasMarkersAt(bytes, 0)) throw markerError(u32At(bytes, Offset.startMarker), u32At(bytes, Offset.endMarker), 0);
+  return readPacketAt(bytes, 0);
 }
 
 /** Encode `data` (bytes or UTF-8 text) into the 72-byte field. */

@@ -1,6 +1,6 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, Offset, PACKET_SIZE } from './constants.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, PACKET_SIZE } from './constants.js';
 import { ByteSlab } from './byte-slab.js';
-import { copyBytes, hasMarkersAt, readPacketAt } from './codec.js';
+import { copyBytes, hasMarkersAt, payloadLengthAt, readPacketAt } from './codec.js';
 import { FrameError } from './errors.js';
 import { indexOfMarker, partialMarkerStart, startsWithMarker } from './marker-scan.js';
 import type { Packet } from './packet.js';
@@ -76,7 +76,6 @@ export class Deframer {
 
   /** Partial header carried over from the previous chunk: carry[0, carryLength). */
   private readonly carry = new Uint8Array(CARRY_CAPACITY);
-  private readonly carryView = new DataView(this.carry.buffer);
   /** Where packets' data fields are copied: ranges of shared slabs, not a buffer each (protocol/byte-slab.ts). */
   private readonly dataSlab = new ByteSlab();
   private carryLength = 0;
@@ -177,20 +176,19 @@ export class Deframer {
    */
   private scanChunk(chunk: Uint8Array, pos: number, base: number): number {
     const end = chunk.length;
-    const view = new DataView(chunk.buffer, chunk.byteOffset, end);
     const limit = this.maxPayloadBytes;
     while (end - pos >= PACKET_SIZE) {
-      if (!hasMarkersAt(view, pos)) {
+      if (!hasMarkersAt(chunk, pos)) {
         pos = this.skip(chunk, pos, end, true);
         continue;
       }
-      const claim = view.getUint32(pos + Offset.addDataBytes, true);
+      const claim = payloadLengthAt(chunk, pos);
       if (claim > limit) {
         this.reject(claim, base + pos);
         pos = this.skip(chunk, pos, end, true);
         continue;
       }
-      const packet = readPacketAt(chunk, view, pos, this.dataSlab);
+      const packet = readPacketAt(chunk, pos, this.dataSlab);
       if (this.run > 0) this.endRun();
       pos = this.accept(packet, claim, chunk, pos + PACKET_SIZE, end);
       if (this.waiting !== null) return end;
@@ -209,7 +207,6 @@ export class Deframer {
     const joinedEnd = held + take;
     const wholeChunk = take === chunk.length;
     this.carry.set(take === chunk.length ? chunk : chunk.subarray(0, take), held);
-    const view = this.carryView;
     let p = 0;
     while (p < held) {
       if (joinedEnd - p < PACKET_SIZE) {
@@ -219,17 +216,17 @@ export class Deframer {
         this.carryLength = joinedEnd - p;
         return -1;
       }
-      if (!hasMarkersAt(view, p)) {
+      if (!hasMarkersAt(this.carry, p)) {
         p = this.skip(this.carry, p, joinedEnd, wholeChunk);
         continue;
       }
-      const claim = view.getUint32(p + Offset.addDataBytes, true);
+      const claim = payloadLengthAt(this.carry, p);
       if (claim > this.maxPayloadBytes) {
         this.reject(claim, base - held + p);
         p = this.skip(this.carry, p, joinedEnd, wholeChunk);
         continue;
       }
-      const packet = readPacketAt(this.carry, view, p, this.dataSlab);
+      const packet = readPacketAt(this.carry, p, this.dataSlab);
       if (this.run > 0) this.endRun();
       this.carryLength = 0;
       return this.accept(packet, claim, chunk, p + PACKET_SIZE - held, chunk.length);
@@ -287,8 +284,10 @@ export class Deframer {
   }
 
   private emitPacket(packet: Packet): void {
-    if (this.batch === NO_PACKETS) this.batch = [];
-    this.batch.push(packet);
+    // A literal of one, not [] then push: most chunks complete one packet, and a push onto an
+    // empty array reserves room for 17.
+    if (this.batch === NO_PACKETS) this.batch = [packet];
+    else this.batch.push(packet);
     this.packets++;
   }
 

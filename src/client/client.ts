@@ -1,7 +1,7 @@
 import type { CorrelationMode } from '../../protocol/domain.js';
 import type { Packet } from '../../protocol/packet.js';
 import { reportListenerError, SafeEmitter } from '../../transports/safe-emitter.js';
-import type { RequestFields } from '../correlation/pending.js';
+import type { PendingRequest, RequestFields, RequestSink } from '../correlation/pending.js';
 import type { EventSink } from '../dispatch/dispatcher.js';
 import { InstrumentState } from '../state/instrument-state.js';
 import { EventHub, type ClientEvents } from './event-hub.js';
@@ -211,6 +211,21 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
    */
   request(code: CommandRef, fields?: RequestFields, options: RequestOptions = {}): Promise<Packet> {
     return this.path.request(code, fields, options);
+  }
+
+  /**
+   * Re-send a packet that was DECODED (by this package's deframer) as a request, for a
+   * relay such as the gateway: its outcome goes to `sink` (written, then replied or
+   * failed, each synchronously and once) instead of a promise, and no options object,
+   * closure or promise is made for it. `header` is its 128-byte header as it must go out:
+   * the sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes the payload's length (the
+   * gateway's ReplySlab.forward). `tx`: the exclusive section it runs in, or null.
+   * A refusal (closed client, a command never answered, a workflow running) reaches
+   * `sink.failed` with the error `request()` would reject with, before this returns.
+   * @returns the request, for identity in the sink's calls.
+   */
+  forward(packet: Packet, header: Uint8Array, sink: RequestSink, tx: ExclusiveTx | null = null): PendingRequest {
+    return this.path.forward(packet, header, sink, tx);
   }
 
   /**

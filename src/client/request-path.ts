@@ -2,7 +2,7 @@ import createDebug from 'debug';
 import { encodePacket } from '../../protocol/codec.js';
 import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import type { PendingRequest, RequestFields } from '../correlation/pending.js';
+import { PendingRequest, type RequestFields, type RequestSink } from '../correlation/pending.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
 import type { Correlator, Entry } from './correlator.js';
 import type { EventHub } from './event-hub.js';
@@ -12,7 +12,9 @@ import type { RunGate } from './helpers/run-gate.js';
 import type { Link } from './link.js';
 import { WriteCancelledError, type WriteOwner } from './upload.js';
 import type { ExclusiveTx, RequestOptions, ResolvedOptions, SendOptions } from './options.js';
-import { checkRequest, newRequest, rejectAll } from './requests.js';
+import { replyRule } from '../../protocol/command-profile.js';
+import { WorkflowRunningError } from './helpers/run-gate.js';
+import { badHeader, checkRequest, isHeaderOf, neverAnswered, newRequest, rejectAll } from './requests.js';
 
 /** Routing log of what goes on the wire (`DEBUG=flamingo:wire`); guarded by `enabled`. */
 const wireLog = createDebug('flamingo:wire');
@@ -39,6 +41,8 @@ export class RequestPath {
   readonly open = new Set<PendingRequest>();
   /** Sections waiting or running; close() rejects them all. */
   private readonly sections = new SectionRegistry();
+  /** Each running section's tx and its way into correlation, for {@link RequestPath.forward}. */
+  private readonly sectionEntries = new WeakMap<ExclusiveTx, { entry: Entry; active: () => boolean }>();
 
   constructor(private readonly parts: RequestPathParts) {}
 
@@ -78,6 +82,7 @@ export class RequestPath {
           send: (code, fields, options = {}) => this.sendPacket(code, fields, options, active),
           waitFor: (selector, options) => this.parts.hub.waitFor(selector, options ?? {}),
         };
+        this.sectionEntries.set(tx, { entry, active: () => active });
         try {
           return await runInSection({ owner: this, tx, active: () => active }, () => fn(tx));
         } finally {
@@ -85,6 +90,58 @@ export class RequestPath {
         }
       }),
     );
+  }
+
+  /**
+   * FlamingoClient.forward: re-send a decoded packet as a request, its outcome to `sink`.
+   * What `request()` checks of caller input the decoder has made true already (every
+   * field in its type's range, data of at most 72 bytes); what it checks of the command,
+   * the header and the connection is checked here, and a refusal goes to the sink as the
+   * same error `request()` would reject with. The sequence fields of `packet` are ignored
+   * (the header carries 0 there; correlation stamps its own).
+   */
+  forward(packet: Packet, header: Uint8Array, sink: RequestSink, tx: ExclusiveTx | null): PendingRequest {
+    const section = tx === null ? undefined : this.sectionEntries.get(tx);
+    // A tx whose section has ended forwards as the client does outside any section (as `tx.request` does).
+    const entry = section?.active() ? section.entry : null;
+    const code = packet.code;
+    const name = commandName(code);
+    const request = new PendingRequest({
+      code,
+      name,
+      fields: undefined,
+      source: packet,
+      sink,
+      payload: packet.payload,
+      timeoutMs: this.parts.options.requestTimeoutMs,
+      expectOk: false,
+      signal: undefined,
+      insideExclusive: entry !== null,
+      header,
+    });
+    const refusal = this.forwardRefusal(packet, header, name);
+    if (refusal !== null) {
+      request.fail(refusal);
+      return request;
+    }
+    request.registry = this.open;
+    this.open.add(request);
+    this.parts.correlator.submit(request, entry);
+    return request;
+  }
+
+  /** Why {@link RequestPath.forward} must not send `packet`, as the error `request()` would give; null when it may. */
+  private forwardRefusal(packet: Packet, header: Uint8Array, name: string): Error | null {
+    const code = packet.code;
+    if (!Number.isFinite(packet.value)) return new ArgumentError(`value must be a finite number, got ${String(packet.value)}`, name);
+    if (!isHeaderOf(header, code, packet.payload?.length ?? 0)) return badHeader(name);
+    if (replyRule(code) === 'never') return neverAnswered(name);
+    if (this.parts.finished()) return new ConnectionClosedError(`${name} was not sent: the client is closed`, false, { command: name });
+    if (!this.parts.link.up && this.parts.options.reconnect?.whileDown !== 'queue') {
+      return new ConnectionClosedError(`${name} was not sent: the connection is down`, false, { command: name });
+    }
+    if (this.parts.runGate.holds(code)) return new WorkflowRunningError(name);
+    return null;
   }
 
   /** The link is lost: correlation settles what it carried; without `whileDown: 'queue'` every open request rejects. */

@@ -22,24 +22,29 @@ export function checkRequest(command: CommandRef, fields: RequestFields | undefi
   checkFields(code, fields);
   if (options.timeoutMs !== undefined) checkTimeout('timeoutMs', options.timeoutMs, commandName(code));
   if (options.payload !== undefined && !(options.payload instanceof Uint8Array)) throw new ArgumentError('payload must be a Uint8Array', commandName(code));
-  if (options.header !== undefined && !isHeaderOf(options.header, code, options.payload?.length ?? 0)) {
-    throw new ArgumentError(`header must be the 128-byte header of ${commandName(code)} announcing the payload's length`, commandName(code));
-  }
-  if (replyRule(code) === 'never') {
-    const name = commandName(code);
-    throw new ArgumentError(`${name} is never answered by the instrument (spec/commands.json reply "never"); use send()`, name);
-  }
+  if (options.header !== undefined && !isHeaderOf(options.header, code, options.payload?.length ?? 0)) throw badHeader(commandName(code));
+  if (replyRule(code) === 'never') throw neverAnswered(commandName(code));
   if (sequenceField !== null && (fields?.[sequenceField] ?? 0) !== 0) {
     throw new ArgumentError(`${sequenceField} carries the sequence number in sequenced mode; leave it unset`, commandName(code));
   }
   return code;
 }
 
+/** RequestOptions.header (or a forwarded packet's header) is not the request's. */
+export function badHeader(command: string): ArgumentError {
+  return new ArgumentError(`header must be the 128-byte header of ${command} announcing the payload's length`, command);
+}
+
+/** A request of a command the instrument never answers. */
+export function neverAnswered(command: string): ArgumentError {
+  return new ArgumentError(`${command} is never answered by the instrument (spec/commands.json reply "never"); use send()`, command);
+}
+
 /**
  * A 128-byte array with both markers, `code` in its code field and the payload's length in
  * addDataBytes (RequestOptions.header): a wrong length would desynchronise the stream.
  */
-function isHeaderOf(header: unknown, code: number, payloadLength: number): boolean {
+export function isHeaderOf(header: unknown, code: number, payloadLength: number): boolean {
   if (!(header instanceof Uint8Array) || header.length !== PACKET_SIZE) return false;
   // Byte reads, not a DataView: this runs for every request the gateway forwards.
   const u32 = (at: number): number =>

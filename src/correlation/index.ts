@@ -1,5 +1,5 @@
 export { PendingRequest, Tombstones } from './pending.js';
-export type { RequestFields, PendingOwner, PendingInit, Outcome } from './pending.js';
+export type { RequestFields, PendingOwner, PendingInit, Outcome, RequestSink } from './pending.js';
 export type { Expiring } from './deadlines.js';
 export { Sequencer } from './sequencer.js';
 export type { SequencerOptions } from './sequencer.js';

@@ -375,8 +375,7 @@ export class Lease implements PendingOwner {
       signal: undefined,
       insideExclusive: true,
     });
-    // Nobody awaits a fence's promise; its outcome is read from the request itself.
-    fence.promise.catch(() => undefined);
+    // Nobody asks for a fence's promise (none is made): its outcome is read from the request itself.
     return fence;
   }
 

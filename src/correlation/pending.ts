@@ -23,6 +23,21 @@ export interface PendingOwner {
   release(request: PendingRequest): void;
 }
 
+/**
+ * Receives a request's outcome instead of a promise: a relay that re-sends decoded packets
+ * (the gateway) gives one sink for all its requests and makes no promise, closure or
+ * options object per request. Called synchronously, in stream order, after the request's
+ * bookkeeping is done; must not throw.
+ */
+export interface RequestSink {
+  /** The request was handed to the transport whole. */
+  written(request: PendingRequest): void;
+  /** Its reply (also a failure status: a sink request never has `expectOk`). */
+  replied(request: PendingRequest, reply: Packet): void;
+  /** It failed: closed link, write failure, timeout, queue deadline, refused. */
+  failed(request: PendingRequest, error: Error): void;
+}
+
 /** How a request ended. */
 export type Outcome = 'pending' | 'reply' | 'timeout' | 'aborted' | 'failed';
 
@@ -43,6 +58,13 @@ export interface PendingInit {
   onWritten?: (() => void) | undefined;
   /** The header already encoded by the caller (RequestOptions.header); correlation only stamps its sequence into it. */
   header?: Uint8Array | undefined;
+  /**
+   * A decoded packet this request re-sends (a relay's): it is then the request's fields and
+   * what the state mirror is told, as it is (no copy); `fields` is ignored.
+   */
+  source?: Packet | undefined;
+  /** Where the outcome goes instead of {@link PendingRequest.promise}. */
+  sink?: RequestSink | undefined;
 }
 
 /**
@@ -71,7 +93,10 @@ export class PendingRequest implements Expiring {
    * `noteRequestSent` when written and to `apply` with the reply, which pairs them by identity.
    */
   readonly init: PacketInit & { code: number };
-  readonly promise: Promise<Packet>;
+  /** The decoded packet a relay re-sends with this request (PendingInit.source), else null. */
+  readonly source: Packet | null;
+  /** Where the outcome goes when set (PendingInit.sink); then nobody needs {@link promise}. */
+  private readonly sink: RequestSink | null;
   /** Sequence number in sequenced mode (0 until assigned, and in lease mode). */
   sequence = 0;
   /** Handed to the transport (the instrument may execute it from now on). */
@@ -90,8 +115,13 @@ export class PendingRequest implements Expiring {
   owner: PendingOwner | null = null;
   registry: Set<PendingRequest> | null = null;
 
-  private resolveFn!: (packet: Packet) => void;
-  private rejectFn!: (error: Error) => void;
+  /** Made on first use of {@link promise}: a request delivered to a sink never makes one. */
+  private promiseValue: Promise<Packet> | null = null;
+  private resolveFn: ((packet: Packet) => void) | null = null;
+  private rejectFn: ((error: Error) => void) | null = null;
+  /** What it settled with, for a promise asked for after it settled. */
+  private reply: Packet | null = null;
+  private error: Error | null = null;
   /** When the reply timeout passes (performance.now() ms); Infinity until written. */
   deadline = Infinity;
   /**
@@ -116,7 +146,7 @@ export class PendingRequest implements Expiring {
     this.code = init.code;
     this.replyCode = replyCodeOf(init.code);
     this.name = init.name;
-    this.fields = init.fields;
+    this.fields = init.source ?? init.fields;
     this.payload = init.payload;
     this.timeoutMs = init.timeoutMs;
     this.expectOk = init.expectOk;
@@ -125,12 +155,28 @@ export class PendingRequest implements Expiring {
     this.onUploadProgress = init.onUploadProgress;
     this.onWritten = init.onWritten;
     this.header = init.header;
-    this.init = { ...init.fields, code: init.code };
-    this.promise = new Promise<Packet>((resolve, reject) => {
-      this.resolveFn = resolve;
-      this.rejectFn = reject;
-    });
+    const source = init.source;
+    this.source = source ?? null;
+    this.sink = init.sink ?? null;
+    this.init = source ?? { ...init.fields, code: init.code };
     if (init.signal !== undefined) this.abortListener = onAbort(init.signal, () => this.abort());
+  }
+
+  /**
+   * Settles with the reply, or rejects. Made when first asked for (at once by the client's
+   * `request()`); a request that settled before then gets an already settled promise, and
+   * one that nobody asks (a fence, a sink's request) makes none, so no rejection goes unheard.
+   */
+  get promise(): Promise<Packet> {
+    if (this.promiseValue === null) {
+      if (this.outcome === 'pending') {
+        this.promiseValue = new Promise<Packet>((resolve, reject) => {
+          this.resolveFn = resolve;
+          this.rejectFn = reject;
+        });
+      } else this.promiseValue = this.error !== null ? Promise.reject(this.error) : Promise.resolve(this.reply as Packet);
+    }
+    return this.promiseValue;
   }
 
   get settled(): boolean {
@@ -181,6 +227,7 @@ export class PendingRequest implements Expiring {
     this.writtenAt = performance.now();
     this.deadline = this.writtenAt + this.timeoutMs;
     replyDeadlines.add(this);
+    this.sink?.written(this);
   }
 
   /** Expiring: the reply timeout passed (called by the shared deadline timer). */
@@ -196,9 +243,11 @@ export class PendingRequest implements Expiring {
       return;
     }
     this.outcome = 'reply';
+    this.reply = packet;
     this.cleanup();
-    this.resolveFn(packet);
+    this.resolveFn?.(packet);
     this.notifySettled();
+    this.sink?.replied(this, packet);
   }
 
   /** Settle with an error (closed link, write failure, queue deadline). */
@@ -233,9 +282,11 @@ export class PendingRequest implements Expiring {
   private finish(outcome: Outcome, error: Error): void {
     if (this.settled) return;
     this.outcome = outcome;
+    this.error = error;
     this.cleanup();
-    this.rejectFn(error);
+    this.rejectFn?.(error);
     this.notifySettled();
+    this.sink?.failed(this, error);
   }
 
   private cleanup(): void {

@@ -103,7 +103,7 @@ describe.each(['lease', 'sequenced'] as const)('gateway forwarding, %s upstream'
     ]);
   });
 
-  it('sends every event to every app once and in stream order, around a forwarded reply in the same chunk', async () => {
+  it('sends every event to every app once and in stream order, and the forwarded reply in its place among them', async () => {
     const { gateway, server } = await start(mode);
     const stopped = (axis: number): Uint8Array => encodePacket({ code: Command.STAGE_MOTION_STOPPED, status: STATUS_OK, int32Data0: axis, value: axis });
     server.handler = (packet, connection) =>
@@ -116,6 +116,14 @@ describe.each(['lease', 'sequenced'] as const)('gateway forwarding, %s upstream'
     const expected = [1, 2, 3].map((axis) => [Command.STAGE_MOTION_STOPPED, axis]);
     expect(await events(a)).toEqual(expected);
     expect(await events(b)).toEqual(expected);
+    // The reply reaches its app where it was in the instrument's stream: after the event
+    // before it and before the events after it (it used to follow the whole chunk).
+    expect(a.received.map((p) => [p.code, p.int32Data0])).toEqual([
+      [Command.STAGE_MOTION_STOPPED, 1],
+      [Command.SYSTEM_STATE_GET, 0xa002],
+      [Command.STAGE_MOTION_STOPPED, 2],
+      [Command.STAGE_MOTION_STOPPED, 3],
+    ]);
     // Once each: B's next packet is the answer to its own request, nothing left over.
     const own = await b.request({ code: Command.SYSTEM_STATE_GET, clientId: 5 });
     expect([own.code, own.clientId]).toEqual([Command.SYSTEM_STATE_GET, 5]);

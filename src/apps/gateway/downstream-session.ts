@@ -6,8 +6,7 @@ import { Flags } from '../../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../../protocol/packet.js';
 import type { Transport } from '../../../transports/transport.js';
 import type { ExclusiveTx, FlamingoClient } from '../../client/client.js';
-import type { RequestOptions } from '../../client/options.js';
-import type { RequestFields } from '../../correlation/pending.js';
+import type { PendingRequest, RequestFields, RequestSink } from '../../correlation/pending.js';
 import { matcherFields } from '../../correlation/matcher.js';
 import { helloCarriesToken, readOnlyAllows } from './access.js';
 import { GatewayCommand } from './extension.js';
@@ -38,28 +37,6 @@ export interface SessionHost {
 
 const NO_OPTIONS = {};
 
-/**
- * Tells when a forwarded request has been written upstream. Usually that happens inside
- * `request()` itself (a free link), and then nothing is allocated to wait for it.
- */
-class WriteTurn {
-  private done = false;
-  private wake: (() => void) | null = null;
-
-  readonly written = (): void => {
-    this.done = true;
-    this.wake?.();
-  };
-
-  /** undefined when written already; else a promise that settles once written or `settled` settles. */
-  wait(settled: Promise<void>): Promise<void> | undefined {
-    if (this.done) return undefined;
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-      void settled.then(resolve, resolve);
-    });
-  }
-}
 const HEADER_IDS = ['hardwareId', 'subsystemId', 'clientId'] as const;
 
 /**
@@ -98,8 +75,30 @@ export class DownstreamSession {
   private blocked = false;
   private outstanding = 0;
   /** Requests on the wire inside this session's lease section; the section ends only after them. */
-  private inLease = 0;
+  private readonly inLease = new Set<PendingRequest>();
   private leaseIdle: (() => void)[] = [];
+  /**
+   * The forwarded request later packets wait for (not yet written; or, from a legacy
+   * client, not yet answered), and the wake-up of that wait.
+   */
+  private awaited: PendingRequest | null = null;
+  private awaitedReply = false;
+  private wake: (() => void) | null = null;
+  /** Where the upstream client delivers this session's forwarded requests (one object for all of them). */
+  private readonly sink: RequestSink = {
+    written: (request) => {
+      if (request === this.awaited && !this.awaitedReply) this.stopWaiting();
+    },
+    replied: (request, reply) => {
+      this.settledOne(request);
+      this.requests++;
+      this.sendReply(request.source as Packet, reply);
+    },
+    failed: (request, error) => {
+      this.settledOne(request);
+      this.fail(request.source as Packet, failureText(error));
+    },
+  };
 
   constructor(id: number, transport: Transport, readOnly: boolean, host: SessionHost) {
     this.id = id;
@@ -263,35 +262,36 @@ export class DownstreamSession {
       return target.send(code, fieldsOf(packet), packet.payload !== undefined ? { payload: packet.payload } : NO_OPTIONS).catch(() => undefined);
     }
     this.outstanding++;
-    const inLease = tx !== null;
-    if (inLease) this.inLease++;
-    const turn = new WriteTurn();
     // The upstream header is written here from the decoded packet, into this session's slab,
-    // so correlation does not encode it again (RequestOptions.header).
-    const options: RequestOptions = { onWritten: turn.written, header: this.replies.forward(packet) };
-    if (packet.payload !== undefined) options.payload = packet.payload;
-    const done = target.request(code, fieldsOf(packet), options).then(
-      (reply) => {
-        this.settledOne(inLease);
-        this.requests++;
-        this.sendReply(packet, reply);
-      },
-      (error: unknown) => {
-        this.settledOne(inLease);
-        this.fail(packet, failureText(error));
-      },
-    );
+    // so correlation does not encode it again; the outcome comes back through `sink`.
+    const request = this.host.upstream.forward(packet, this.replies.forward(packet), this.sink, tx);
+    if (tx !== null && !request.settled) this.inLease.add(request);
     const legacy = packet.hardwareId === 0 && packet.subsystemId === 0 && packet.clientId === 0;
-    if (legacy) return done;
     // Pipelined: the next packet may go once this one is on the wire (at once when the link
     // is free), not before: a request waiting in the upstream queue must not be overtaken
-    // by this app's next packet (a STAGE_HALT behind a STAGE_POSITION_SET, issue 18).
-    return turn.wait(done);
+    // by this app's next packet (a STAGE_HALT behind a STAGE_POSITION_SET, issue 18). A
+    // legacy client's next packet waits for this one's reply.
+    if (request.settled || (!legacy && request.written)) return undefined;
+    this.awaited = request;
+    this.awaitedReply = legacy;
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
   }
 
-  private settledOne(inLease: boolean): void {
+  /** The awaited request was written (or answered, or failed): the session's next packets may go. */
+  private stopWaiting(): void {
+    const wake = this.wake;
+    this.awaited = null;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** A forwarded request settled (the sink, before its answer is sent). */
+  private settledOne(request: PendingRequest): void {
     this.outstanding--;
-    if (inLease && --this.inLease === 0 && this.leaseIdle.length > 0) {
+    if (request === this.awaited) this.stopWaiting();
+    if (this.inLease.size > 0 && this.inLease.delete(request) && this.inLease.size === 0 && this.leaseIdle.length > 0) {
       const waiters = this.leaseIdle;
       this.leaseIdle = [];
       for (const w of waiters) w();
@@ -310,7 +310,7 @@ export class DownstreamSession {
       return;
     }
     if (leases.holder !== this) return;
-    if (this.inLease > 0) await new Promise<void>((resolve) => this.leaseIdle.push(resolve));
+    if (this.inLease.size > 0) await new Promise<void>((resolve) => this.leaseIdle.push(resolve));
     leases.release(this);
   }
 

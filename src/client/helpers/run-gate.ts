@@ -52,12 +52,17 @@ export class RunGate {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** A run is active and the instrument leaves `code` unanswered meanwhile. */
+  holds(code: number): boolean {
+    return this.runs > 0 && commandProfile(code).duringRun === 'no-reply';
+  }
+
   /**
    * Undefined when `code` may be requested now; else what to do: a rejection (policy
    * `fail`) or a promise of the run's end (policy `wait`).
    */
   hold(code: number, policy: DuringRunPolicy): Promise<void> | undefined {
-    if (this.runs === 0 || commandProfile(code).duringRun !== 'no-reply') return undefined;
+    if (!this.holds(code)) return undefined;
     return policy === 'wait' ? this.whenIdle() : Promise.reject(new WorkflowRunningError(commandName(code)));
   }
 }
