@@ -83,8 +83,8 @@ export function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8A
   return out;
 }
 
-/** Little-endian u32 at `at`, from single bytes: no DataView per chunk (a native call each, and an object). */
-function u32At(bytes: Uint8Array, at: number): number {
+/** Little-endian u32 at `at` of `bytes`, from single bytes: no DataView per chunk (a native call each, and an object). */
+export function u32At(bytes: Uint8Array, at: number): number {
   return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0;
 }
 

@@ -4,6 +4,7 @@ import type { CorrelationMode } from '../../protocol/domain.js';
 import type { Packet, SequenceField } from '../../protocol/packet.js';
 import type { Match } from '../correlation/claim.js';
 import { Lease } from '../correlation/lease.js';
+import type { OpenRequests } from '../correlation/open-requests.js';
 import { PendingRequest } from '../correlation/pending.js';
 import { Sequencer } from '../correlation/sequencer.js';
 import type { Wire } from '../correlation/wire.js';
@@ -153,7 +154,7 @@ export class Correlator {
   }
 
   /** Auto mode: one SYSTEM_STATE_GET stamped with a sequence; an echo means sequenced. */
-  async probe(open: Set<PendingRequest>): Promise<void> {
+  async probe(open: OpenRequests): Promise<void> {
     const field = this.options.sequenceField;
     const probe = new PendingRequest({
       code: Command.SYSTEM_STATE_GET,
@@ -165,7 +166,6 @@ export class Correlator {
       signal: undefined,
       insideExclusive: false,
     });
-    probe.registry = open;
     open.add(probe);
     this.lease.submit(probe);
     let echoed = false;

@@ -2,6 +2,7 @@ import createDebug from 'debug';
 import { encodePacket } from '../../protocol/codec.js';
 import { commandName } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
+import { OpenRequests } from '../correlation/open-requests.js';
 import { PendingRequest, type RequestFields, type RequestSink } from '../correlation/pending.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../errors.js';
 import type { Correlator, Entry } from './correlator.js';
@@ -38,7 +39,7 @@ export interface RequestPathParts {
  */
 export class RequestPath {
   /** Requests not yet settled (on the wire or waiting for their turn). */
-  readonly open = new Set<PendingRequest>();
+  readonly open = new OpenRequests();
   /** Sections waiting or running; close() rejects them all. */
   private readonly sections = new SectionRegistry();
   /** Each running section's tx and its way into correlation, for {@link RequestPath.forward}. */
@@ -124,7 +125,6 @@ export class RequestPath {
       request.fail(refusal);
       return request;
     }
-    request.registry = this.open;
     this.open.add(request);
     this.parts.correlator.submit(request, entry);
     return request;
@@ -174,7 +174,6 @@ export class RequestPath {
     const held = this.parts.runGate.hold(code, options.duringRun ?? 'fail');
     if (held !== undefined) return held.then(() => this.make(command, fields, options, entry));
     const request = newRequest(code, name, fields, options, this.parts.options.requestTimeoutMs, entry !== null);
-    request.registry = this.open;
     this.open.add(request);
     correlator.submit(request, entry);
     return request.promise;

@@ -1,8 +1,10 @@
 import { lostWithLink } from '../correlation/wire.js';
 import { replyRule } from '../../protocol/command-profile.js';
 import { commandName } from '../../protocol/commands.js';
+import { u32At } from '../../protocol/codec.js';
 import { END_MARKER, Offset, PACKET_SIZE, START_MARKER } from '../../protocol/constants.js';
 import type { SequenceField } from '../../protocol/packet.js';
+import type { OpenRequests } from '../correlation/open-requests.js';
 import { PendingRequest } from '../correlation/pending.js';
 import type { RequestFields } from '../correlation/pending.js';
 import { ArgumentError } from '../errors.js';
@@ -46,11 +48,11 @@ export function neverAnswered(command: string): ArgumentError {
  */
 export function isHeaderOf(header: unknown, code: number, payloadLength: number): boolean {
   if (!(header instanceof Uint8Array) || header.length !== PACKET_SIZE) return false;
-  // Byte reads, not a DataView: this runs for every request the gateway forwards.
-  const u32 = (at: number): number =>
-    ((header[at] as number) | ((header[at + 1] as number) << 8) | ((header[at + 2] as number) << 16) | ((header[at + 3] as number) << 24)) >>> 0;
   return (
-    u32(Offset.startMarker) === START_MARKER && u32(Offset.endMarker) === END_MARKER && u32(Offset.code) === code && u32(Offset.addDataBytes) === payloadLength
+    u32At(header, Offset.startMarker) === START_MARKER &&
+    u32At(header, Offset.endMarker) === END_MARKER &&
+    u32At(header, Offset.code) === code &&
+    u32At(header, Offset.addDataBytes) === payloadLength
   );
 }
 
@@ -79,6 +81,6 @@ export function newRequest(
 }
 
 /** The link is gone: every open request fails with ConnectionClosedError, saying whether it was on the wire. */
-export function rejectAll(open: ReadonlySet<PendingRequest>, cause: Error | undefined): void {
-  for (const request of [...open]) request.fail(lostWithLink(request, cause));
+export function rejectAll(open: OpenRequests, cause: Error | undefined): void {
+  for (const request of open.snapshot()) request.fail(lostWithLink(request, cause));
 }

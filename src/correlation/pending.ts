@@ -3,6 +3,7 @@ import { STATUS_OK } from '../../protocol/constants.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { onAbort } from '../abort-listeners.js';
 import { queueDeadlines, replyDeadlines } from './deadlines.js';
+import type { OpenRequests } from './open-requests.js';
 import type { DeadlineTimer, Expiring } from './deadlines.js';
 import { AbortError, ProtocolError, QueueTimeoutError, TimeoutError } from '../errors.js';
 
@@ -113,7 +114,10 @@ export class PendingRequest implements Expiring {
   outcome: Outcome = 'pending';
   /** Correlation bookkeeping (sequencer or lease) and the client's registry of open requests. */
   owner: PendingOwner | null = null;
-  registry: Set<PendingRequest> | null = null;
+  /** @internal Set by {@link OpenRequests}, which tracks the request until it settles. */
+  registry: OpenRequests | null = null;
+  /** @internal Its slot in `registry`. */
+  registrySlot = -1;
 
   /** Made on first use of {@link promise}: a request delivered to a sink never makes one. */
   private promiseValue: Promise<Packet> | null = null;
