@@ -140,6 +140,7 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
       runGate: this.runGate,
       hub: this.hub,
       finished: () => this.finished,
+      reportLater: (error) => reportListenerError(this, error),
     });
     // Named events (spec/vocabulary.md "Events") derived from the mirror's changes.
     attachSemanticEvents(this.state, (name, value) => this.emit(name, value as never));

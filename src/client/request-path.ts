@@ -29,6 +29,8 @@ export interface RequestPathParts {
   readonly hub: EventHub;
   /** True once the client is finished. */
   finished(): boolean;
+  /** Reports what a request's `onWritten` or a forward's sink throws (the client's 'error', docs/ARCHITECTURE.md rule 3). */
+  readonly reportLater: (error: unknown) => void;
 }
 
 /**
@@ -119,6 +121,7 @@ export class RequestPath {
       signal: undefined,
       insideExclusive: entry !== null,
       header,
+      onCallbackError: this.parts.reportLater,
     });
     const refusal = this.forwardRefusal(packet, header, name);
     if (refusal !== null) {
@@ -173,7 +176,7 @@ export class RequestPath {
     if (options.signal?.aborted) return Promise.reject(new AbortError(name, { cause: options.signal.reason }));
     const held = this.parts.runGate.hold(code, options.duringRun ?? 'fail');
     if (held !== undefined) return held.then(() => this.make(command, fields, options, entry));
-    const request = newRequest(code, name, fields, options, this.parts.options.requestTimeoutMs, entry !== null);
+    const request = newRequest(code, name, fields, options, this.parts.options.requestTimeoutMs, entry !== null, this.parts.reportLater);
     this.open.add(request);
     correlator.submit(request, entry);
     return request.promise;

@@ -64,6 +64,7 @@ export function newRequest(
   options: RequestOptions,
   defaultTimeoutMs: number,
   insideExclusive: boolean,
+  onCallbackError: (error: unknown) => void,
 ): PendingRequest {
   return new PendingRequest({
     code,
@@ -77,6 +78,7 @@ export function newRequest(
     onUploadProgress: options.onUploadProgress,
     onWritten: options.onWritten,
     header: options.header,
+    onCallbackError,
   });
 }
 

@@ -28,7 +28,7 @@ export interface PendingOwner {
  * Receives a request's outcome instead of a promise: a relay that re-sends decoded packets
  * (the gateway) gives one sink for all its requests and makes no promise, closure or
  * options object per request. Called synchronously, in stream order, after the request's
- * bookkeeping is done; must not throw.
+ * bookkeeping is done; what a method throws is reported (the client's 'error') and unwinds nothing.
  */
 export interface RequestSink {
   /** The request was handed to the transport whole. */
@@ -66,6 +66,8 @@ export interface PendingInit {
   source?: Packet | undefined;
   /** Where the outcome goes instead of {@link PendingRequest.promise}. */
   sink?: RequestSink | undefined;
+  /** Told what `onWritten` or a `sink` method throws (the client's 'error'); without it, rethrown on a microtask. */
+  onCallbackError?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -98,6 +100,7 @@ export class PendingRequest implements Expiring {
   readonly source: Packet | null;
   /** Where the outcome goes when set (PendingInit.sink); then nobody needs {@link promise}. */
   private readonly sink: RequestSink | null;
+  private readonly onCallbackError: ((error: unknown) => void) | undefined;
   /** Sequence number in sequenced mode (0 until assigned, and in lease mode). */
   sequence = 0;
   /** Handed to the transport (the instrument may execute it from now on). */
@@ -162,6 +165,7 @@ export class PendingRequest implements Expiring {
     const source = init.source;
     this.source = source ?? null;
     this.sink = init.sink ?? null;
+    this.onCallbackError = init.onCallbackError;
     this.init = source ?? { ...init.fields, code: init.code };
     if (init.signal !== undefined) this.abortListener = onAbort(init.signal, () => this.abort());
   }
@@ -225,13 +229,17 @@ export class PendingRequest implements Expiring {
     const onWritten = this.onWritten;
     if (onWritten !== undefined) {
       this.onWritten = undefined;
-      onWritten();
+      try {
+        onWritten();
+      } catch (error) {
+        this.callbackFailed(error);
+      }
     }
     if (this.settled || this.deadline !== Infinity) return;
     this.writtenAt = performance.now();
     this.deadline = this.writtenAt + this.timeoutMs;
     replyDeadlines.add(this);
-    this.sink?.written(this);
+    if (this.sink !== null) this.tellSink(null, null);
   }
 
   /** Expiring: the reply timeout passed (called by the shared deadline timer). */
@@ -251,7 +259,7 @@ export class PendingRequest implements Expiring {
     this.cleanup();
     this.resolveFn?.(packet);
     this.notifySettled();
-    this.sink?.replied(this, packet);
+    if (this.sink !== null) this.tellSink(packet, null);
   }
 
   /** Settle with an error (closed link, write failure, queue deadline). */
@@ -290,7 +298,31 @@ export class PendingRequest implements Expiring {
     this.cleanup();
     this.rejectFn?.(error);
     this.notifySettled();
-    this.sink?.failed(this, error);
+    if (this.sink !== null) this.tellSink(null, error);
+  }
+
+  /**
+   * Tell the sink written (neither given), replied or failed. What it throws, like what
+   * `onWritten` throws, is reported and not rethrown: it would unwind the reader mid-chunk,
+   * a queue mid-drain or another request's settling (docs/ARCHITECTURE.md, rule 3).
+   */
+  private tellSink(reply: Packet | null, error: Error | null): void {
+    const sink = this.sink as RequestSink;
+    try {
+      if (reply !== null) sink.replied(this, reply);
+      else if (error !== null) sink.failed(this, error);
+      else sink.written(this);
+    } catch (thrown) {
+      this.callbackFailed(thrown);
+    }
+  }
+
+  private callbackFailed(error: unknown): void {
+    if (this.onCallbackError !== undefined) this.onCallbackError(error);
+    else
+      queueMicrotask(() => {
+        throw error;
+      });
   }
 
   private cleanup(): void {
