@@ -216,8 +216,9 @@ export class FlamingoClient extends SafeEmitter<ClientEvents> {
 
   /**
    * Re-send a packet that was DECODED (by this package's deframer) as a request, for a
-   * relay such as the gateway: its outcome goes to `sink` (written, then replied or
-   * failed, each synchronously and once) instead of a promise, and no options object,
+   * relay such as the gateway: its outcome goes to `sink` (written once on the wire, then
+   * replied or failed; each synchronously and at most once; what the sink throws goes to
+   * 'error' like a listener's) instead of a promise, and no options object,
    * closure or promise is made for it. `header` is its 128-byte header as it must go out:
    * the sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes the payload's length (the
    * gateway's ReplySlab.forward). `tx`: the exclusive section it runs in, or null.

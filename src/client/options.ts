@@ -76,16 +76,16 @@ export interface RequestOptions {
   onUploadProgress?: UploadProgressListener;
   /**
    * Told once, synchronously, when the request has been handed to the transport whole (the
-   * instrument may execute it from then on); never when it fails before that. The gateway
-   * uses it to keep each app's packets in that app's order (spec/protocol.md, gateway).
+   * instrument may execute it from then on); never when it fails before that. What it
+   * throws is reported as the client's 'error'.
    */
   onWritten?: () => void;
   /**
    * The request's 128-byte header already encoded: exactly the bytes correlation would
    * encode for `code` and `fields` (sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes
    * the payload's length). Correlation then only stamps its sequence into it instead of
-   * encoding the header again. A relay that re-sends decoded packets uses it (the gateway,
-   * issue 14); the bytes must not change until the request settles. One buffer per
+   * encoding the header again (a relay of decoded packets has FlamingoClient.forward, which
+   * takes such a header too); the bytes must not change until the request settles. One buffer per
    * request: correlation writes the sequence into it in place, so a buffer shared by two
    * requests would carry the later one's sequence for both.
    */

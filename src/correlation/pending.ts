@@ -31,7 +31,7 @@ export interface PendingOwner {
  * bookkeeping is done; what a method throws is reported (the client's 'error') and unwinds nothing.
  */
 export interface RequestSink {
-  /** The request was handed to the transport whole. */
+  /** The request was handed to the transport whole (not told when it settled before, e.g. a reply beat a full socket's drain). */
   written(request: PendingRequest): void;
   /** Its reply (also a failure status: a sink request never has `expectOk`). */
   replied(request: PendingRequest, reply: Packet): void;
