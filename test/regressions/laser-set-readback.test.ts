@@ -4,7 +4,12 @@
  * Each replays the shrunk command list against the cell and simulator seed it came from.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortedRead, ConcurrentReads, LaserSetGet, MoveBy, RunWorkflow, TimedOutRead, WaitForMotion } from '../model/model.js';
+import { AbortedRead, TimedOutRead } from '../model/abort-commands.js';
+import { LaserSetGet } from '../model/laser-commands.js';
+import { MoveBy } from '../model/move-commands.js';
+import { ConcurrentReads } from '../model/read-commands.js';
+import { WaitForMotion } from '../model/wait-commands.js';
+import { RunWorkflow } from '../model/workflow-commands.js';
 import { CloseAtAnyPoint, QueuedSections, SharedSignalAbort } from '../model/misuse.js';
 import { profile, replay } from '../model/replay.js';
 
