@@ -1,15 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  Command,
-  FlamingoClient,
-  QueueTimeoutError,
-  SafeEmitter,
-  Sequencer,
-  dataText,
-  encodePacket,
-  type Packet,
-  type Wire,
-} from 'flamingo-protocol';
+import { Command, FlamingoClient, QueueTimeoutError, SafeEmitter, Sequencer, dataText, encodePacket, type Packet, type Wire } from 'flamingo-protocol';
 import { FakeServer } from '../support/fake-server.js';
 import { pendingRequest } from '../support/pending-request.js';
 import { turns } from '../support/wait.js';
