@@ -76,16 +76,18 @@ export interface RequestOptions {
   onUploadProgress?: UploadProgressListener;
   /**
    * Told once, synchronously, when the request has been handed to the transport whole (the
-   * instrument may execute it from then on); never when it fails before that. The gateway
-   * uses it to keep each app's packets in that app's order (spec/protocol.md, gateway).
+   * instrument may execute it from then on); never when it fails before that: what a
+   * caller needs to write its next packet only behind this one (the gateway keeps each
+   * app's order this way, through `FlamingoClient.forward`'s sink; spec/protocol.md, gateway).
    */
   onWritten?: () => void;
   /**
    * The request's 128-byte header already encoded: exactly the bytes correlation would
    * encode for `code` and `fields` (sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes
    * the payload's length). Correlation then only stamps its sequence into it instead of
-   * encoding the header again. A relay that re-sends decoded packets uses it (the gateway,
-   * issue 14); the bytes must not change until the request settles. One buffer per
+   * encoding the header again. For a relay that re-sends decoded packets
+   * (`FlamingoClient.forward` takes the header the same way, without a promise per request);
+   * the bytes must not change until the request settles. One buffer per
    * request: correlation writes the sequence into it in place, so a buffer shared by two
    * requests would carry the later one's sequence for both.
    */
