@@ -76,16 +76,19 @@ export interface RequestOptions {
   onUploadProgress?: UploadProgressListener;
   /**
    * Told once, synchronously, when the request has been handed to the transport whole (the
-   * instrument may execute it from then on); never when it fails before that. What it
-   * throws is reported as the client's 'error'.
+   * instrument may execute it from then on); never when it fails before that: what a
+   * caller needs to write its next packet only behind this one (the gateway keeps each
+   * app's order this way, through `FlamingoClient.forward`'s sink; spec/protocol.md, gateway).
+   * What it throws is reported as the client's 'error', as a listener's is.
    */
   onWritten?: () => void;
   /**
    * The request's 128-byte header already encoded: exactly the bytes correlation would
    * encode for `code` and `fields` (sequence fields 0, TRIGGER_CALL_BACK set, addDataBytes
    * the payload's length). Correlation then only stamps its sequence into it instead of
-   * encoding the header again (a relay of decoded packets has FlamingoClient.forward, which
-   * takes such a header too); the bytes must not change until the request settles. One buffer per
+   * encoding the header again. For a relay that re-sends decoded packets
+   * (`FlamingoClient.forward` takes the header the same way, without a promise per request);
+   * the bytes must not change until the request settles. One buffer per
    * request: correlation writes the sequence into it in place, so a buffer shared by two
    * requests would carry the later one's sequence for both.
    */

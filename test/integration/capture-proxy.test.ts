@@ -2,17 +2,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, encodePacket, Flags } from '../../protocol/index.js';
 import { CaptureProxy } from '../../src/apps/capture/capture-proxy.js';
 import { parseCapture, type ReadRecord } from '../../src/apps/capture/capture-format.js';
 import { connectRaw, RawPeer, tempDir, toolAvailable } from '../support/capture-helpers.js';
 import { nextEvent } from '../support/wait.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 /** A raw upstream that hands each accepted connection to the test. */
 async function rawUpstream(): Promise<{ port: number; peers: RawPeer[]; next: () => Promise<RawPeer> }> {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, FlamingoClient } from '../../src/index.js';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { CaptureProxy } from '../../src/apps/capture/capture-proxy.js';
@@ -10,11 +10,9 @@ import { ReplayServer } from '../../src/apps/capture/replay-server.js';
 import { replayAgainst } from '../../src/apps/capture/replay-client.js';
 import { tempDir } from '../support/capture-helpers.js';
 import { nextEvent } from '../support/wait.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 /** Record a short lease-mode session against a simulator through the capture proxy. */
 async function recordSession(file: string): Promise<void> {

@@ -1,13 +1,11 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';
+import { run, start, startSimCli } from '../support/cli-process.js';
 import { freePort, Subscriber } from '../support/mqtt-brokers.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 describe('flamingo gateway --mqtt embedded / flamingo bridge', () => {
   it('the gateway runs an in-process broker and publishes the instrument to it', async () => {

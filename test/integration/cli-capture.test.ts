@@ -1,18 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, FlamingoClient } from '../../src/index.js';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { parseCapture } from '../../src/apps/capture/capture-format.js';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';
+import { run, start, startSimCli } from '../support/cli-process.js';
 import { tempDir } from '../support/capture-helpers.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 describe('flamingo capture / replay / sim --replay / watch --record', () => {
   it('records a session through the CLI proxy, replays it as a server, and checks it with flamingo replay', async () => {

@@ -1,15 +1,13 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listenTcp } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, type Cleanups } from '../support/cli-process.js';
+import { run, start } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 async function sim(options: ConstructorParameters<typeof SimulatedMicroscope>[0]) {
   const s = new SimulatedMicroscope(options);

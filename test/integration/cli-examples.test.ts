@@ -1,19 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { listenTcp } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt, root } from '../support/build.js';
-import { run, start, type Cleanups } from '../support/cli-process.js';
+import { run, start } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 // The example imports 'flamingo-protocol' by name: inside the repository that is the built dist.
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 const acquire = path.join(root, 'examples/acquire.mjs');
 

@@ -1,17 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, connectGateway, FlamingoClient } from '../../src/index.js';
 import { ensureBuilt } from '../support/build.js';
 import { makeTestPki } from '../support/certificates.js';
-import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';
+import { run, start, startSimCli } from '../support/cli-process.js';
 import { tempDir } from '../support/capture-helpers.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 describe('flamingo gateway --tls-cert --tls-key --tls-ca', () => {
   it('serves TLS with client certificates required, read from PEM files', async () => {

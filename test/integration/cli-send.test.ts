@@ -2,18 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflowText, Command, DEFAULT_SETTINGS_TEXT, Flags, listenTcp } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ensureBuilt } from '../support/build.js';
-import { run, type Cleanups } from '../support/cli-process.js';
+import { run } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 const dir = mkdtempSync(path.join(tmpdir(), 'flamingo-cli-send-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,16 +1,15 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildWorkflowText, Command, encodePacket } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { ProbeConnection } from '../../src/apps/conformance/probe.js';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, type Cleanups } from '../support/cli-process.js';
+import { run, start } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
+import { PACKET_FIELDS_IN_WIRE_ORDER } from '../support/packets.js';
 
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 async function sim() {
   const s = new SimulatedMicroscope({ timeScale: 100 });
@@ -72,23 +71,7 @@ describe('flamingo watch (child process)', () => {
       ['SYSTEM_STATE_IDLE', 0],
     ]);
     for (const l of lines) {
-      expect(Object.keys(l)).toEqual([
-        'time',
-        'elapsedMs',
-        'name',
-        'code',
-        'status',
-        'hardwareId',
-        'subsystemId',
-        'clientId',
-        'int32Data0',
-        'int32Data1',
-        'int32Data2',
-        'cmdDataBits0',
-        'value',
-        'addDataBytes',
-        'data',
-      ]);
+      expect(Object.keys(l)).toEqual(['time', 'elapsedMs', 'name', ...PACKET_FIELDS_IN_WIRE_ORDER]);
       expect(new Date(l.time as string).toISOString()).toBe(l.time);
     }
     expect(r.stderr).toMatch(/for UI_SET_GAUGE_VALUE, SYSTEM_STATE_IDLE \(Ctrl-C to stop\)\nflamingo watch: done; 5 events in /);

@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  Command,
-  FlamingoClient,
-  QueueTimeoutError,
-  SafeEmitter,
-  Sequencer,
-  PendingRequest,
-  dataText,
-  encodePacket,
-  type Packet,
-  type Wire,
-} from 'flamingo-protocol';
+import { Command, FlamingoClient, QueueTimeoutError, SafeEmitter, Sequencer, dataText, encodePacket, type Packet, type Wire } from 'flamingo-protocol';
 import { FakeServer } from '../support/fake-server.js';
+import { pendingRequest } from '../support/pending-request.js';
 import { turns } from '../support/wait.js';
 import { connectFake, outcome, type Harness } from '../support/client-harness.js';
 
@@ -211,17 +201,7 @@ describe('sequenced mode', () => {
       whenUp: () => Promise.resolve(true),
     };
     const sequencer = new Sequencer({ wire, field: 'clientId', maxInFlight: 8, maxQueued: 8, queueTimeoutMs: 1000, firstSequence: 0xfffffffe });
-    const make = () =>
-      new PendingRequest({
-        code: Command.SYSTEM_STATE_GET,
-        name: 'SYSTEM_STATE_GET',
-        fields: undefined,
-        payload: undefined,
-        timeoutMs: 1000,
-        expectOk: false,
-        signal: undefined,
-        insideExclusive: false,
-      });
+    const make = () => pendingRequest();
     const requests = Array.from({ length: 3 }, make);
     for (const r of requests) sequencer.submit(r);
     expect(requests.map((r) => r.sequence)).toEqual([0xfffffffe, 0xffffffff, 1]);

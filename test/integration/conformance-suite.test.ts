@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, ConnectError, Deframer, encodePacket, listenTcp, connectTcp, type Packet, type TcpTransport, writeAndWaitForRoom } from 'flamingo-protocol';
 import { SimulatedMicroscope, type SimulatorOptions } from 'flamingo-protocol/sim';
 import { CHECKS, checkNames, formatReport, reportJson, runConformance, type ConformanceOptions } from '../../src/apps/conformance/index.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 /** Fast settings for an in-process simulator: it answers at once, so short windows suffice. */
 const FAST: Partial<ConformanceOptions> = { quietMs: 40, replyTimeoutMs: 2000, moveTimeoutMs: 3000, workflowTimeoutMs: 5000 };

@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildWorkflowText, Command, DEFAULT_SETTINGS_TEXT, FlamingoClient, WorkflowRunningError } from 'flamingo-protocol';
 import { runConformance } from '../../src/apps/conformance/index.js';
 import { startEvidenceServer, type EvidenceServer } from '../support/evidence-server.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 async function server(): Promise<EvidenceServer> {
   const s = await startEvidenceServer();

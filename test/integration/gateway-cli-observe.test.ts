@@ -1,14 +1,12 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, FlamingoClient } from 'flamingo-protocol';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';
+import { run, start, startSimCli } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 interface Record {
   level: number;

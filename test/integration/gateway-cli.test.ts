@@ -1,17 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, FlamingoClient } from 'flamingo-protocol';
 import { ensureBuilt } from '../support/build.js';
-import { run, start, startSimCli, type Cleanups } from '../support/cli-process.js';
+import { run, start, startSimCli } from '../support/cli-process.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 describe('flamingo gateway (child process)', () => {
   it('prints the listening line first, serves apps, logs connections, and exits 0 on SIGTERM', async () => {

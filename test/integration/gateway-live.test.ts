@@ -12,6 +12,7 @@ import {
   type ImageFrame,
 } from 'flamingo-protocol';
 import { nextGatewayEvent, stacksCleanedUpAfterEach } from '../support/gateway-harness.js';
+import { simulatedLiveStartOptions } from '../support/live-view.js';
 
 const startStack = stacksCleanedUpAfterEach();
 
@@ -56,18 +57,7 @@ describe('gateway live-image relay', () => {
     expect([a.header.imageIndexStart, b.header.imageIndexStart]).toEqual([1, 1]);
     // The simulator opens live view with an options-only header: relayed to every viewer, in
     // its place before the first frame, as options and not as a frame.
-    const options = {
-      imageSize: 0,
-      width: 96,
-      height: 64,
-      scaleMin: 0,
-      scaleMax: 0xffff,
-      deviceIndex: 0,
-      optionsSettings1: 0,
-      optionsSettings2: 0,
-      imageIndexStart: 0,
-      imageIndexStop: 0,
-    };
+    const options = simulatedLiveStartOptions(96, 64);
     expect([first.options, second.options]).toEqual([options, options]);
     expect([first.optionsUpdates, second.optionsUpdates, relay?.optionsHeaders]).toEqual([1, 1, 1]);
     expect([first.received, second.received]).toEqual([1, 1]);

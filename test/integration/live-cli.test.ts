@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, ensureBuilt, root } from '../support/build.js';
 import { Command, Deframer, Flags, listenTcp, type LiveViewerStats, type Packet } from 'flamingo-protocol';
 import { LiveImageServer } from 'flamingo-protocol/sim';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 const cli = cliPath;
 
@@ -14,10 +15,7 @@ beforeAll(ensureBuilt, 180_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'flamingo-live-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 interface Run {
   code: number | null;

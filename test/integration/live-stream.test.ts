@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConnectError,
   FrameDeframer,
@@ -17,11 +17,10 @@ import {
 } from 'flamingo-protocol';
 import { LiveImageServer, PATTERN_BACKGROUND, PATTERN_GRADIENT, PATTERN_NOISE, renderPattern, spotGeometry } from 'flamingo-protocol/sim';
 import { nextEvent } from '../support/wait.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
+import { simulatedLiveStartOptions } from '../support/live-view.js';
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 function track<T extends { close(): Promise<unknown> }>(thing: T): T {
   cleanups.push(() => thing.close());
@@ -132,18 +131,7 @@ describe('LiveImageServer → openLiveStream', () => {
     expect(numbers[1]! > numbers[0]! && numbers[2]! > numbers[1]!).toBe(true);
     // Live view opened with an options-only header: kept as options, not a frame, not the end.
     expect(stream.optionsUpdates).toBe(1);
-    expect(stream.options).toEqual({
-      imageSize: 0,
-      width: 8,
-      height: 8,
-      scaleMin: 0,
-      scaleMax: 0xffff,
-      deviceIndex: 0,
-      optionsSettings1: 0,
-      optionsSettings2: 0,
-      imageIndexStart: 0,
-      imageIndexStop: 0,
-    });
+    expect(stream.options).toEqual(simulatedLiveStartOptions(8, 8));
     expect(stream.isClosed).toBe(true);
     sim.emit('liveView', false);
     expect(server.live).toBe(false);

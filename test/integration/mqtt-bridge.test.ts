@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Command, createMemoryPair, encodePacket, FlamingoClient } from '../../src/index.js';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
 import { MqttBridge } from '../../src/apps/bridge/mqtt-bridge.js';
 import { toolAvailable, which } from '../support/capture-helpers.js';
 import { aedesBroker, mosquittoBroker, Subscriber, type TestBroker } from '../support/mqtt-brokers.js';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 // aedes speaks MQTT 3.1.1 only: the bridge falls back to it, and requests carry their
 // response topic and correlation data in the JSON body. mosquitto speaks v5: properties.

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { commandArbitraries, initialModel, type Model } from './model.js';
+import { commandArbitraries } from './command-arbitraries.js';
+import { initialModel, type Model } from './model.js';
 import { misuseArbitraries, misuseRuns } from './misuse.js';
 import { cellName, type Cell } from './profiles.js';
 import { Rig } from './rig.js';

@@ -10,7 +10,10 @@ import { createMemoryPair } from '../../transports/memory.js';
 import { FlamingoClient } from '../../src/client/client.js';
 import { AbortError, ArgumentError, ConnectionClosedError } from '../../src/errors.js';
 import { MAX_TIMER_MS } from '../../protocol/options-schema.js';
-import { AppCommand, axisArb, axisOf, checkPositionReply, fail, step, type Cmd, type Model } from './model.js';
+import { AppCommand, fail, step, type Cmd } from './app-command.js';
+import { axisArb } from './command-arbitraries.js';
+import { axisOf, type Model } from './model.js';
+import { checkPositionReply } from './reply-checks.js';
 import type { Rig } from './rig.js';
 
 /** Misuse commands run so far in this process (the soak table and the CI matrix report it). */

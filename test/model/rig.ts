@@ -1,35 +1,18 @@
-import { Command, commandName } from '../../protocol/commands.js';
+import { Command } from '../../protocol/commands.js';
 import type { Packet } from '../../protocol/packet.js';
-import { dataText } from '../../protocol/codec.js';
 import { createMemoryPair } from '../../transports/memory.js';
 import { connectTcp, listenTcp, type TcpListener } from '../../transports/tcp.js';
 import { SimulatedMicroscope } from '../../mocks/simulated-microscope.js';
 import type { FaultSpec } from '../../mocks/fault-spec.js';
 import { FlamingoClient } from '../../src/client/client.js';
 import { type AbortError, ConnectionClosedError, TimeoutError } from '../../src/errors.js';
-import { RecordingTransport } from './recording-transport.js';
-import { StallClock } from './stall-clock.js';
+import { InvariantError } from './invariant-error.js';
+import { checkNothingLeft, countResources } from './leak-check.js';
 import type { Cell, FaultProfile } from './profiles.js';
-
-/** A broken invariant; fast-check shrinks the command sequence that led to it. */
-export class InvariantError extends Error {
-  override readonly name = 'InvariantError';
-}
-
-/** Codes the simulator only ever pushes (never a reply to anything the model sends). */
-const EVENT_ONLY_CODES = new Set<number>([
-  Command.STAGE_MOTION_STOPPED,
-  Command.UI_SET_GAUGE_SIZE,
-  Command.UI_SET_GAUGE_VALUE,
-  Command.UI_IMAGES_SAVED_TO_STORAGE,
-  Command.SYSTEM_STATE_IDLE,
-  Command.LED_DISABLE,
-  Command.CAMERA_STACK_COMPLETE,
-]);
-/** Fences the lease writes on its own (spec/protocol.md §8). */
-const FENCE_CODES = new Set<number>([Command.SYSTEM_STATE_GET, Command.CAMERA_IMAGE_SIZE_GET, Command.CAMERA_EXPOSURE_GET]);
-/** Commands that change the instrument: writing one twice (a replay) would be a real harm. */
-const MUTATING_CODES = [Command.STAGE_POSITION_SET, Command.STAGE_HALT, Command.LASER_LEVEL_SET, Command.CAMERA_WORKFLOW_START] as const;
+import { RecordingTransport } from './recording-transport.js';
+import { checkStepInvariants, sentEvents } from './rig-invariants.js';
+import { ConditionWaits, type Settled, settleWithin } from './rig-waits.js';
+import { StallClock } from './stall-clock.js';
 
 /** Speed-up of the simulated stage and workflows: a 10 mm move takes 5 ms. */
 const TIME_SCALE = 2000;
@@ -49,11 +32,6 @@ export interface RunFigures {
   droppedReplies: number;
   disconnects: number;
   resyncs: number;
-}
-
-/** A field-by-field key of a packet (value compared as its exact float). */
-function packetKey(p: Packet): string {
-  return `${p.code}|${p.status}|${p.hardwareId}|${p.subsystemId}|${p.clientId}|${p.int32Data0}|${p.int32Data1}|${p.int32Data2}|${p.cmdDataBits0}|${Object.is(p.value, -0) ? '-0' : p.value}|${p.addDataBytes}|${dataText(p)}`;
 }
 
 /**
@@ -102,10 +80,8 @@ export class Rig {
   workflowMaybeRunning = false;
 
   private listener: TcpListener | null = null;
-  private readonly wakers = new Set<() => void>();
-  private readonly notify = (): void => {
-    for (const wake of [...this.wakers]) wake();
-  };
+  private readonly waits = new ConditionWaits();
+  private readonly notify = this.waits.notify;
   private readonly onEvent = (p: Packet): void => {
     this.clientEvents.push(p);
     if (p.code === Command.STAGE_MOTION_STOPPED && p.int32Data0 >= 1 && p.int32Data0 <= 4) this.stops[p.int32Data0]?.push(p);
@@ -233,22 +209,8 @@ export class Rig {
    * Resolve with `promise`'s outcome, or fail the run when it does not settle by the
    * deadline ("every promise settles").
    */
-  async settle<T>(label: string, promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new InvariantError(`${label} never settled (${this.settleDeadlineMs} ms)`)), this.settleDeadlineMs);
-    });
-    try {
-      return await Promise.race([
-        promise.then(
-          (value) => ({ ok: true as const, value }),
-          (error: Error) => ({ ok: false as const, error }),
-        ),
-        deadline,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  async settle<T>(label: string, promise: Promise<T>): Promise<Settled<T>> {
+    return settleWithin(label, promise, this.settleDeadlineMs);
   }
 
   /**
@@ -289,113 +251,17 @@ export class Rig {
 
   /** Wait, event-driven, until `condition` holds; InvariantError after `timeoutMs`. */
   until(label: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-    if (condition()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error) => {
-        this.wakers.delete(wake);
-        clearTimeout(timer);
-        clearInterval(recheck);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const wake = () => {
-        if (condition()) done();
-      };
-      const timer = setTimeout(() => done(new InvariantError(`timed out (${timeoutMs} ms) waiting for ${label}`)), timeoutMs);
-      // Request timeouts settle without any I/O that would wake us: re-check now and then too.
-      const recheck = setInterval(wake, 10);
-      this.wakers.add(wake);
-    });
+    return this.waits.until(label, condition, timeoutMs);
   }
 
   /** Every event the simulator sent to the client, over all connections in order. */
   sentEvents(): Packet[] {
-    const out: Packet[] = [];
-    for (const side of this.simSides) for (const w of side.recorder.written) if (this.isEvent(w.packet)) out.push(w.packet);
-    return out;
+    return sentEvents(this);
   }
 
-  private isEvent(p: Packet): boolean {
-    // Sequenced: a reply always echoes a nonzero sequence, an event carries 0. Lease: by code
-    // (the model never asks for a code the simulator also pushes; spec/protocol.md §5.3).
-    return this.cell.mode === 'sequenced' ? p.clientId === 0 : EVENT_ONLY_CODES.has(p.code);
-  }
-
-  /** Invariants that hold after every step. */
+  /** Invariants that hold after every step (test/model/rig-invariants.ts). */
   checkStep(): void {
-    // Events: delivered once and in order, so far a prefix of what the simulator sent.
-    const sent = this.sentEvents();
-    const got = this.clientEvents;
-    if (got.length > sent.length) throw new InvariantError(`client emitted ${got.length} events but the simulator sent ${sent.length}`);
-    for (let i = 0; i < got.length; i++) {
-      const a = packetKey(got[i] as Packet);
-      const b = packetKey(sent[i] as Packet);
-      if (a !== b) throw new InvariantError(`event #${i}: client emitted ${a}, simulator sent ${b}`);
-    }
-    // The events() iterator yields the same events as the listener, in the same order.
-    const streamed = this.streamEvents;
-    if (streamed.length > got.length) throw new InvariantError(`events() yielded ${streamed.length} events, the listener saw ${got.length}`);
-    for (let i = 0; i < streamed.length; i++) {
-      if (streamed[i] !== got[i]) throw new InvariantError(`events() item #${i} is not the listener's event #${i}`);
-    }
-    // Requests: what the simulator recorded on each connection is what the client wrote there, in order.
-    const seen = new Set<number>();
-    for (let k = 0; k < this.clientSides.length; k++) {
-      const writes = (this.clientSides[k] as RecordingTransport).written;
-      const side = this.simSides[k];
-      if (side !== undefined) {
-        const records = this.sim.recordsFor(side.connectionId);
-        if (records.length > writes.length)
-          throw new InvariantError(`connection ${k + 1}: simulator recorded ${records.length} packets, client wrote ${writes.length}`);
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i] as (typeof records)[number];
-          const w = writes[i] as (typeof writes)[number];
-          const p = w.packet;
-          if (
-            r.code !== p.code ||
-            r.clientId !== p.clientId ||
-            r.int32Data0 !== p.int32Data0 ||
-            !Object.is(r.value, p.value) ||
-            r.cmdDataBits0 !== p.cmdDataBits0 ||
-            r.data !== dataText(p) ||
-            r.payloadHash !== w.payloadHash
-          ) {
-            throw new InvariantError(`connection ${k + 1} packet ${i}: simulator recorded ${r.name} seq ${r.clientId}, client wrote ${packetKey(p)}`);
-          }
-        }
-      }
-      if (this.cell.mode === 'sequenced') {
-        for (const w of writes) {
-          const s = w.packet.clientId;
-          if (s === 0) continue;
-          if (seen.has(s)) throw new InvariantError(`sequence ${s} written twice (replayed or duplicated)`);
-          seen.add(s);
-        }
-      }
-    }
-    // Mutating commands are never written more often than the model asked (nothing replayed).
-    for (const code of MUTATING_CODES) {
-      let written = 0;
-      for (const side of this.clientSides) for (const w of side.written) if (w.packet.code === code) written++;
-      const asked = this.issued.get(code) ?? 0;
-      if (written > asked) throw new InvariantError(`${commandName(code)}: written ${written} times, asked ${asked}`);
-    }
-    // Late replies only: an unmatched packet belongs to a request that timed out or was aborted.
-    for (const p of this.unmatched) {
-      if (this.cell.mode === 'sequenced' ? !this.lateSequences.has(p.clientId) : !this.lateCodes.has(p.code) && !FENCE_CODES.has(p.code)) {
-        throw new InvariantError(`unmatched packet that no late request explains: ${packetKey(p)}`);
-      }
-    }
-    const unexpected = this.errors.filter((e) => !(this.clientDroppedLink && e.message.startsWith('server stopped answering')));
-    if (unexpected.length > 0) throw new InvariantError(`client emitted 'error': ${unexpected.map((e) => e.message).join('; ')}`);
-    // A dropped reply surfaces as TimeoutError; no timeout without a dropped (or delayed) reply.
-    if (this.cell.mode === 'sequenced') {
-      for (const s of this.timedOutSequences) {
-        if (!this.droppedSequences.has(s)) throw new InvariantError(`request seq ${s} timed out but the simulator did not drop its reply`);
-      }
-    } else if (this.timeouts > this.droppedReplies) {
-      throw new InvariantError(`${this.timeouts} timeouts but only ${this.droppedReplies} dropped replies`);
-    }
+    checkStepInvariants(this);
   }
 
   /** A step begins: stalls are counted against it from now. */
@@ -498,35 +364,6 @@ export class Rig {
 
   /** The end-of-run leak check (call after stop()). */
   async checkNothingLeft(): Promise<void> {
-    const client = this.client;
-    // Public facts only: timers (waiters', the reconnect timer) and sockets are counted below.
-    if (client.pendingCount !== 0) throw new InvariantError(`after close: ${client.pendingCount} requests pending`);
-    if (!client.isClosed || client.isConnected) throw new InvariantError(`after close: closed ${client.isClosed}, connected ${client.isConnected}`);
-    if (client.description !== 'not connected') throw new InvariantError(`after close: still linked to ${client.description}`);
-    const names = client.eventNames();
-    if (names.length !== 0) throw new InvariantError(`after close: client listeners left on ${names.map(String).join(', ')}`);
-    if (this.sim.connections !== 0) throw new InvariantError(`after close: simulator has ${this.sim.connections} connections`);
-    // Sockets close on their own 'close' events: give the loop a few turns before counting.
-    let delta = '';
-    for (let turn = 0; turn < 50; turn++) {
-      delta = resourceDelta(this.resourcesBefore, countResources());
-      if (delta === '') return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    throw new InvariantError(`after close, resources left: ${delta}`);
+    await checkNothingLeft(this.client, this.sim, this.resourcesBefore);
   }
-}
-
-const WATCHED = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];
-
-function countResources(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) if (WATCHED.includes(r)) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-function resourceDelta(before: Map<string, number>, after: Map<string, number>): string {
-  return WATCHED.filter((r) => (after.get(r) ?? 0) > (before.get(r) ?? 0))
-    .map((r) => `${r} +${(after.get(r) ?? 0) - (before.get(r) ?? 0)}`)
-    .join(', ');
 }

@@ -4,7 +4,12 @@
  * Each replays the shrunk command list against the cell and simulator seed it came from.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortedRead, ConcurrentReads, LaserSetGet, MoveBy, RunWorkflow, TimedOutRead, WaitForMotion } from '../model/model.js';
+import { AbortedRead, TimedOutRead } from '../model/abort-commands.js';
+import { LaserSetGet } from '../model/laser-commands.js';
+import { MoveBy } from '../model/move-commands.js';
+import { ConcurrentReads } from '../model/read-commands.js';
+import { WaitForMotion } from '../model/wait-commands.js';
+import { RunWorkflow } from '../model/workflow-commands.js';
 import { CloseAtAnyPoint, QueuedSections, SharedSignalAbort } from '../model/misuse.js';
 import { profile, replay } from '../model/replay.js';
 
@@ -26,21 +31,8 @@ describe('regressions: laser set and read-back under reconnect', () => {
     expect(rig.disconnects).toBeGreaterThanOrEqual(0);
   });
 
-  it('reconnect/memory/lease sim seed 612465764: lasers.level after setLevel reads the level set', async () => {
-    const rig = await replay('memory', 'lease', profile('reconnect'), 612465764, [
-      new LaserSetGet(1, 0),
-      new LaserSetGet(1, 0),
-      new MoveBy(1, 0, 1),
-      new TimedOutRead(1),
-      new QueuedSections([1, 1, 1, 1]),
-      new AbortedRead(1, 'immediate'),
-      new LaserSetGet(1, 1),
-    ]);
-    expect(rig.disconnects).toBeGreaterThanOrEqual(0);
-  });
-
-  it('reconnect/tcp/lease sim seed 612465764: lasers.level after setLevel reads the level set', async () => {
-    const rig = await replay('tcp', 'lease', profile('reconnect'), 612465764, [
+  it.each(['memory', 'tcp'] as const)('reconnect/%s/lease sim seed 612465764: lasers.level after setLevel reads the level set', async (transport) => {
+    const rig = await replay(transport, 'lease', profile('reconnect'), 612465764, [
       new LaserSetGet(1, 0),
       new LaserSetGet(1, 0),
       new MoveBy(1, 0, 1),

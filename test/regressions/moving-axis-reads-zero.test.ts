@@ -7,7 +7,8 @@
  * position it does not know; it now allows the while-moving reading too.
  */
 import { describe, expect, it } from 'vitest';
-import { AbortedMove, ConcurrentReads } from '../model/model.js';
+import { AbortedMove } from '../model/abort-commands.js';
+import { ConcurrentReads } from '../model/read-commands.js';
 import { ReentrantSection } from '../model/misuse.js';
 import { profile, replay } from '../model/replay.js';
 

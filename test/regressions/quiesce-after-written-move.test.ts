@@ -11,7 +11,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Command } from '../../protocol/commands.js';
-import { AbortedMove, ConcurrentReads, RunWorkflow } from '../model/model.js';
+import { AbortedMove } from '../model/abort-commands.js';
+import { ConcurrentReads } from '../model/read-commands.js';
+import { RunWorkflow } from '../model/workflow-commands.js';
 import { SharedSignalAbort } from '../model/misuse.js';
 import { profile, replay } from '../model/replay.js';
 import { Rig } from '../model/rig.js';

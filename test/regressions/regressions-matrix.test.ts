@@ -4,19 +4,12 @@
  * it came from, and what was wrong. They run the same rig and invariants as the matrix.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  AbortedRead,
-  ConcurrentReads,
-  Halt,
-  LaserSetGet,
-  MoveThenHalt,
-  MoveTo,
-  ReadSettings,
-  RunWorkflow,
-  TimedOutRead,
-  WaitForMotion,
-  WaitForNothing,
-} from '../model/model.js';
+import { AbortedRead, TimedOutRead } from '../model/abort-commands.js';
+import { LaserSetGet } from '../model/laser-commands.js';
+import { Halt, MoveThenHalt, MoveTo } from '../model/move-commands.js';
+import { ConcurrentReads, ReadSettings } from '../model/read-commands.js';
+import { WaitForMotion, WaitForNothing } from '../model/wait-commands.js';
+import { RunWorkflow } from '../model/workflow-commands.js';
 import { profile, replay } from '../model/replay.js';
 
 /** The reconnect profile as it was when these were found: a hang-up after every 4..14 packets. */

@@ -14,7 +14,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { initialModel, MoveBy, MoveTo } from '../model/model.js';
+import { initialModel } from '../model/model.js';
+import { MoveBy, MoveTo } from '../model/move-commands.js';
 import { profile } from '../model/replay.js';
 import { Rig } from '../model/rig.js';
 

@@ -24,7 +24,7 @@ import {
   writeAndWaitForRoom,
 } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
-import { AbortedMove } from '../model/model.js';
+import { AbortedMove } from '../model/abort-commands.js';
 import { CloseAtAnyPoint, SharedSignalAbort } from '../model/misuse.js';
 import { profile, replay } from '../model/replay.js';
 

@@ -18,7 +18,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWorkflowText, Command, createMemoryPair, FlamingoClient, type Packet } from 'flamingo-protocol';
 import { SimulatedMicroscope } from 'flamingo-protocol/sim';
-import { ConcurrentReads, LaserSetGet, MoveTo, RunWorkflow, WaitForMotion } from '../model/model.js';
+import { LaserSetGet } from '../model/laser-commands.js';
+import { MoveTo } from '../model/move-commands.js';
+import { ConcurrentReads } from '../model/read-commands.js';
+import { WaitForMotion } from '../model/wait-commands.js';
+import { RunWorkflow } from '../model/workflow-commands.js';
 import { profile, replay } from '../model/replay.js';
 import { holdTheLink } from '../support/hold-link.js';
 

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliPath, root } from './build.js';
+import type { Cleanups } from './cleanups.js';
 
 /** How a finished process ended and what it printed. */
 export interface CliRun {
@@ -23,9 +24,6 @@ export interface CliProcess {
   /** Resolves when the process has exited. */
   done: Promise<CliRun>;
 }
-
-/** Cleanups the test file runs in afterEach (newest first). */
-export type Cleanups = (() => unknown)[];
 
 /** Start `node <script> ...args` (default script: the flamingo CLI). */
 export function start(args: readonly string[], cleanups: Cleanups, options: { script?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {

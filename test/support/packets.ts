@@ -1,7 +1,7 @@
 import { joinBytes } from '../../protocol/bytes.js';
 /**
  * Shared helpers for the codec tests: full-range arbitraries, the packet a PacketInit must
- * decode to, stream builders and chunk splitters.
+ * decode to, stream builders and chunk splitters, and the header fields in wire order.
  */
 import fc from 'fast-check';
 import { DATA_SIZE, PACKET_SIZE, encodePacket } from 'flamingo-protocol';
@@ -121,3 +121,22 @@ export const garbage: fc.Arbitrary<Uint8Array> = fc
     { minLength: 1, maxLength: 6 },
   )
   .map(concat);
+
+/**
+ * A packet's header fields in wire order (spec/protocol.md §2, the header table): the keys
+ * of a decoded packet, and of a packet's JSON form, in the order they must come.
+ */
+export const PACKET_FIELDS_IN_WIRE_ORDER = [
+  'code',
+  'status',
+  'hardwareId',
+  'subsystemId',
+  'clientId',
+  'int32Data0',
+  'int32Data1',
+  'int32Data2',
+  'cmdDataBits0',
+  'value',
+  'addDataBytes',
+  'data',
+] as const;

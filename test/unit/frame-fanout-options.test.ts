@@ -1,11 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FrameDeframer, FrameFanout, createMemoryPair, encodeImageFrame } from 'flamingo-protocol';
 import type { ImageFrame } from 'flamingo-protocol';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanedUpAfterEach();
 
 const header = (n: number, scaleMax: number) => ({
   width: 1,

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Command, PendingRequest, QueueTimeoutError } from 'flamingo-protocol';
+import { QueueTimeoutError, type PendingRequest } from 'flamingo-protocol';
+import { pendingRequest } from '../support/pending-request.js';
 import { Lease } from '../../src/correlation/lease.js';
 import { queueDeadlines } from '../../src/correlation/deadlines.js';
 import type { Wire, WriteResult } from '../../src/correlation/wire.js';
 
 function request(): PendingRequest {
-  return new PendingRequest({
-    code: Command.SYSTEM_STATE_GET,
-    name: 'SYSTEM_STATE_GET',
-    fields: undefined,
-    payload: undefined,
-    timeoutMs: 10_000,
-    expectOk: false,
-    signal: undefined,
-    insideExclusive: false,
-  });
+  return pendingRequest({ timeoutMs: 10_000 });
 }
 
 function lease(write: () => WriteResult): { lease: Lease; written: number[] } {

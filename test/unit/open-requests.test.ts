@@ -3,20 +3,12 @@
  * a Set under one add and one delete per round trip rebuilt its table every few requests).
  */
 import { describe, expect, it } from 'vitest';
-import { Command, PendingRequest, decodePacket, encodePacket } from 'flamingo-protocol';
+import { Command, decodePacket, encodePacket, type PendingRequest } from 'flamingo-protocol';
 import { OpenRequests } from '../../src/correlation/open-requests.js';
+import { pendingRequest } from '../support/pending-request.js';
 
 function request(n: number): PendingRequest {
-  return new PendingRequest({
-    code: Command.SYSTEM_STATE_GET,
-    name: `R${n}`,
-    fields: undefined,
-    payload: undefined,
-    timeoutMs: 1000,
-    expectOk: false,
-    signal: undefined,
-    insideExclusive: false,
-  });
+  return pendingRequest({ name: `R${n}` });
 }
 
 describe('OpenRequests', () => {

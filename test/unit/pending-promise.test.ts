@@ -5,19 +5,11 @@
  * rejection.
  */
 import { describe, expect, it } from 'vitest';
-import { Command, PendingRequest, ProtocolError, decodePacket, encodePacket, type Packet } from 'flamingo-protocol';
+import { Command, ProtocolError, decodePacket, encodePacket, type Packet, type PendingRequest } from 'flamingo-protocol';
+import { pendingRequest } from '../support/pending-request.js';
 
 function request(expectOk = false): PendingRequest {
-  return new PendingRequest({
-    code: Command.SYSTEM_STATE_GET,
-    name: 'SYSTEM_STATE_GET',
-    fields: { int32Data0: 4 },
-    payload: undefined,
-    timeoutMs: 10_000,
-    expectOk,
-    signal: undefined,
-    insideExclusive: false,
-  });
+  return pendingRequest({ fields: { int32Data0: 4 }, expectOk });
 }
 
 const reply = (status: number): Packet => decodePacket(encodePacket({ code: Command.SYSTEM_STATE_GET, status }));

@@ -16,6 +16,7 @@ import {
   type StateChangeCause,
 } from 'flamingo-protocol';
 import { isDeeplyFrozen, wire } from '../model/state-model.js';
+import { PACKET_FIELDS_IN_WIRE_ORDER } from '../support/packets.js';
 
 const UNKNOWN_AXIS = { position: undefined, moving: undefined, target: undefined, reached: undefined };
 const UNKNOWN_LASER = { level: undefined, enabled: undefined };
@@ -355,20 +356,7 @@ describe('claimPacket (protocol/wire-packet.ts)', () => {
     expect(claimPacket(packet, one)).toBe('again');
     expect(claimPacket(packet, two)).toBe('unmarked');
     expect(claimPacket({ ...packet }, one)).toBe('unmarked');
-    expect(Object.keys(packet)).toEqual([
-      'code',
-      'status',
-      'hardwareId',
-      'subsystemId',
-      'clientId',
-      'int32Data0',
-      'int32Data1',
-      'int32Data2',
-      'cmdDataBits0',
-      'value',
-      'addDataBytes',
-      'data',
-    ]);
+    expect(Object.keys(packet)).toEqual([...PACKET_FIELDS_IN_WIRE_ORDER]);
     expect(packet).toEqual({ ...packet });
     expect(JSON.parse(JSON.stringify(packet)).value).toBe(2.5);
   });

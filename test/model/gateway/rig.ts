@@ -3,7 +3,7 @@ import type { Packet } from '../../../protocol/packet.js';
 import { createMemoryPair } from '../../../transports/memory.js';
 import { SimulatedMicroscope } from '../../../mocks/simulated-microscope.js';
 import { FlamingoGateway } from '../../../src/apps/gateway/gateway.js';
-import { InvariantError } from '../rig.js';
+import { InvariantError } from '../invariant-error.js';
 import { ModelApp, TAG_BASE } from './app.js';
 
 /** Apps connected at once (a slot's app is replaced when it leaves). */
