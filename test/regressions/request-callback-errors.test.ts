@@ -7,43 +7,25 @@
  * request() threw instead of returning its promise. The rule (docs/ARCHITECTURE.md, rule 3):
  * the exception is reported ('error' when someone listens), nothing is unwound.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Command,
-  Flags,
-  FlamingoClient,
-  STATUS_OK,
-  decodePacket,
-  encodePacket,
-  type Packet,
-  type PacketInit,
-  type PendingRequest,
-  type RequestSink,
-} from 'flamingo-protocol';
+import { describe, expect, it } from 'vitest';
+import { Command, FlamingoClient, STATUS_OK, encodePacket, type Packet, type PendingRequest, type RequestSink } from 'flamingo-protocol';
+import { cleanedUpAfterEach } from '../support/cleanups.js';
 import { FakeServer } from '../support/fake-server.js';
+import { forwardable as decoded } from '../support/forward.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanups.splice(0)) await close();
-});
+const cleanups = cleanedUpAfterEach();
 
 async function start(options: { maxInFlight?: number } = {}): Promise<{ client: FlamingoClient; server: FakeServer; errors: unknown[] }> {
   const server = new FakeServer({ echoSequence: true });
   const client = await FlamingoClient.connect({ mode: 'sequenced', transport: () => server.connectMemory(), requestTimeoutMs: 5000, ...options });
+  // Run newest first: the client closes before its server.
   cleanups.push(
-    () => client.close(),
     () => server.close(),
+    () => client.close(),
   );
   const errors: unknown[] = [];
   client.on('error', (error) => errors.push(error));
   return { client, server, errors };
-}
-
-/** A packet as the deframer gives it, and its upstream header (sequence fields 0, callback flag set). */
-function decoded(init: PacketInit & { code: number }): { packet: Packet; header: Uint8Array } {
-  const packet = decodePacket(encodePacket(init));
-  const header = encodePacket({ ...init, hardwareId: 0, subsystemId: 0, clientId: 0, cmdDataBits0: Flags.TRIGGER_CALL_BACK });
-  return { packet, header };
 }
 
 /** Rejects when `promise` has not settled within `ms` (a request that never settles fails the test instead of hanging it). */

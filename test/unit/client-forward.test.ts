@@ -14,14 +14,13 @@ import {
   PACKET_SIZE,
   STATUS_OK,
   TimeoutError,
-  decodePacket,
   encodePacket,
   type Packet,
-  type PacketInit,
   type PendingRequest,
   type RequestSink,
 } from 'flamingo-protocol';
 import { FakeServer } from '../support/fake-server.js';
+import { forwardable as decoded } from '../support/forward.js';
 
 const opened: { client: FlamingoClient; server: FakeServer }[] = [];
 afterEach(async () => {
@@ -36,19 +35,6 @@ async function start(mode: 'lease' | 'sequenced', requestTimeoutMs = 5000): Prom
   const client = await FlamingoClient.connect({ port: 1, transport: () => server.connectMemory(), mode, requestTimeoutMs });
   opened.push({ client, server });
   return { client, server };
-}
-
-/** A packet as the deframer gives it, and its upstream header (sequence fields 0, callback flag set). */
-function decoded(init: PacketInit & { code: number }): { packet: Packet; header: Uint8Array } {
-  const packet = decodePacket(encodePacket(init));
-  const header = encodePacket({
-    ...init,
-    hardwareId: 0,
-    subsystemId: 0,
-    clientId: 0,
-    cmdDataBits0: ((init.cmdDataBits0 ?? 0) | Flags.TRIGGER_CALL_BACK) >>> 0,
-  });
-  return { packet, header };
 }
 
 /** A sink that records every call, and resolves `settled` on the first replied/failed. */
