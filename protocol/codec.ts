@@ -33,6 +33,9 @@ const headerParser = new Parser()
   .uint32('endMarker');
 
 function checkLength(bytes: Uint8Array, offset: number): void {
+  // Byte reads past either end give undefined, not an exception: without this a header that
+  // does not fit would decode as zeros with a short data field.
+  if (!Number.isInteger(offset) || offset < 0) throw new FrameError(`a packet header cannot start at offset ${offset}`);
   if (bytes.length - offset < PACKET_SIZE) {
     throw new FrameError(`need ${PACKET_SIZE} bytes for a packet header, got ${bytes.length - offset}`, { offset });
   }
@@ -108,14 +111,16 @@ export function payloadLengthAt(bytes: Uint8Array, offset: number): number {
 }
 
 /**
- * Read the header at `offset` of `bytes`. No marker check (the caller has done it); the
- * data field is copied, so the packet keeps nothing of the source alive: into its own
+ * Read the header at `offset` of `bytes` (FrameError when 128 bytes do not fit there). No
+ * marker check (the caller has done it); the data field is copied, so the packet keeps
+ * nothing of the source alive: into its own
  * buffer, or into a range of `slab` when one is given (the deframer's:
  * protocol/byte-slab.ts). This is the hot path of the deframer: the fields are read byte by
  * byte, because a DataView over each chunk (a new buffer per socket read) cost more than the
  * reads themselves (issue 14).
  */
 export function readPacketAt(bytes: Uint8Array, offset: number, slab?: ByteSlab): Packet {
+  checkLength(bytes, offset);
   const dataStart = offset + Offset.data;
   return new WirePacket(
     u32At(bytes, offset + Offset.code),
