@@ -17,8 +17,9 @@ describe('OpenRequests', () => {
     const [a, b, c, d] = [1, 2, 3, 4].map(request) as [PendingRequest, PendingRequest, PendingRequest, PendingRequest];
     for (const r of [a, b, c, d]) open.add(r);
     expect(open.delete(b)).toBe(true);
-    expect(open.snapshot().map((r) => r.name)).toEqual(['R1', 'R4', 'R3']);
+    // R4 moved into R2's slot; a snapshot is still in the order they were added.
     expect([a.registrySlot, d.registrySlot, c.registrySlot, b.registrySlot]).toEqual([0, 1, 2, -1]);
+    expect(open.snapshot().map((r) => r.name)).toEqual(['R1', 'R3', 'R4']);
     expect(open.delete(c)).toBe(true);
     expect(open.delete(a)).toBe(true);
     expect(open.snapshot().map((r) => r.name)).toEqual(['R4']);
@@ -49,6 +50,16 @@ describe('OpenRequests', () => {
     // Settling again changes nothing.
     rs[2]?.fail(new Error('again'));
     expect(open.size).toBe(0);
+  });
+
+  it('gives snapshots in the order requests were added, after removals moved them between slots', () => {
+    const open = new OpenRequests();
+    const rs = [1, 2, 3, 4, 5, 6].map(request);
+    for (const r of rs.slice(0, 4)) open.add(r);
+    open.delete(rs[0] as PendingRequest);
+    open.delete(rs[2] as PendingRequest);
+    for (const r of rs.slice(4)) open.add(r);
+    expect(open.snapshot().map((r) => r.name)).toEqual(['R2', 'R4', 'R5', 'R6']);
   });
 
   it('holds a snapshot that does not change while its requests settle (close() fails them while iterating)', () => {
