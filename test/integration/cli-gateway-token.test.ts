@@ -71,6 +71,18 @@ describe('flamingo send --token (through a gateway that wants a token)', () => {
     expect(stack.sim.records.filter((x) => x.name === 'STAGE_POSITION_GET')).toEqual([]);
   });
 
+  it('no --token: the gateway closes the connection at the first packet, and send points at --token', async () => {
+    const { stack, port } = await tokenStack();
+    const refused = nextTokenRefusal(stack.gateway);
+    const r = await run(['send', 'SYSTEM_STATE_GET', '--port', port], cleanups);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('-> SYSTEM_STATE_GET flags=TRIGGER_CALL_BACK\n');
+    expect(r.stderr).toBe(
+      `flamingo send: the server closed the connection (a gateway with a token does this: pass --token); no reply to SYSTEM_STATE_GET from 127.0.0.1:${port}\n`,
+    );
+    expect((await refused)[0].end).toEqual({ kind: 'token', detail: 'first packet was SYSTEM_STATE_GET, not GATEWAY_HELLO' });
+  });
+
   it('a token the gateway could never accept (over 72 bytes) is a bad command line: exit 64', async () => {
     const r = await run(['send', 'SYSTEM_STATE_GET', '--port', '1', '--token', 'x'.repeat(73)], cleanups);
     expect(r.code).toBe(64);
