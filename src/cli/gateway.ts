@@ -75,7 +75,7 @@ export function registerGateway(program: CliProgram): void {
     .requiredOption('--upstream <host:port>', 'the microscope (or flamingo sim) command port', parseHostPort)
     .option('--upstream-live-port <port>', "the microscope's live-image port (default: upstream port + 1)", ruleOption(GATEWAY_OPTIONS_SCHEMA.upstreamLivePort))
     .option('--listen <host:port>', 'address for the apps; not loopback requires --token', parseHostPort, { host: '127.0.0.1', port: DEFAULT_GATEWAY_PORT })
-    .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO)')
+    .option('--token <token>', 'access token every app sends first (GATEWAY_HELLO; flamingo send, watch and live take it as --token)')
     .option('--read-only-port <port>', 'extra port whose apps get events and query replies only', ruleOption(GATEWAY_OPTIONS_SCHEMA.readOnlyPort))
     .option('--quiet', 'print only the startup lines')
     .option('--http <host:port>', 'serve /health, /metrics and a live dashboard (loopback unless --token is set)', parseHostPort)

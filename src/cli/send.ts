@@ -9,11 +9,13 @@ import { Flags, type FlagName } from '../../protocol/flags.js';
 import type { Packet, PacketInit } from '../../protocol/packet.js';
 import { ConnectError } from '../../transports/tcp.js';
 import { isReplyTo, ProbeConnection, ProbeTimeoutError, withCallback } from '../apps/conformance/probe.js';
+import { connectGateway } from '../apps/gateway/extension.js';
 import { exitWithUsageCode, usageError } from './exit.js';
+import { addGatewayClientOptions, GATEWAY_REFUSED, gatewayAccessFromOptions, type GatewayAccess, type GatewayClientCliOptions } from './gateway-client.js';
 import { closeMatches, connectAdvice, formatMs, formatPacket, hexCode, packetJson, packetLine } from '../format/format.js';
 import { commandFromArgument, ExitCode, integerOption, numberOption, ruleOption, serverAddressOptions, UsageError } from './options.js';
 
-interface SendCliOptions {
+interface SendCliOptions extends GatewayClientCliOptions {
   host: string;
   port: number;
   axis?: number;
@@ -105,9 +107,11 @@ function print(o: SendCliOptions, sent: Packet, reply: Packet | undefined, elaps
 async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOptions): Promise<number> {
   let code: number;
   let request: PacketInit;
+  let access: GatewayAccess;
   try {
     code = commandFromArgument(nameOrCode);
     request = await buildRequest(code, o);
+    access = gatewayAccessFromOptions(o);
   } catch (error) {
     if (error instanceof UsageError) usageError(command, error.message);
     throw error;
@@ -121,13 +125,15 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
 
   let conn: ProbeConnection;
   try {
-    conn = await ProbeConnection.open({ host: o.host, port: o.port, maxPackets: 10_000 });
+    // With --token the hello is written before anything else, as connectGateway does for every app.
+    conn = ProbeConnection.over(await connectGateway({ host: o.host, port: o.port, connectTimeoutMs: 2000, ...access }), { maxPackets: 10_000 });
   } catch (error) {
     if (error instanceof ConnectError) {
       process.stderr.write(`flamingo send: ${connectAdvice(error, o.host, o.port)}\n`);
       return ExitCode.UNAVAILABLE;
     }
-    throw error;
+    process.stderr.write(`flamingo send: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.FAILURE;
   }
   try {
     const sent = asPacket(init);
@@ -152,6 +158,14 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
         );
         return ExitCode.TIMEOUT;
       }
+      // A gateway refuses a wrong or missing token by closing the connection, silently: the
+      // hello asks for no reply, and the request behind it is never forwarded.
+      if (conn.closed && conn.closeError === undefined && conn.log.length === 0) {
+        print(o, sent, undefined, undefined, undefined);
+        const why = o.token !== undefined ? GATEWAY_REFUSED : 'the server closed the connection (a gateway with a token does this: pass --token)';
+        process.stderr.write(`flamingo send: ${why}; no reply to ${name} from ${o.host}:${o.port}\n`);
+        return ExitCode.FAILURE;
+      }
       throw error;
     }
     print(o, sent, reply, performance.now() - started, undefined);
@@ -172,11 +186,13 @@ async function runSend(command: CliProgram, nameOrCode: string, o: SendCliOption
 
 /** `flamingo send`: send one command and print the decoded reply. */
 export function registerSend(program: CliProgram): void {
-  const command = serverAddressOptions(
-    program
-      .command('send')
-      .description('Send one command and print the decoded reply')
-      .argument('<command>', 'command name (e.g. STAGE_POSITION_GET, any case) or code (0x6008, 24584)'),
+  const command = addGatewayClientOptions(
+    serverAddressOptions(
+      program
+        .command('send')
+        .description('Send one command and print the decoded reply')
+        .argument('<command>', 'command name (e.g. STAGE_POSITION_GET, any case) or code (0x6008, 24584)'),
+    ),
   )
     .option('--axis <n>', 'stage axis, 1 X, 2 Y, 3 Z, 4 R (sets int32Data0)', integerOption(1, 4))
     .option('--int0 <n>', 'int32Data0 (axis, laser index, LED index, …)', I32)
@@ -198,12 +214,16 @@ export function registerSend(program: CliProgram): void {
       'after',
       [
         '',
-        'Exit codes: 0 reply status 1 (or sent with --no-wait), 2 failure status, 3 no reply in time,',
-        '            64 bad command line (unknown command: close matches are listed), 69 cannot connect.',
+        'Exit codes: 0 reply status 1 (or sent with --no-wait), 1 the gateway closed the connection (wrong or missing --token),',
+        '            2 failure status, 3 no reply in time, 64 bad command line (unknown command: close matches are listed),',
+        '            69 cannot connect.',
+        'Through a gateway: --token sends its access token first; a refused token ends the connection without a reply,',
+        'so --no-wait cannot tell that it was refused.',
         'Examples:',
         '  flamingo send STAGE_POSITION_GET --axis 1',
         '  flamingo send LASER_LEVEL_SET --int0 2 --data 5.00',
         '  flamingo send CAMERA_WORKFLOW_START --payload-file workflow.txt',
+        '  flamingo send SYSTEM_STATE_GET --host scope-pc --port 53800 --token s3cret --tls-ca lab-ca.pem',
       ].join('\n'),
     );
   exitWithUsageCode(command).action(async (nameOrCode: string, options: SendCliOptions) => {

@@ -2,19 +2,27 @@ import type { Command as CliProgram } from 'commander';
 import { commandName } from '../../protocol/commands.js';
 import { Deframer } from '../../protocol/deframer.js';
 import type { Packet } from '../../protocol/packet.js';
-import { ConnectError, connectTcp, type TcpTransport } from '../../transports/tcp.js';
+import { ConnectError, type TcpTransport } from '../../transports/tcp.js';
+import { connectGateway } from '../apps/gateway/extension.js';
 import { abortOnSignals, exitWithUsageCode, usageError } from './exit.js';
+import { addGatewayClientOptions, GATEWAY_REFUSED, gatewayAccessFromOptions, type GatewayAccess, type GatewayClientCliOptions } from './gateway-client.js';
 import { addRecordOption, startWatchRecording, type WatchRecording } from './watch-record.js';
 import { connectAdvice, formatMs, packetJson, packetLine, timeOfDay } from '../format/format.js';
 import { commandFromArgument, ExitCode, integerOption, serverAddressOptions, UsageError } from './options.js';
 
-interface WatchCliOptions {
+interface WatchCliOptions extends GatewayClientCliOptions {
   host: string;
   port: number;
   code?: string[];
   json?: boolean;
   count?: number;
   record?: string;
+}
+
+/** Packets shown (past --code), and every packet received. */
+interface WatchCounts {
+  shown: number;
+  received: number;
 }
 
 /** Why the feed ended. */
@@ -45,7 +53,7 @@ function feed(
   o: WatchCliOptions,
   codes: Set<number> | undefined,
   signal: AbortSignal,
-  counts: { shown: number },
+  counts: WatchCounts,
   recording?: WatchRecording,
 ): Promise<End> {
   return new Promise((resolve) => {
@@ -78,6 +86,7 @@ function feed(
         if (ended) return;
         recording?.chunk(chunk);
         for (const packet of deframer.push(chunk)) {
+          counts.received++;
           if (codes !== undefined && !codes.has(packet.code)) continue;
           show(packet);
           counts.shown++;
@@ -95,6 +104,13 @@ function feed(
 
 async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number> {
   const codes = codesFrom(command, o.code);
+  let access: GatewayAccess;
+  try {
+    access = gatewayAccessFromOptions(o);
+  } catch (error) {
+    if (error instanceof UsageError) usageError(command, error.message);
+    throw error;
+  }
   const stop = abortOnSignals();
   // Reading stops with `| head`: that is the reader's choice, not an error to report.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -102,7 +118,8 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
   });
   let transport: TcpTransport;
   try {
-    transport = await connectTcp({ host: o.host, port: o.port, signal: stop.signal });
+    // With --token the hello is written first; afterwards this connection sends nothing.
+    transport = await connectGateway({ host: o.host, port: o.port, signal: stop.signal, ...access });
   } catch (error) {
     stop.dispose();
     if (error instanceof ConnectError && error.code === 'ABORTED') return 130;
@@ -110,12 +127,13 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
       process.stderr.write(`flamingo watch: ${connectAdvice(error, o.host, o.port)}\n`);
       return ExitCode.UNAVAILABLE;
     }
-    throw error;
+    process.stderr.write(`flamingo watch: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.FAILURE;
   }
   const started = performance.now();
   const filter = codes === undefined ? 'unsolicited events' : [...codes].map(commandName).join(', ');
   process.stderr.write(`flamingo watch: watching ${o.host}:${o.port} for ${filter} (Ctrl-C to stop)\n`);
-  const counts = { shown: 0 };
+  const counts: WatchCounts = { shown: 0, received: 0 };
   let recording: WatchRecording | undefined;
   try {
     try {
@@ -128,6 +146,12 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
     }
     const why = await feed(transport, o, codes, stop.signal, counts, recording);
     const summary = `${counts.shown} event${counts.shown === 1 ? '' : 's'} in ${formatMs(performance.now() - started)}`;
+    // A gateway refuses a wrong token by closing the connection without a word (the hello
+    // asks for no reply); a gateway that accepted it sends nothing until an event.
+    if (why.kind === 'closed' && why.error === undefined && o.token !== undefined && counts.received === 0) {
+      process.stderr.write(`flamingo watch: ${GATEWAY_REFUSED}; ${summary}\n`);
+      return ExitCode.FAILURE;
+    }
     if (why.kind === 'closed') {
       process.stderr.write(
         `flamingo watch: ${why.error === undefined ? 'the server closed the connection' : `connection lost: ${why.error.message}`}; ${summary}\n`,
@@ -145,8 +169,12 @@ async function runWatch(command: CliProgram, o: WatchCliOptions): Promise<number
 
 /** `flamingo watch`: a live feed of the unsolicited events a server pushes. */
 export function registerWatch(program: CliProgram): void {
-  const command = serverAddressOptions(
-    addRecordOption(program.command('watch')).description('Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive'),
+  const command = addGatewayClientOptions(
+    serverAddressOptions(
+      addRecordOption(program.command('watch')).description(
+        'Print the unsolicited events a server pushes (motion stopped, workflow progress, …) as they arrive',
+      ),
+    ),
   )
     .option('--code <names...>', 'show only these events (names or codes, comma or space separated)')
     .option('--json', 'one JSON object per line (time, elapsedMs, name, code and every field)')
@@ -156,8 +184,10 @@ export function registerWatch(program: CliProgram): void {
       [
         '',
         'Ends on Ctrl-C (SIGINT), SIGTERM, --count, or when the server closes the connection (exit 0).',
-        'Exit codes: 1 connection lost with an error, 64 bad command line, 69 cannot connect.',
+        'Exit codes: 1 connection lost with an error, or closed before any packet with --token (the gateway refused the token),',
+        '            64 bad command line, 69 cannot connect.',
         'Example: flamingo watch --code STAGE_MOTION_STOPPED SYSTEM_STATE_IDLE --json | jq .value',
+        'Through a gateway: flamingo watch --host scope-pc --port 53800 --token s3cret',
       ].join('\n'),
     );
   exitWithUsageCode(command).action(async (options: WatchCliOptions) => {

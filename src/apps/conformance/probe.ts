@@ -73,7 +73,7 @@ export class ProbeConnection {
 
   private constructor(
     private readonly transport: Transport,
-    options: ProbeOptions,
+    options: Pick<ProbeOptions, 'maxPackets' | 'keepRawBytes'>,
   ) {
     this.maxPackets = options.maxPackets ?? 100_000;
     this.rawStart = new Uint8Array(options.keepRawBytes ?? 4096);
@@ -84,6 +84,14 @@ export class ProbeConnection {
   /** Connect over TCP. Throws the transport's ConnectError (it names host:port). */
   static async open(options: ProbeOptions): Promise<ProbeConnection> {
     const transport = await connectTcp({ host: options.host, port: options.port, connectTimeoutMs: options.connectTimeoutMs ?? 2000 });
+    return new ProbeConnection(transport, options);
+  }
+
+  /**
+   * Probe over a connection made elsewhere (e.g. `connectGateway`, which has already written
+   * its GATEWAY_HELLO): the log starts with the first packet the server sends on it.
+   */
+  static over(transport: Transport, options: Pick<ProbeOptions, 'maxPackets' | 'keepRawBytes'> = {}): ProbeConnection {
     return new ProbeConnection(transport, options);
   }
 

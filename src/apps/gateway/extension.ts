@@ -47,6 +47,8 @@ export interface ConnectGatewayOptions {
   connectTimeoutMs?: number;
   /** Connect with TLS (a gateway started with `tls`): the CA to trust, and a client certificate when required. */
   tls?: ClientTlsOptions;
+  /** Abort the connect attempt (a ConnectError with code `ABORTED`), e.g. on Ctrl-C. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -59,8 +61,13 @@ export async function connectGateway(options: ConnectGatewayOptions): Promise<Tc
   const host = options.host ?? '127.0.0.1';
   const transport =
     options.tls !== undefined
-      ? await connectTls(host, options.port, options.tls, options.connectTimeoutMs)
-      : await connectTcp({ host, port: options.port, ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+      ? await connectTls(host, options.port, options.tls, options.connectTimeoutMs, options.signal)
+      : await connectTcp({
+          host,
+          port: options.port,
+          ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        });
   if (options.token !== undefined) {
     try {
       await writeAndWaitForRoom(transport, encodeGatewayHello(options.token));
