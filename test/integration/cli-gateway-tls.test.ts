@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, connectGateway, FlamingoClient } from '../../src/index.js';
 import { ensureBuilt } from '../support/build.js';
 import { makeTestPki } from '../support/certificates.js';
 import { run, start, startSimCli } from '../support/cli-process.js';
-import { tempDir } from '../support/capture-helpers.js';
+import { tempFiles } from '../support/capture-helpers.js';
 import { cleanedUpAfterEach } from '../support/cleanups.js';
 
 beforeAll(ensureBuilt, 180_000);
@@ -14,13 +13,7 @@ const cleanups = cleanedUpAfterEach();
 describe('flamingo gateway --tls-cert --tls-key --tls-ca', () => {
   it('serves TLS with client certificates required, read from PEM files', async () => {
     const pki = await makeTestPki();
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const file = (name: string, text: string) => {
-      const p = path.join(dir, name);
-      fs.writeFileSync(p, text);
-      return p;
-    };
+    const { dir, write: file } = tempFiles(cleanups);
     const sim = await startSimCli(cleanups, ['--time-scale', '1000']);
     const gateway = start(
       [

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Command, Flags, type FlamingoGateway } from 'flamingo-protocol';
 import { ensureBuilt } from '../support/build.js';
 import { makeTestPki } from '../support/certificates.js';
 import { run, start } from '../support/cli-process.js';
-import { tempDir } from '../support/capture-helpers.js';
+import { tempFiles } from '../support/capture-helpers.js';
 import { cleanedUpAfterEach } from '../support/cleanups.js';
 import { nextGatewayEvent, stacksCleanedUpAfterEach } from '../support/gateway-harness.js';
 
@@ -94,13 +93,7 @@ describe('flamingo send --token (through a gateway that wants a token)', () => {
 
   it('--tls-ca, --tls-cert and --tls-key reach a gateway that serves TLS and requires client certificates', async () => {
     const pki = await makeTestPki();
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const file = (name: string, text: string) => {
-      const p = path.join(dir, name);
-      fs.writeFileSync(p, text);
-      return p;
-    };
+    const { dir, write: file } = tempFiles(cleanups);
     const stack = await startStack({ gateway: { token: TOKEN, tls: { ...pki.server, ca: pki.ca } } });
     const port = String(stack.gateway.address.port);
     const tls = ['--tls-ca', file('ca.pem', pki.ca), '--tls-cert', file('app.pem', pki.client.cert), '--tls-key', file('app-key.pem', pki.client.key)];

@@ -9,6 +9,23 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A fresh temporary directory, removed after the test (its cleanup joins `cleanups`), and a
+ * function that writes a file into it and returns the file's path (PEM files for the CLI).
+ */
+export function tempFiles(cleanups: (() => unknown)[]): { dir: string; write: (name: string, text: string) => string } {
+  const { dir, cleanup } = tempDir();
+  cleanups.push(cleanup);
+  return {
+    dir,
+    write: (name, text) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      return file;
+    },
+  };
+}
+
 /** A raw TCP peer that collects what it receives and can wait for a byte count. */
 export class RawPeer {
   readonly received: Buffer[] = [];
