@@ -113,11 +113,10 @@ export function payloadLengthAt(bytes: Uint8Array, offset: number): number {
 /**
  * Read the header at `offset` of `bytes` (FrameError when 128 bytes do not fit there). No
  * marker check (the caller has done it); the data field is copied, so the packet keeps
- * nothing of the source alive: into its own
- * buffer, or into a range of `slab` when one is given (the deframer's:
- * protocol/byte-slab.ts). This is the hot path of the deframer: the fields are read byte by
- * byte, because a DataView over each chunk (a new buffer per socket read) cost more than the
- * reads themselves (issue 14).
+ * nothing of the source alive: into its own buffer, or into a range of `slab` when one is
+ * given (the deframer's: protocol/byte-slab.ts). This is the hot path of the deframer: the
+ * fields are read byte by byte, because a DataView over each chunk (a new buffer per
+ * socket read) cost more than the reads themselves (issue 14).
  */
 export function readPacketAt(bytes: Uint8Array, offset: number, slab?: ByteSlab): Packet {
   checkLength(bytes, offset);
